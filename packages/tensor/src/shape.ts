@@ -1,0 +1,221 @@
+/**
+ * Shape math for convolution and pooling, in one place (after tfjs-core's
+ * `computeConv2DInfo`). Every layer and exercise gets its output sizes from here.
+ *
+ * @module
+ */
+import { ShapeError, ValueError } from './errors.js';
+import { formatShape, type Shape } from './tensor.js';
+
+/** A size given once for both spatial dimensions, or as `[height, width]`. */
+export type Pair = number | readonly [number, number];
+
+/** Zero padding: a size (or `[ph, pw]`), or `'same'` (stride 1, odd kernel: output keeps H and W). */
+export type Padding = Pair | 'same';
+
+/**
+ * Normalises `number | [number, number]` to `[h, w]` and checks the values.
+ *
+ * @param op - op name for the message
+ * @param name - parameter name for the message, e.g. `"stride"`
+ * @param min - smallest allowed value (1 for kernel/stride/dilation, 0 for padding)
+ * @throws ValueError if a value is not an integer or below `min`:
+ *   `"conv2d: stride must be an integer >= 1, got 0"`
+ */
+export function pair(op: string, name: string, value: Pair, min: number): [number, number] {
+  const v: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
+  if (!Array.isArray(value) && typeof value !== 'number') {
+    throw new ValueError(op, `${name} must be a number or [h, w], got ${String(value)}`);
+  }
+  for (const x of v) {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
+      throw new ValueError(op, `${name} must be an integer >= ${min}, got ${typeof value === 'number' ? value : `[${v.join(', ')}]`}`);
+    }
+  }
+  return v;
+}
+
+/**
+ * Output size of a convolution or pooling along one dimension, PyTorch's formula
+ * (`torch.nn.Conv2d`, `MaxPool2d` with `ceil_mode=False`):
+ *
+ * `out = floor((size + 2*pad - dilation*(kernel - 1) - 1) / stride + 1)`
+ *
+ * With dilation 1 this is the lecture's and CS231n's `1 + (H + 2*pad - HH) / stride`, rounded down.
+ *
+ * @param size - input size (H or W), >= 1
+ * @param kernel - kernel size, >= 1
+ * @param stride - >= 1
+ * @param pad - zero padding on each side, >= 0
+ * @param dilation - spacing between kernel taps, >= 1
+ * @returns the output size, >= 1
+ * @throws ShapeError if the (dilated) kernel does not fit the padded input:
+ *   `"convOutputSize: kernel 5 (dilation 1) does not fit input 3 with padding 0"`
+ * @throws ValueError if a parameter is out of range
+ * @example
+ * ```ts
+ * convOutputSize(32, 5, 1, 0); // 28 (LeNet's first conv)
+ * convOutputSize(28, 2, 2, 0); // 14 (2x2 max pool, stride 2)
+ * ```
+ */
+export function convOutputSize(size: number, kernel: number, stride = 1, pad = 0, dilation = 1, op = 'convOutputSize'): number {
+  for (const [name, v, min] of [
+    ['size', size, 1],
+    ['kernel', kernel, 1],
+    ['stride', stride, 1],
+    ['pad', pad, 0],
+    ['dilation', dilation, 1],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min) throw new ValueError(op, `${name} must be an integer >= ${min}, got ${v}`);
+  }
+  const span = dilation * (kernel - 1) + 1;
+  if (span > size + 2 * pad) {
+    throw new ShapeError(op, `kernel ${kernel} (dilation ${dilation}) does not fit input ${size} with padding ${pad}`);
+  }
+  return Math.floor((size + 2 * pad - span) / stride) + 1;
+}
+
+/**
+ * Padding that keeps the size at stride 1 (`'same'`): `(kernel - 1) / 2` on each side.
+ *
+ * Like PyTorch's `padding='same'`, only stride 1 is allowed. Only odd kernels are allowed,
+ * because an even kernel would need more padding on one side than the other.
+ *
+ * @throws ValueError for a stride other than 1 or an even kernel
+ */
+export function samePadding(kernel: number, stride = 1, dilation = 1, op = 'samePadding'): number {
+  if (stride !== 1) throw new ValueError(op, `padding 'same' needs stride 1 (as in PyTorch), got stride ${stride}`);
+  const span = dilation * (kernel - 1);
+  if (span % 2 !== 0) throw new ValueError(op, `padding 'same' needs an odd kernel, got ${kernel}`);
+  return span / 2;
+}
+
+/** Options of a 2-D convolution. */
+export interface Conv2DParams {
+  /** Step between windows, `s` or `[sh, sw]`. Default 1. */
+  readonly stride?: Pair;
+  /** Zero padding on each side, `p` or `[ph, pw]`, or `'same'`. Default 0. */
+  readonly pad?: Padding;
+  /** Spacing between kernel taps. Default 1. */
+  readonly dilation?: Pair;
+}
+
+/**
+ * Everything a convolution needs to know about its shapes, computed once and named.
+ *
+ * Input `[N, C, H, W]`, filters `[F, C, KH, KW]`, output `[N, F, OH, OW]`.
+ */
+export interface Conv2DInfo {
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  /** Number of filters (output channels). */
+  readonly F: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly OH: number;
+  readonly OW: number;
+  /** `[N, F, OH, OW]` */
+  readonly outShape: readonly [number, number, number, number];
+}
+
+/**
+ * Validates a convolution's shapes and parameters and computes its output size.
+ *
+ * @param op - op name for messages
+ * @param xShape - input `[N, C, H, W]`
+ * @param wShape - filters `[F, C, KH, KW]`
+ * @throws ShapeError if x or w is not 4-D, channels differ
+ *   (`"conv2d: input channels (3) must match filter channels (4); x [2,3,8,8], w [4,4,3,3]"`),
+ *   or a kernel does not fit the padded input
+ * @throws ValueError for a stride of 0, negative padding, or `'same'` with stride > 1
+ */
+export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, params: Conv2DParams = {}): Conv2DInfo {
+  if (xShape.length !== 4) throw new ShapeError(op, `x must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
+  if (wShape.length !== 4) throw new ShapeError(op, `w must be 4-D [F, C, KH, KW], got ${formatShape(wShape)}`);
+  const [N, C, H, W] = xShape;
+  const [F, WC, KH, KW] = wShape;
+  if (C !== WC) {
+    throw new ShapeError(op, `input channels (${C}) must match filter channels (${WC}); x ${formatShape(xShape)}, w ${formatShape(wShape)}`);
+  }
+  const [strideH, strideW] = pair(op, 'stride', params.stride ?? 1, 1);
+  const [dilationH, dilationW] = pair(op, 'dilation', params.dilation ?? 1, 1);
+  let padH: number;
+  let padW: number;
+  if (params.pad === 'same') {
+    padH = samePadding(KH, strideH, dilationH, op);
+    padW = samePadding(KW, strideW, dilationW, op);
+  } else {
+    [padH, padW] = pair(op, 'pad', params.pad ?? 0, 0);
+  }
+  const OH = outSize(op, 'height', H, KH, strideH, padH, dilationH, xShape, wShape);
+  const OW = outSize(op, 'width', W, KW, strideW, padW, dilationW, xShape, wShape);
+  return { N, C, H, W, F, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW, outShape: [N, F, OH, OW] };
+}
+
+function outSize(op: string, dim: string, size: number, k: number, s: number, p: number, d: number, xs: Shape, ws: Shape): number {
+  const span = d * (k - 1) + 1;
+  if (size < 1 || span > size + 2 * p) {
+    throw new ShapeError(op, `kernel ${dim} ${k}${d > 1 ? ` (dilation ${d})` : ''} does not fit input ${dim} ${size} with padding ${p}; x ${formatShape(xs)}, w ${formatShape(ws)}`);
+  }
+  return Math.floor((size + 2 * p - span) / s) + 1;
+}
+
+/** Options of a 2-D pooling window. */
+export interface Pool2DParams {
+  /** Window size `k` or `[kh, kw]`. */
+  readonly kernel: Pair;
+  /** Step between windows; defaults to the kernel size (as in PyTorch). */
+  readonly stride?: Pair;
+  /** Padding on each side; padded cells never win a max. Default 0. */
+  readonly pad?: Pair;
+}
+
+/** Shapes of a pooling op: input `[N, C, H, W]`, window `KH x KW`, output `[N, C, OH, OW]`. */
+export interface Pool2DInfo {
+  readonly N: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly OH: number;
+  readonly OW: number;
+  /** `[N, C, OH, OW]` */
+  readonly outShape: readonly [number, number, number, number];
+}
+
+/**
+ * Validates a pooling op's input and window and computes the output size with PyTorch's
+ * `MaxPool2d` formula (`ceil_mode=False`). As in PyTorch, padding may be at most half the window.
+ *
+ * @throws ShapeError `"maxPool2d: window 3x3 does not fit input 2x2"`
+ * @throws ValueError for a zero stride or a padding larger than half the window
+ */
+export function computePool2DInfo(op: string, xShape: Shape, params: Pool2DParams): Pool2DInfo {
+  if (xShape.length !== 4) throw new ShapeError(op, `x must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
+  const [N, C, H, W] = xShape;
+  const [KH, KW] = pair(op, 'kernel', params.kernel, 1);
+  const [strideH, strideW] = pair(op, 'stride', params.stride ?? [KH, KW], 1);
+  const [padH, padW] = pair(op, 'pad', params.pad ?? 0, 0);
+  if (2 * padH > KH || 2 * padW > KW) {
+    throw new ValueError(op, `pad should be at most half the window (PyTorch's rule); got pad [${padH}, ${padW}] for window ${KH}x${KW}`);
+  }
+  if (KH > H + 2 * padH || KW > W + 2 * padW) {
+    throw new ShapeError(op, `window ${KH}x${KW} does not fit input ${H}x${W}${padH || padW ? ` with padding [${padH}, ${padW}]` : ''}`);
+  }
+  const OH = Math.floor((H + 2 * padH - KH) / strideH) + 1;
+  const OW = Math.floor((W + 2 * padW - KW) / strideW) + 1;
+  return { N, C, H, W, KH, KW, strideH, strideW, padH, padW, OH, OW, outShape: [N, C, OH, OW] };
+}

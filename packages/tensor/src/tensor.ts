@@ -1,0 +1,297 @@
+/**
+ * The {@link Tensor}: a row-major `Float64Array` with a shape.
+ *
+ * @module
+ */
+import { ShapeError, ValueError } from './errors.js';
+
+/** A shape: one non-negative integer size per dimension, outermost first (row-major). */
+export type Shape = readonly number[];
+
+/** Nested arrays of numbers, as written in a test: `[[1, 2], [3, 4]]`. */
+export type NestedArray = number | readonly NestedArray[];
+
+/** Formats a shape the way error messages print it: `[2,3,8,8]`. */
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** Number of elements of a shape (1 for the scalar shape `[]`). */
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** True when two shapes have the same dimensions. */
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function checkShape(op: string, shape: Shape): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(op, `every dimension must be a non-negative integer; got shape ${formatShape(shape)}`);
+    }
+  }
+}
+
+/**
+ * An n-dimensional array of float64 numbers stored row-major (the last index varies
+ * fastest), like a C-contiguous NumPy array or a PyTorch tensor.
+ *
+ * Images are NCHW: `[N, C, H, W]` = batch, channels, height, width (PyTorch's layout).
+ *
+ * A tensor does not copy on construction: `data` is used as given. Ops in dlkata return new
+ * tensors and never modify their inputs unless their name says so.
+ *
+ * @example
+ * ```ts
+ * const x = Tensor.from([[1, 2, 3], [4, 5, 6]]); // shape [2, 3]
+ * x.get(1, 2); // 6
+ * ```
+ */
+export class Tensor {
+  /** The elements, row-major. `data.length === size`. */
+  readonly data: Float64Array;
+  /** The size of each dimension, outermost first. */
+  readonly shape: readonly number[];
+
+  /**
+   * @param data - elements in row-major order; not copied
+   * @param shape - sizes; their product must equal `data.length`
+   * @throws ShapeError if a size is negative or not an integer, or the sizes do not multiply to `data.length`
+   */
+  constructor(data: Float64Array, shape: Shape) {
+    checkShape('Tensor', shape);
+    const n = shapeSize(shape);
+    if (n !== data.length) {
+      throw new ShapeError('Tensor', `shape ${formatShape(shape)} needs ${n} elements but data has ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  /** A tensor of zeros. */
+  static zeros(shape: Shape): Tensor {
+    checkShape('Tensor.zeros', shape);
+    return new Tensor(new Float64Array(shapeSize(shape)), shape);
+  }
+
+  /** A tensor of ones. */
+  static ones(shape: Shape): Tensor {
+    return Tensor.full(shape, 1);
+  }
+
+  /** A tensor with every element equal to `value`. */
+  static full(shape: Shape, value: number): Tensor {
+    checkShape('Tensor.full', shape);
+    return new Tensor(new Float64Array(shapeSize(shape)).fill(value), shape);
+  }
+
+  /**
+   * A tensor from nested arrays; the shape is read from the nesting.
+   *
+   * @param nested - a number (scalar, shape `[]`) or rectangular nested arrays
+   * @throws ShapeError if the arrays are ragged, e.g. `[[1, 2], [3]]`
+   */
+  static from(nested: NestedArray): Tensor {
+    const shape: number[] = [];
+    let level: NestedArray = nested;
+    while (Array.isArray(level)) {
+      shape.push(level.length);
+      level = (level as readonly NestedArray[])[0] as NestedArray;
+      if (level === undefined) break;
+    }
+    const data = new Float64Array(shapeSize(shape));
+    let k = 0;
+    const walk = (v: NestedArray, depth: number, path: number[]): void => {
+      if (depth === shape.length) {
+        if (typeof v !== 'number') {
+          throw new ShapeError('Tensor.from', `expected a number at index [${path.join(',')}], got ${Array.isArray(v) ? 'an array' : typeof v}`);
+        }
+        data[k++] = v;
+        return;
+      }
+      if (!Array.isArray(v) || v.length !== shape[depth]) {
+        throw new ShapeError(
+          'Tensor.from',
+          `ragged nested array: expected length ${shape[depth]} at index [${path.join(',')}], got ${Array.isArray(v) ? v.length : typeof v}`,
+        );
+      }
+      (v as readonly NestedArray[]).forEach((child, i) => walk(child, depth + 1, [...path, i]));
+    };
+    walk(nested, 0, []);
+    return new Tensor(data, shape);
+  }
+
+  /** A 1-D tensor from a list of numbers. */
+  static fromArray(values: ArrayLike<number>, shape?: Shape): Tensor {
+    return new Tensor(Float64Array.from(values), shape ?? [values.length]);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Row-major strides in elements: `strides[i]` is the distance between neighbours along dimension i. */
+  get strides(): number[] {
+    const s = new Array<number>(this.shape.length);
+    let acc = 1;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      s[i] = acc;
+      acc *= this.shape[i];
+    }
+    return s;
+  }
+
+  /**
+   * Flat offset of a multi-index.
+   *
+   * @throws ShapeError if the number of indices differs from `ndim` or one is out of range
+   */
+  offset(...index: number[]): number {
+    if (index.length !== this.shape.length) {
+      throw new ShapeError('Tensor.offset', `expected ${this.shape.length} indices for shape ${formatShape(this.shape)}, got ${index.length}`);
+    }
+    let off = 0;
+    for (let i = 0; i < index.length; i++) {
+      const v = index[i];
+      if (!Number.isInteger(v) || v < 0 || v >= this.shape[i]) {
+        throw new ShapeError('Tensor.offset', `index [${index.join(',')}] is out of range for shape ${formatShape(this.shape)}`);
+      }
+      off = off * this.shape[i] + v;
+    }
+    return off;
+  }
+
+  /** Multi-index of a flat offset (inverse of {@link Tensor.offset}). */
+  unravel(offset: number): number[] {
+    const idx = new Array<number>(this.shape.length);
+    let r = offset;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      const d = this.shape[i];
+      idx[i] = d === 0 ? 0 : r % d;
+      r = d === 0 ? 0 : Math.floor(r / d);
+    }
+    return idx;
+  }
+
+  /** The element at a multi-index, e.g. `x.get(n, c, h, w)`. */
+  get(...index: number[]): number {
+    return this.data[this.offset(...index)];
+  }
+
+  /** Sets the element at a multi-index: `x.set(value, n, c, h, w)`. */
+  set(value: number, ...index: number[]): void {
+    this.data[this.offset(...index)] = value;
+  }
+
+  /**
+   * The same elements with another shape; shares `data` (no copy), like a contiguous view.
+   *
+   * One dimension may be `-1` and is inferred.
+   *
+   * @throws ShapeError if the sizes do not match
+   */
+  reshape(shape: Shape): Tensor {
+    const s = [...shape];
+    const inferred = s.indexOf(-1);
+    if (inferred >= 0) {
+      const rest = s.reduce((a, d, i) => (i === inferred ? a : a * d), 1);
+      if (rest === 0 || this.size % rest !== 0) {
+        throw new ShapeError('reshape', `cannot reshape ${formatShape(this.shape)} (${this.size} elements) to ${formatShape(shape)}`);
+      }
+      s[inferred] = this.size / rest;
+    }
+    checkShape('reshape', s);
+    if (shapeSize(s) !== this.size) {
+      throw new ShapeError('reshape', `cannot reshape ${formatShape(this.shape)} (${this.size} elements) to ${formatShape(shape)}`);
+    }
+    return new Tensor(this.data, s);
+  }
+
+  /** A deep copy. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** A new tensor with `fn` applied to every element. */
+  map(fn: (v: number, i: number) => number): Tensor {
+    const out = new Float64Array(this.size);
+    for (let i = 0; i < out.length; i++) out[i] = fn(this.data[i], i);
+    return new Tensor(out, this.shape);
+  }
+
+  /** Nested arrays with the tensor's shape (a number for shape `[]`). */
+  toArray(): NestedArray {
+    const build = (depth: number, off: number): NestedArray => {
+      if (depth === this.shape.length) return this.data[off];
+      const stride = shapeSize(this.shape.slice(depth + 1));
+      return Array.from({ length: this.shape[depth] }, (_, i) => build(depth + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** `Tensor[2,3]` followed by the values (at most 64 shown). */
+  toString(): string {
+    const vals = Array.from(this.data.subarray(0, 64), (v) => Number(v.toPrecision(6)));
+    return `Tensor${formatShape(this.shape)} [${vals.join(', ')}${this.size > 64 ? ', ...' : ''}]`;
+  }
+}
+
+/** Shorthand for {@link Tensor.from}. */
+export function tensor(nested: NestedArray): Tensor {
+  return Tensor.from(nested);
+}
+
+/**
+ * Throws unless `t` is a {@link Tensor} with exactly `ndim` dimensions.
+ *
+ * @param op - op name for the message
+ * @param name - argument name for the message, e.g. `"x"`
+ * @param dims - legend used in the message, e.g. `"[N, C, H, W]"`
+ * @throws ShapeError `"conv2d: x must be 4-D [N, C, H, W], got [3,8,8]"`
+ */
+export function assertNdim(op: string, name: string, t: Tensor, ndim: number, dims?: string): void {
+  if (!(t instanceof Tensor)) {
+    throw new ShapeError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  }
+  if (t.ndim !== ndim) {
+    throw new ShapeError(op, `${name} must be ${ndim}-D${dims ? ` ${dims}` : ''}, got ${formatShape(t.shape)}`);
+  }
+}
+
+/**
+ * Throws unless `t` has exactly the given shape.
+ *
+ * @throws ShapeError `"conv2dBackward: dout must have shape [2,4,8,8], got [2,4,7,7]"`
+ */
+export function assertShape(op: string, name: string, t: Tensor, shape: Shape): void {
+  if (!(t instanceof Tensor)) {
+    throw new ShapeError(op, `${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  }
+  if (!shapesEqual(t.shape, shape)) {
+    throw new ShapeError(op, `${name} must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+  }
+}
+
+/**
+ * Throws if any element is NaN or infinite, naming the first bad index.
+ *
+ * @throws ValueError `"conv2d: x contains NaN at [0,1,2,3]"`
+ */
+export function assertFinite(op: string, name: string, t: Tensor): void {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      throw new ValueError(op, `${name} contains ${d[i]} at [${t.unravel(i).join(',')}]`);
+    }
+  }
+}
