@@ -2,6 +2,17 @@
  * General matrix multiply on row-major `Float64Array`s, the workhorse under im2col
  * convolution and the affine layer.
  *
+ * The implementation follows the structure of GotoBLAS / BLIS ("Anatomy of High-Performance
+ * Matrix Multiplication", Goto and van de Geijn, 2008): the operands are cut into cache-sized
+ * blocks, each block is packed into a contiguous buffer (this is also where transposes are
+ * absorbed), and a 4x4 register-blocked micro-kernel keeps 16 entries of C in local variables
+ * while it streams the packed panels.
+ *
+ * Every entry of C is still summed in the order `k = 0, 1, ..., K-1`, starting from 0 (or from
+ * the old C with `accumulate`), one rounded multiply and one rounded add per term. JavaScript
+ * has no fused multiply-add, so the result is bit-for-bit the same as the textbook loop
+ * `for (k) c[i][j] += a[i][k] * b[k][j]`, whatever the blocking.
+ *
  * @module
  */
 import { ShapeError } from './errors.js';
@@ -17,6 +28,43 @@ export interface GemmOptions {
   readonly accumulate?: boolean;
 }
 
+const NO_OPTIONS: GemmOptions = Object.freeze({});
+
+/** Rows of C per micro-tile. */
+const MR = 4;
+/** Columns of C per micro-tile. */
+const NR = 4;
+/** Depth of a packed block: one `KC x NR` panel of B (8 KiB) stays in L1 while A streams past it. */
+const KC = 256;
+/** Rows of A per packed block (`MC x KC` doubles = 256 KiB, sized for L2). Multiple of MR. */
+const MC = 128;
+/** Columns of B per packed block (`KC x NC` doubles = 4 MiB). Multiple of NR. */
+const NC = 2048;
+/**
+ * Up to this many multiply-adds (`M*N*K`) packing does not pay for itself and a plain loop
+ * over the operands is used (measured: the two break even near 8x8x8). The plain loop is also
+ * used for a single row or column of C, where a 4x4 tile would be three quarters padding.
+ */
+const SMALL = 512;
+
+// Packing buffers, reused by every call and grown only when a larger block is needed (a block
+// never exceeds MC x KC or KC x NC, so they stop growing after the first large product).
+let packA = new Float64Array(MC * KC);
+let packB = new Float64Array(KC * 4 * NR);
+/** A 4x4 tile for the ragged right and bottom edges of C. */
+const edge = new Float64Array(MR * NR);
+
+function checkSize(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new ShapeError('gemm', `${name} must be an integer >= 0, got ${v}`);
+}
+
+function checkOperand(name: string, arr: Float64Array, off: number, n: number): void {
+  if (!Number.isInteger(off) || off < 0) throw new ShapeError('gemm', `offset of ${name} must be an integer >= 0, got ${off}`);
+  if (off + n > arr.length) {
+    throw new ShapeError('gemm', `${name} needs ${n} elements from offset ${off} but the array has ${arr.length}`);
+  }
+}
+
 function transpose(src: Float64Array, srcOff: number, rows: number, cols: number): Float64Array {
   const t = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -30,15 +78,32 @@ function transpose(src: Float64Array, srcOff: number, rows: number, cols: number
  * `C[M, N] = op(A)[M, K] * op(B)[K, N]` (or `+=` with `accumulate`), row-major, in float64.
  *
  * Operands are flat arrays with an optional element offset, so one image's slice of a
- * batch can be used without copying. Transposed operands are packed once, then an
- * i-k-j loop streams rows of B and C (unit stride in the innermost loop).
+ * batch can be used without copying. Transposed operands are read in place (small products)
+ * or while packing (cache-blocked products), never copied whole. The semantics are
+ * BLAS `dgemm` with `alpha = 1` and `beta = 0` (or 1 with `accumulate`), except that a zero
+ * in A is not skipped: NaN and Infinity in B always propagate, as in NumPy's `matmul`.
+ * `K = 0` gives `C = 0` (or leaves C unchanged with `accumulate`).
  *
- * @param M - rows of C
- * @param N - columns of C
- * @param K - inner dimension
+ * Each entry of C is the left-to-right float64 sum over `k` (no reassociation), so results
+ * equal the naive triple loop exactly. C must not overlap A or B.
+ *
+ * @param M - rows of C, integer >= 0
+ * @param N - columns of C, integer >= 0
+ * @param K - inner dimension, integer >= 0
  * @param a - A, `[M, K]` row-major (or `[K, M]` with `transA`), starting at `aOff`
+ * @param aOff - element offset of A in `a`, integer >= 0
  * @param b - B, `[K, N]` row-major (or `[N, K]` with `transB`), starting at `bOff`
- * @param c - C, `[M, N]` row-major, starting at `cOff`; written in place
+ * @param bOff - element offset of B in `b`
+ * @param c - C, `[M, N]` row-major, starting at `cOff`; written in place, nothing else is touched
+ * @param cOff - element offset of C in `c`
+ * @throws ShapeError if a size or offset is not a non-negative integer or an operand does not
+ *   fit its array: `"gemm: A needs 6 elements from offset 2 but the array has 7"`
+ * @see Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008
+ * @example
+ * ```ts
+ * const c = new Float64Array(4);
+ * gemm(2, 2, 1, Float64Array.of(1, 2), 0, Float64Array.of(3, 4), 0, c, 0); // c = [3, 4, 6, 8]
+ * ```
  */
 export function gemm(
   M: number,
@@ -50,37 +115,271 @@ export function gemm(
   bOff: number,
   c: Float64Array,
   cOff: number,
-  opts: GemmOptions = {},
+  opts: GemmOptions = NO_OPTIONS,
 ): void {
-  let A = a;
-  let ao = aOff;
-  if (opts.transA) {
-    A = transpose(a, aOff, K, M);
-    ao = 0;
+  checkSize('M', M);
+  checkSize('N', N);
+  checkSize('K', K);
+  checkOperand('A', a, aOff, M * K);
+  checkOperand('B', b, bOff, K * N);
+  checkOperand('C', c, cOff, M * N);
+  const accumulate = opts.accumulate === true;
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    if (!accumulate) c.fill(0, cOff, cOff + M * N);
+    return;
   }
-  let B = b;
-  let bo = bOff;
-  if (opts.transB) {
-    B = transpose(b, bOff, N, K);
-    bo = 0;
+  // op(A)[i, k] = a[aOff + i*ars + k*acs], op(B)[k, j] = b[bOff + k*brs + j*bcs]
+  const transA = opts.transA === true;
+  const transB = opts.transB === true;
+  const ars = transA ? 1 : K;
+  const acs = transA ? M : 1;
+  const brs = transB ? 1 : N;
+  const bcs = transB ? K : 1;
+  if (M === 1 || N === 1 || M * N * K <= SMALL) {
+    smallGemm(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, accumulate);
+  } else {
+    blockedGemm(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, accumulate);
   }
-  if (!opts.accumulate) c.fill(0, cOff, cOff + M * N);
+}
+
+/** Unpacked loops for small products: i-k-j when B's rows are contiguous, dot products otherwise. */
+function smallGemm(
+  M: number,
+  N: number,
+  K: number,
+  a: Float64Array,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: Float64Array,
+  bOff: number,
+  brs: number,
+  bcs: number,
+  c: Float64Array,
+  cOff: number,
+  accumulate: boolean,
+): void {
+  if (bcs === 1) {
+    if (!accumulate) c.fill(0, cOff, cOff + M * N);
+    for (let i = 0; i < M; i++) {
+      const cRow = cOff + i * N;
+      let ai = aOff + i * ars;
+      let bRow = bOff;
+      for (let k = 0; k < K; k++, ai += acs, bRow += brs) {
+        const aik = a[ai];
+        for (let j = 0; j < N; j++) c[cRow + j] += aik * b[bRow + j];
+      }
+    }
+    return;
+  }
   for (let i = 0; i < M; i++) {
+    const aRow = aOff + i * ars;
     const cRow = cOff + i * N;
-    const aRow = ao + i * K;
-    for (let k = 0; k < K; k++) {
-      const aik = A[aRow + k];
-      if (aik === 0) continue;
-      const bRow = bo + k * N;
-      for (let j = 0; j < N; j++) c[cRow + j] += aik * B[bRow + j];
+    for (let j = 0; j < N; j++) {
+      let s = accumulate ? c[cRow + j] : 0;
+      let ai = aRow;
+      let bi = bOff + j * bcs;
+      for (let k = 0; k < K; k++, ai += acs, bi += brs) s += a[ai] * b[bi];
+      c[cRow + j] = s;
+    }
+  }
+}
+
+/** Goto/BLIS loop nest: N in NC blocks, K in KC blocks (pack B), M in MC blocks (pack A), micro-tiles. */
+function blockedGemm(
+  M: number,
+  N: number,
+  K: number,
+  a: Float64Array,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: Float64Array,
+  bOff: number,
+  brs: number,
+  bcs: number,
+  c: Float64Array,
+  cOff: number,
+  accumulate: boolean,
+): void {
+  const kcMax = K < KC ? K : KC;
+  const ncMax = N < NC ? N : NC;
+  const needB = kcMax * (Math.ceil(ncMax / NR) * NR);
+  if (packB.length < needB) packB = new Float64Array(needB);
+  const needA = kcMax * (Math.ceil((M < MC ? M : MC) / MR) * MR);
+  if (packA.length < needA) packA = new Float64Array(needA);
+  const pA = packA;
+  const pB = packB;
+  // Every micro-tile adds into C, so C starts at 0 (or at its old value when accumulating) and
+  // each K block continues from the partial sums the previous one stored: the sum over k runs
+  // left to right exactly as in the textbook loop.
+  if (!accumulate) c.fill(0, cOff, cOff + M * N);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = N - jc < NC ? N - jc : NC;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = K - pc < KC ? K - pc : KC;
+      packPanelsB(kc, nc, b, bOff + pc * brs + jc * bcs, brs, bcs, pB);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = M - ic < MC ? M - ic : MC;
+        packPanelsA(mc, kc, a, aOff + ic * ars + pc * acs, ars, acs, pA);
+        macroKernel(mc, nc, kc, pA, pB, c, cOff + ic * N + jc, N);
+      }
     }
   }
 }
 
 /**
- * Matrix product of two 2-D tensors: `[M, K] x [K, N] -> [M, N]`.
+ * Packs op(B)[k0 : k0+kc, j0 : j0+nc] as consecutive `kc x NR` panels, each stored k-major
+ * (the NR values of one k together), zero-padding the last panel.
+ */
+function packPanelsB(kc: number, nc: number, b: Float64Array, off: number, brs: number, bcs: number, out: Float64Array): void {
+  let o = 0;
+  for (let j = 0; j < nc; j += NR) {
+    const w = nc - j;
+    const col = off + j * bcs;
+    if (w >= NR) {
+      if (bcs === 1) {
+        for (let k = 0, src = col; k < kc; k++, src += brs, o += NR) {
+          out[o] = b[src];
+          out[o + 1] = b[src + 1];
+          out[o + 2] = b[src + 2];
+          out[o + 3] = b[src + 3];
+        }
+      } else {
+        for (let k = 0, src = col; k < kc; k++, src += brs, o += NR) {
+          out[o] = b[src];
+          out[o + 1] = b[src + bcs];
+          out[o + 2] = b[src + 2 * bcs];
+          out[o + 3] = b[src + 3 * bcs];
+        }
+      }
+    } else {
+      for (let k = 0, src = col; k < kc; k++, src += brs, o += NR) {
+        for (let s = 0; s < NR; s++) out[o + s] = s < w ? b[src + s * bcs] : 0;
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(A)[i0 : i0+mc, k0 : k0+kc] as consecutive `MR x kc` panels, each stored k-major
+ * (the MR values of one k together), zero-padding the last panel.
+ */
+function packPanelsA(mc: number, kc: number, a: Float64Array, off: number, ars: number, acs: number, out: Float64Array): void {
+  let o = 0;
+  for (let i = 0; i < mc; i += MR) {
+    const h = mc - i;
+    const row = off + i * ars;
+    if (h >= MR) {
+      if (ars === 1) {
+        for (let k = 0, src = row; k < kc; k++, src += acs, o += MR) {
+          out[o] = a[src];
+          out[o + 1] = a[src + 1];
+          out[o + 2] = a[src + 2];
+          out[o + 3] = a[src + 3];
+        }
+      } else {
+        const r1 = ars;
+        const r2 = 2 * ars;
+        const r3 = 3 * ars;
+        for (let k = 0, src = row; k < kc; k++, src += acs, o += MR) {
+          out[o] = a[src];
+          out[o + 1] = a[src + r1];
+          out[o + 2] = a[src + r2];
+          out[o + 3] = a[src + r3];
+        }
+      }
+    } else {
+      for (let k = 0, src = row; k < kc; k++, src += acs, o += MR) {
+        for (let r = 0; r < MR; r++) out[o + r] = r < h ? a[src + r * ars] : 0;
+      }
+    }
+  }
+}
+
+/** Runs the micro-kernel over every MR x NR tile of one `mc x nc` block of C. */
+function macroKernel(
+  mc: number,
+  nc: number,
+  kc: number,
+  pA: Float64Array,
+  pB: Float64Array,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+): void {
+  for (let j = 0; j < nc; j += NR) {
+    const w = nc - j < NR ? nc - j : NR;
+    const bi = j * kc;
+    for (let i = 0; i < mc; i += MR) {
+      const h = mc - i < MR ? mc - i : MR;
+      const ai = i * kc;
+      const ci = cOff + i * ldc + j;
+      if (h === MR && w === NR) {
+        kernel4x4(kc, pA, ai, pB, bi, c, ci, ldc);
+      } else {
+        // Ragged edge: run the full kernel on a 4x4 scratch tile (the packed panels are
+        // zero-padded), then copy back only the h x w entries that exist.
+        for (let r = 0; r < MR; r++) {
+          for (let s = 0; s < NR; s++) edge[r * NR + s] = r < h && s < w ? c[ci + r * ldc + s] : 0;
+        }
+        kernel4x4(kc, pA, ai, pB, bi, edge, 0, NR);
+        for (let r = 0; r < h; r++) {
+          for (let s = 0; s < w; s++) c[ci + r * ldc + s] = edge[r * NR + s];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The micro-kernel: C[0:4, 0:4] += Apanel[4 x kc] * Bpanel[kc x 4], with the 16 entries of
+ * C held in local variables (registers or stack slots, never boxed). It has no branches
+ * besides its loop, so the optimizing compiler sees every path on the first calls and never
+ * has to throw the compiled code away.
+ */
+function kernel4x4(
+  kc: number,
+  pA: Float64Array,
+  ai: number,
+  pB: Float64Array,
+  bi: number,
+  c: Float64Array,
+  ci: number,
+  ldc: number,
+): void {
+  const c0 = ci;
+  const c1 = ci + ldc;
+  const c2 = c1 + ldc;
+  const c3 = c2 + ldc;
+  let c00 = c[c0], c01 = c[c0 + 1], c02 = c[c0 + 2], c03 = c[c0 + 3];
+  let c10 = c[c1], c11 = c[c1 + 1], c12 = c[c1 + 2], c13 = c[c1 + 3];
+  let c20 = c[c2], c21 = c[c2 + 1], c22 = c[c2 + 2], c23 = c[c2 + 3];
+  let c30 = c[c3], c31 = c[c3 + 1], c32 = c[c3 + 2], c33 = c[c3 + 3];
+  const end = ai + kc * MR;
+  for (; ai < end; ai += MR, bi += NR) {
+    const a0 = pA[ai], a1 = pA[ai + 1], a2 = pA[ai + 2], a3 = pA[ai + 3];
+    const b0 = pB[bi], b1 = pB[bi + 1], b2 = pB[bi + 2], b3 = pB[bi + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  c[c0] = c00; c[c0 + 1] = c01; c[c0 + 2] = c02; c[c0 + 3] = c03;
+  c[c1] = c10; c[c1 + 1] = c11; c[c1 + 2] = c12; c[c1 + 3] = c13;
+  c[c2] = c20; c[c2 + 1] = c21; c[c2 + 2] = c22; c[c2 + 3] = c23;
+  c[c3] = c30; c[c3 + 1] = c31; c[c3 + 2] = c32; c[c3 + 3] = c33;
+}
+
+/**
+ * Matrix product of two 2-D tensors: `[M, K] x [K, N] -> [M, N]` (NumPy's `a @ b` for matrices).
  *
- * @throws ShapeError `"matmul: inner dimensions differ; a [2,3], b [4,5]"`
+ * @param a - `[M, K]`
+ * @param b - `[K, N]`
+ * @returns a new tensor `[M, N]`
+ * @throws ShapeError if an operand is not 2-D (`"matmul: both operands must be 2-D; a [2], b [2,2]"`)
+ *   or `"matmul: inner dimensions differ; a [2,3], b [4,5]"`
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2) {
@@ -94,7 +393,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-/** Transpose of a 2-D tensor, `[M, N] -> [N, M]` (a copy). */
+/**
+ * Transpose of a 2-D tensor, `[M, N] -> [N, M]` (a copy).
+ *
+ * @throws ShapeError if `a` is not 2-D: `"transpose2d: a must be 2-D, got [2,3,4]"`
+ */
 export function transpose2d(a: Tensor): Tensor {
   if (a.ndim !== 2) throw new ShapeError('transpose2d', `a must be 2-D, got ${formatShape(a.shape)}`);
   const [M, N] = a.shape;

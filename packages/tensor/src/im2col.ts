@@ -5,6 +5,8 @@
  * under one output position), so `out[n] = W_flat [F, C*KH*KW] x cols[n] [C*KH*KW, OH*OW]`,
  * which is already the NCHW layout of the output. Row order is `(c, kh, kw)`, matching the
  * row-major flattening of filters `[F, C, KH, KW]` (Caffe's and PyTorch's `unfold` order).
+ * Source: Chellapilla, Puri and Simard, "High Performance Convolutional Neural Networks for
+ * Document Processing" (2006); CS231n's `im2col.py`.
  *
  * @module
  */
@@ -19,9 +21,18 @@ export type Im2ColInfo = Omit<Conv2DInfo, 'F' | 'outShape'>;
  * Unfolds input patches into columns.
  *
  * @param x - input `[N, C, H, W]`, as described by `info`
- * @param info - shapes from {@link computeConv2DInfo} (or a pooling geometry of the same fields)
- * @returns columns `[N, C*KH*KW, OH*OW]`; padded positions are 0
- * @throws ShapeError if `x` does not have shape `[N, C, H, W]` of `info`
+ * @param info - shapes from {@link computeConv2DInfo} (or any geometry with the same fields,
+ *   e.g. a pooling window with dilation 1)
+ * @returns columns `[N, C*KH*KW, OH*OW]`: `cols[n, (c*KH + kh)*KW + kw, oh*OW + ow] =
+ *   x[n, c, oh*strideH - padH + kh*dilationH, ow*strideW - padW + kw*dilationW]`, 0 on padding
+ * @example
+ * ```ts
+ * const info = computeConv2DInfo('conv2d', [1, 1, 3, 3], [1, 1, 2, 2]);
+ * im2col(Tensor.fromArray([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), info);
+ * // [1, 4, 4]: [[1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]]
+ * ```
+ * @throws ShapeError if `x` does not have shape `[N, C, H, W]` of `info`:
+ *   `"im2col: x must have shape [1,1,3,3], got [1,1,4,4]"`
  */
 export function im2col(x: Tensor, info: Im2ColInfo): Tensor {
   const { N, C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;
@@ -64,8 +75,10 @@ export function im2col(x: Tensor, info: Im2ColInfo): Tensor {
  *
  * @param cols - `[N, C*KH*KW, OH*OW]`
  * @param info - the same geometry that produced the columns
- * @returns `[N, C, H, W]`; contributions that fell on padding are dropped
- * @throws ShapeError if `cols` does not have the shape `info` implies
+ * @returns `[N, C, H, W]`; contributions that fell on padding are dropped. For every `x` and
+ *   `y`, `<im2col(x), y> = <x, col2im(y)>`.
+ * @throws ShapeError if `cols` does not have the shape `info` implies:
+ *   `"col2im: cols must have shape [1,4,4], got [1,4,3]"`
  */
 export function col2im(cols: Tensor, info: Im2ColInfo): Tensor {
   const { N, C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;

@@ -18,15 +18,18 @@ export type Padding = Pair | 'same';
  *
  * @param op - op name for the message
  * @param name - parameter name for the message, e.g. `"stride"`
+ * @param value - one number for both dimensions, or `[h, w]`
  * @param min - smallest allowed value (1 for kernel/stride/dilation, 0 for padding)
- * @throws ValueError if a value is not an integer or below `min`:
+ * @returns `[h, w]`
+ * @throws ValueError if `value` is neither a number nor a pair (`"conv2d: stride must be a
+ *   number or [h, w], got [1, 2, 3]"`), or a value is not an integer or below `min`:
  *   `"conv2d: stride must be an integer >= 1, got 0"`
  */
 export function pair(op: string, name: string, value: Pair, min: number): [number, number] {
-  const v: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if (!Array.isArray(value) && typeof value !== 'number') {
-    throw new ValueError(op, `${name} must be a number or [h, w], got ${String(value)}`);
+  if (typeof value !== 'number' && !(Array.isArray(value) && value.length === 2)) {
+    throw new ValueError(op, `${name} must be a number or [h, w], got ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}`);
   }
+  const v: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
   for (const x of v) {
     if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
       throw new ValueError(op, `${name} must be an integer >= ${min}, got ${typeof value === 'number' ? value : `[${v.join(', ')}]`}`);
@@ -76,12 +79,21 @@ export function convOutputSize(size: number, kernel: number, stride = 1, pad = 0
 }
 
 /**
- * Padding that keeps the size at stride 1 (`'same'`): `(kernel - 1) / 2` on each side.
+ * Padding that keeps the size at stride 1 (`'same'`): `dilation * (kernel - 1) / 2` on each
+ * side, e.g. 1 for VGG's 3x3 convolutions, 2 for a 5x5.
  *
- * Like PyTorch's `padding='same'`, only stride 1 is allowed. Only odd kernels are allowed,
- * because an even kernel would need more padding on one side than the other.
+ * As with PyTorch's `padding='same'`, only stride 1 is allowed. Unlike PyTorch, which pads the
+ * extra row and column at the bottom and right, only symmetric padding is allowed: the
+ * dilated kernel span `dilation * (kernel - 1) + 1` must be odd (any odd kernel; an even
+ * kernel only with an even dilation).
  *
- * @throws ValueError for a stride other than 1 or an even kernel
+ * @param kernel - kernel size, >= 1
+ * @param stride - must be 1
+ * @param dilation - spacing between kernel taps, default 1
+ * @param op - op name for the message
+ * @returns the padding on each side, >= 0
+ * @throws ValueError for a stride other than 1 (`"conv2d: padding 'same' needs stride 1 (as in
+ *   PyTorch), got stride 2"`) or an even span (`"conv2d: padding 'same' needs an odd kernel, got 4"`)
  */
 export function samePadding(kernel: number, stride = 1, dilation = 1, op = 'samePadding'): number {
   if (stride !== 1) throw new ValueError(op, `padding 'same' needs stride 1 (as in PyTorch), got stride ${stride}`);
@@ -127,15 +139,23 @@ export interface Conv2DInfo {
 }
 
 /**
- * Validates a convolution's shapes and parameters and computes its output size.
+ * Validates a convolution's shapes and parameters and computes its output size with
+ * {@link convOutputSize}'s formula (PyTorch's `Conv2d`), per axis.
  *
+ * @example
+ * ```ts
+ * computeConv2DInfo('conv2d', [1, 3, 227, 227], [96, 3, 11, 11], { stride: 4 }).outShape; // [1, 96, 55, 55] (AlexNet conv1)
+ * ```
  * @param op - op name for messages
  * @param xShape - input `[N, C, H, W]`
  * @param wShape - filters `[F, C, KH, KW]`
+ * @param params - stride, padding (or `'same'`) and dilation; see {@link Conv2DParams}
+ * @returns the named sizes, with `outShape = [N, F, OH, OW]`
  * @throws ShapeError if x or w is not 4-D, channels differ
  *   (`"conv2d: input channels (3) must match filter channels (4); x [2,3,8,8], w [4,4,3,3]"`),
  *   or a kernel does not fit the padded input
- * @throws ValueError for a stride of 0, negative padding, or `'same'` with stride > 1
+ *   (`"conv2d: kernel height 5 does not fit input height 3 with padding 0; x [1,1,3,8], w [1,1,5,5]"`)
+ * @throws ValueError for a stride or dilation of 0, negative padding, or `'same'` with stride > 1 or an even kernel
  */
 export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, params: Conv2DParams = {}): Conv2DInfo {
   if (xShape.length !== 4) throw new ShapeError(op, `x must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
@@ -198,9 +218,18 @@ export interface Pool2DInfo {
 
 /**
  * Validates a pooling op's input and window and computes the output size with PyTorch's
- * `MaxPool2d` formula (`ceil_mode=False`). As in PyTorch, padding may be at most half the window.
+ * `MaxPool2d` formula (`ceil_mode=False`): `OH = floor((H + 2*pad - KH) / stride) + 1`.
+ * As in PyTorch, padding may be at most half the window.
  *
- * @throws ShapeError `"maxPool2d: window 3x3 does not fit input 2x2"`
+ * @example
+ * ```ts
+ * computePool2DInfo('maxPool2d', [1, 6, 28, 28], { kernel: 2 }).outShape; // [1, 6, 14, 14] (LeNet S2)
+ * ```
+ * @param op - op name for messages
+ * @param xShape - input `[N, C, H, W]`
+ * @param params - window, stride (default: the window) and padding
+ * @returns the named sizes, with `outShape = [N, C, OH, OW]`
+ * @throws ShapeError if `x` is not 4-D or the window does not fit: `"maxPool2d: window 3x3 does not fit input 2x2"`
  * @throws ValueError for a zero stride or a padding larger than half the window
  */
 export function computePool2DInfo(op: string, xShape: Shape, params: Pool2DParams): Pool2DInfo {

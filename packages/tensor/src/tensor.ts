@@ -11,19 +11,19 @@ export type Shape = readonly number[];
 /** Nested arrays of numbers, as written in a test: `[[1, 2], [3, 4]]`. */
 export type NestedArray = number | readonly NestedArray[];
 
-/** Formats a shape the way error messages print it: `[2,3,8,8]`. */
+/** Formats a shape the way error messages print it: `[2,3,8,8]` (no spaces; `[]` for a scalar). */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
-/** Number of elements of a shape (1 for the scalar shape `[]`). */
+/** Number of elements of a shape: the product of its sizes (1 for the scalar shape `[]`, 0 if a size is 0). */
 export function shapeSize(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
-/** True when two shapes have the same dimensions. */
+/** True when two shapes have the same number of dimensions and the same size in each. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -72,18 +72,30 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
   }
 
-  /** A tensor of zeros. */
+  /**
+   * A tensor of zeros.
+   *
+   * @throws ShapeError if a size is negative or not an integer: `"Tensor.zeros: every dimension must be a non-negative integer; got shape [-1]"`
+   */
   static zeros(shape: Shape): Tensor {
     checkShape('Tensor.zeros', shape);
     return new Tensor(new Float64Array(shapeSize(shape)), shape);
   }
 
-  /** A tensor of ones. */
+  /**
+   * A tensor of ones.
+   *
+   * @throws ShapeError if a size is negative or not an integer
+   */
   static ones(shape: Shape): Tensor {
     return Tensor.full(shape, 1);
   }
 
-  /** A tensor with every element equal to `value`. */
+  /**
+   * A tensor with every element equal to `value` (any number, NaN included).
+   *
+   * @throws ShapeError if a size is negative or not an integer
+   */
   static full(shape: Shape, value: number): Tensor {
     checkShape('Tensor.full', shape);
     return new Tensor(new Float64Array(shapeSize(shape)).fill(value), shape);
@@ -92,8 +104,13 @@ export class Tensor {
   /**
    * A tensor from nested arrays; the shape is read from the nesting.
    *
+   * The shape is read along the first elements (`[]` gives shape `[0]`, `[[], []]` gives
+   * `[2, 0]`); every other element must then match it. Values are copied.
+   *
    * @param nested - a number (scalar, shape `[]`) or rectangular nested arrays
-   * @throws ShapeError if the arrays are ragged, e.g. `[[1, 2], [3]]`
+   * @throws ShapeError if the arrays are ragged, naming the first bad index:
+   *   `"Tensor.from: ragged nested array: expected length 2 at index [1], got 1"` for `[[1, 2], [3]]`,
+   *   `"Tensor.from: expected a number at index [1], got an array"` for `[1, [2]]`
    */
   static from(nested: NestedArray): Tensor {
     const shape: number[] = [];
@@ -125,7 +142,13 @@ export class Tensor {
     return new Tensor(data, shape);
   }
 
-  /** A 1-D tensor from a list of numbers. */
+  /**
+   * A tensor from a flat list of numbers (copied), 1-D `[values.length]` unless `shape` is given.
+   *
+   * @param values - elements in row-major order
+   * @param shape - optional shape; its sizes must multiply to `values.length`
+   * @throws ShapeError if `shape` does not match the number of values
+   */
   static fromArray(values: ArrayLike<number>, shape?: Shape): Tensor {
     return new Tensor(Float64Array.from(values), shape ?? [values.length]);
   }
@@ -152,9 +175,12 @@ export class Tensor {
   }
 
   /**
-   * Flat offset of a multi-index.
+   * Flat offset of a multi-index: `sum_i index[i] * strides[i]`, in `[0, size)`.
    *
-   * @throws ShapeError if the number of indices differs from `ndim` or one is out of range
+   * @param index - one integer per dimension, `0 <= index[i] < shape[i]`
+   * @throws ShapeError if the number of indices differs from `ndim`
+   *   (`"Tensor.offset: expected 3 indices for shape [2,3,4], got 2"`) or one is out of range
+   *   or not an integer (`"Tensor.offset: index [1,3,0] is out of range for shape [2,3,4]"`)
    */
   offset(...index: number[]): number {
     if (index.length !== this.shape.length) {
@@ -171,7 +197,13 @@ export class Tensor {
     return off;
   }
 
-  /** Multi-index of a flat offset (inverse of {@link Tensor.offset}). */
+  /**
+   * Multi-index of a flat offset (inverse of {@link Tensor.offset}).
+   *
+   * @param offset - an integer in `[0, size)`; not range-checked (out-of-range offsets wrap
+   *   around in every dimension but the first)
+   * @returns `ndim` indices
+   */
   unravel(offset: number): number[] {
     const idx = new Array<number>(this.shape.length);
     let r = offset;
@@ -183,12 +215,20 @@ export class Tensor {
     return idx;
   }
 
-  /** The element at a multi-index, e.g. `x.get(n, c, h, w)`. */
+  /**
+   * The element at a multi-index, e.g. `x.get(n, c, h, w)`.
+   *
+   * @throws ShapeError as {@link Tensor.offset} does for a bad index
+   */
   get(...index: number[]): number {
     return this.data[this.offset(...index)];
   }
 
-  /** Sets the element at a multi-index: `x.set(value, n, c, h, w)`. */
+  /**
+   * Sets the element at a multi-index in place: `x.set(value, n, c, h, w)`.
+   *
+   * @throws ShapeError as {@link Tensor.offset} does for a bad index
+   */
   set(value: number, ...index: number[]): void {
     this.data[this.offset(...index)] = value;
   }
@@ -196,9 +236,14 @@ export class Tensor {
   /**
    * The same elements with another shape; shares `data` (no copy), like a contiguous view.
    *
-   * One dimension may be `-1` and is inferred.
+   * One dimension may be `-1` and is inferred, as in NumPy and PyTorch.
    *
-   * @throws ShapeError if the sizes do not match
+   * @example
+   * ```ts
+   * Tensor.zeros([2, 3, 4]).reshape([-1, 4]).shape; // [6, 4]
+   * ```
+   * @throws ShapeError if the sizes do not match, a size is negative other than one `-1`, or
+   *   `-1` cannot be inferred: `"reshape: cannot reshape [2,3,4] (24 elements) to [5,-1]"`
    */
   reshape(shape: Shape): Tensor {
     const s = [...shape];
@@ -222,14 +267,14 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
 
-  /** A new tensor with `fn` applied to every element. */
+  /** A new tensor of the same shape with `fn(value, flatIndex)` applied to every element. */
   map(fn: (v: number, i: number) => number): Tensor {
     const out = new Float64Array(this.size);
     for (let i = 0; i < out.length; i++) out[i] = fn(this.data[i], i);
     return new Tensor(out, this.shape);
   }
 
-  /** Nested arrays with the tensor's shape (a number for shape `[]`). */
+  /** Nested plain arrays with the tensor's shape (a number for shape `[]`); inverse of {@link Tensor.from}. */
   toArray(): NestedArray {
     const build = (depth: number, off: number): NestedArray => {
       if (depth === this.shape.length) return this.data[off];
@@ -239,14 +284,14 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** `Tensor[2,3]` followed by the values (at most 64 shown). */
+  /** `Tensor[2,3] [1, 2, 3, 4, 5, 6]`: the shape, then at most 64 values to 6 significant digits. */
   toString(): string {
     const vals = Array.from(this.data.subarray(0, 64), (v) => Number(v.toPrecision(6)));
     return `Tensor${formatShape(this.shape)} [${vals.join(', ')}${this.size > 64 ? ', ...' : ''}]`;
   }
 }
 
-/** Shorthand for {@link Tensor.from}. */
+/** Shorthand for {@link Tensor.from}. @throws ShapeError for ragged arrays */
 export function tensor(nested: NestedArray): Tensor {
   return Tensor.from(nested);
 }
@@ -256,8 +301,11 @@ export function tensor(nested: NestedArray): Tensor {
  *
  * @param op - op name for the message
  * @param name - argument name for the message, e.g. `"x"`
+ * @param t - the value to check (anything: inputs may be untrusted)
+ * @param ndim - required number of dimensions
  * @param dims - legend used in the message, e.g. `"[N, C, H, W]"`
- * @throws ShapeError `"conv2d: x must be 4-D [N, C, H, W], got [3,8,8]"`
+ * @throws ShapeError `"conv2d: x must be 4-D [N, C, H, W], got [3,8,8]"`, or
+ *   `"conv2d: x must be a Tensor, got object"` for anything that is not a Tensor
  */
 export function assertNdim(op: string, name: string, t: Tensor, ndim: number, dims?: string): void {
   if (!(t instanceof Tensor)) {
@@ -269,9 +317,10 @@ export function assertNdim(op: string, name: string, t: Tensor, ndim: number, di
 }
 
 /**
- * Throws unless `t` has exactly the given shape.
+ * Throws unless `t` is a {@link Tensor} of exactly the given shape.
  *
- * @throws ShapeError `"conv2dBackward: dout must have shape [2,4,8,8], got [2,4,7,7]"`
+ * @throws ShapeError `"conv2dBackward: dout must have shape [2,4,8,8], got [2,4,7,7]"`, or
+ *   `"... must be a Tensor, got ..."` for anything that is not a Tensor
  */
 export function assertShape(op: string, name: string, t: Tensor, shape: Shape): void {
   if (!(t instanceof Tensor)) {
