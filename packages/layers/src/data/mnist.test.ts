@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@dlkata/tensor';
-import { batches, loadMnist, mnistSplit } from './mnist.js';
+import { Tensor } from '@dlkata/tensor';
+import { batches, loadMnist, mnistSplit, randomShift } from './mnist.js';
 
 describe('MNIST from the mnist package', () => {
   it('holds 10,000 real digits, 28x28, grey levels in [0, 1], every class present', () => {
@@ -75,5 +76,31 @@ describe('MNIST from the mnist package', () => {
     expect(() => mnistSplit({ seed: 0, testFraction: 1.5 })).toThrow('mnistSplit: testFraction must be in (0, 1), got 1.5');
     expect(() => mnistSplit({ seed: 0, digits: [10] })).toThrow('mnistSplit: digits must be integers 0-9, got 10');
     expect(() => [...batches(mnistSplit({ seed: 0, perClass: 5 }).train, 0)]).toThrow('batches: batchSize must be an integer >= 1, got 0');
+  });
+});
+
+describe('randomShift augmentation', () => {
+  it('x=[20,1,7,7] one lit pixel at (3,3), maxShift=2: it moves by at most 2 px, background fills in', () => {
+    const x = Tensor.full([20, 1, 7, 7], -0.5);
+    for (let n = 0; n < 20; n++) x.set(1, n, 0, 3, 3);
+    const y = randomShift(x, 2, new Rng(9));
+    const moves = new Set<string>();
+    for (let n = 0; n < 20; n++) {
+      const lit: number[][] = [];
+      for (let h = 0; h < 7; h++) for (let w = 0; w < 7; w++) if (y.get(n, 0, h, w) === 1) lit.push([h, w]);
+      expect(lit).toHaveLength(1);
+      const [h, w] = lit[0];
+      expect(Math.abs(h - 3)).toBeLessThanOrEqual(2);
+      expect(Math.abs(w - 3)).toBeLessThanOrEqual(2);
+      moves.add(`${h},${w}`);
+      expect(y.data.slice(n * 49, (n + 1) * 49).filter((v) => v === -0.5)).toHaveLength(48);
+    }
+    expect(moves.size).toBeGreaterThan(5);
+    expect(x.get(0, 0, 3, 3)).toBe(1); // input untouched
+  });
+  it('maxShift=0 is the identity; a negative shift is rejected', () => {
+    const x = new Rng(1).randn([2, 1, 4, 4]);
+    expect(Array.from(randomShift(x, 0, new Rng(1)).data)).toEqual(Array.from(x.data));
+    expect(() => randomShift(x, -1, new Rng(1))).toThrow('randomShift: maxShift must be an integer >= 0, got -1');
   });
 });

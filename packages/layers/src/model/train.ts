@@ -5,7 +5,7 @@
  * @module
  */
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { batches, type ImageDataset } from '../data/mnist.js';
+import { batches, randomShift, type ImageDataset } from '../data/mnist.js';
 import { softmaxCrossEntropy } from '../softmax.js';
 import { networkBackward, networkForward, type Network } from './network.js';
 import type { Optimizer } from './optim.js';
@@ -32,6 +32,8 @@ export interface TrainEpochOptions {
   readonly rng: Rng;
   /** Parameters that are not updated (transfer learning). */
   readonly frozen?: ReadonlySet<string>;
+  /** Augment each batch with {@link randomShift} by up to this many pixels. Default 0 (off). */
+  readonly shift?: number;
   /** Called after every batch. */
   readonly onBatch?: (p: BatchProgress) => void;
 }
@@ -67,8 +69,10 @@ export function trainEpoch(net: Network, data: ImageDataset, opt: Optimizer, opt
   let correct = 0;
   let seen = 0;
   let b = 0;
-  for (const { x, y } of batches(data, opts.batchSize, opts.rng)) {
+  for (const batch of batches(data, opts.batchSize, opts.rng)) {
     b++;
+    const y = batch.y;
+    const x = opts.shift ? randomShift(batch.x, opts.shift, opts.rng) : batch.x;
     const { out, cache } = networkForward(net, x, { train: true, rng: opts.rng });
     if (!out.data.every(Number.isFinite)) {
       throw new ValueError('trainEpoch', `scores are not finite at batch ${b} of ${nBatches}: training diverged; try a smaller learning rate (now ${opt.lr})`);
