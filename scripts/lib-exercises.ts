@@ -1,0 +1,359 @@
+/**
+ * Shared code of `generate-exercises.ts` and `check-exercises.ts`: how `exercises/` is made
+ * from `solutions/`.
+ *
+ * ## Marking what the student writes
+ *
+ * In a solution's `.ts` file, the code the student has to write sits between two comment
+ * lines (nbgrader's idea):
+ *
+ * ```ts
+ * export function relu(x: Tensor): Tensor {
+ *   // BEGIN SOLUTION: relu: return max(0, x) elementwise
+ *   return x.map((v) => Math.max(0, v));
+ *   // END SOLUTION
+ * }
+ * ```
+ *
+ * In the exercise, the two marker lines and everything between them become one line with the
+ * BEGIN line's indentation:
+ *
+ * ```ts
+ *   throw new NotImplementedError('relu: return max(0, x) elementwise');
+ * ```
+ *
+ * and `NotImplementedError` is added to the file's import from `@dlkata/tensor` if missing.
+ * Everything else (signatures, types, docstrings, given code, tests, README, hints) is copied
+ * unchanged, so exercise and solution have the same paths and the same exports.
+ *
+ * Rules, checked with errors that name the file and the line:
+ * - the TODO text after `BEGIN SOLUTION:` is required and fits on that line;
+ * - every BEGIN has an END with the same indentation; regions do not nest;
+ * - a line that mentions `BEGIN SOLUTION` or `END SOLUTION` in any other form is an error
+ *   (a typo would otherwise leak the solution);
+ * - markers are only allowed in `.ts` files.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the solutions live, the source of the exercises. */
+export const SOLUTIONS_DIR = path.join(ROOT, 'solutions');
+/** Where the generated exercises live. */
+export const EXERCISES_DIR = path.join(ROOT, 'exercises');
+
+/** An exercise folder: two digits, a dash, a topic (`02-convolution`). Only these are generated. */
+export const EXERCISE_DIR_PATTERN = /^\d\d-[a-z0-9-]+$/;
+
+const BEGIN = /^([ \t]*)\/\/ BEGIN SOLUTION(?::(.*))?\s*$/;
+const END = /^([ \t]*)\/\/ END SOLUTION\s*$/;
+const ANY_MARKER = /(BEGIN|END) SOLUTION/;
+
+/** A malformed marker; the message starts with `file:line`. */
+export class MarkerError extends Error {
+  constructor(file: string, line: number, detail: string) {
+    super(`${file}:${line}: ${detail}`);
+    this.name = 'MarkerError';
+  }
+}
+
+/** One replaced region. */
+export interface Region {
+  /** 1-based line of `BEGIN SOLUTION` in the solution file. */
+  readonly begin: number;
+  /** 1-based line of `END SOLUTION`. */
+  readonly end: number;
+  /** The TODO text. */
+  readonly todo: string;
+}
+
+/** The exercise version of one solution file. */
+export interface Transformed {
+  readonly text: string;
+  readonly regions: readonly Region[];
+}
+
+/**
+ * Turns a solution source file into its exercise stub.
+ *
+ * @param source - the solution file's text
+ * @param file - its path, for error messages (e.g. `solutions/02-convolution/conv.ts`)
+ * @throws MarkerError for a malformed, unclosed or nested marker
+ */
+export function transformSource(source: string, file: string): Transformed {
+  const eol = source.includes('\r\n') ? '\r\n' : '\n';
+  const lines = source.split(/\r?\n/);
+  const out: string[] = [];
+  const regions: Region[] = [];
+  let open: { line: number; indent: string; todo: string } | null = null;
+  lines.forEach((text, i) => {
+    const line = i + 1;
+    const begin = BEGIN.exec(text);
+    const end = END.exec(text);
+    if (begin) {
+      if (open) throw new MarkerError(file, line, `BEGIN SOLUTION inside the region opened at line ${open.line}; regions do not nest`);
+      const todo = (begin[2] ?? '').trim();
+      if (todo === '') throw new MarkerError(file, line, 'BEGIN SOLUTION needs the TODO text shown to the student: `// BEGIN SOLUTION: <what to do>`');
+      open = { line, indent: begin[1], todo };
+    } else if (end) {
+      if (!open) throw new MarkerError(file, line, 'END SOLUTION without a BEGIN SOLUTION before it');
+      if (end[1] !== open.indent) {
+        throw new MarkerError(file, line, `END SOLUTION is indented differently from its BEGIN SOLUTION at line ${open.line}`);
+      }
+      out.push(`${open.indent}throw new NotImplementedError(${quote(open.todo)});`);
+      regions.push({ begin: open.line, end: line, todo: open.todo });
+      open = null;
+    } else if (ANY_MARKER.test(text)) {
+      throw new MarkerError(file, line, 'malformed marker; write `// BEGIN SOLUTION: <TODO text>` or `// END SOLUTION` on a line of its own');
+    } else if (!open) {
+      out.push(text);
+    }
+  });
+  if (open) {
+    const { line } = open as { line: number };
+    throw new MarkerError(file, line, 'BEGIN SOLUTION has no matching END SOLUTION');
+  }
+  let text = out.join(eol);
+  if (regions.length > 0) text = ensureNotImplementedImport(text, eol);
+  return { text, regions };
+}
+
+/** A TypeScript string literal: single quotes, or double quotes if that avoids escaping (as Prettier does). */
+function quote(s: string): string {
+  const escaped = s.replace(/\\/g, '\\\\');
+  if (s.includes("'") && !s.includes('"')) return `"${escaped}"`;
+  return `'${escaped.replace(/'/g, "\\'")}'`;
+}
+
+const TENSOR_IMPORT = /import\s*\{([^}]*)\}\s*from\s*'@dlkata\/tensor';/;
+
+/** Adds `NotImplementedError` to the file's value import from `@dlkata/tensor` (or adds that import). */
+function ensureNotImplementedImport(text: string, eol: string): string {
+  const m = TENSOR_IMPORT.exec(text);
+  if (m) {
+    const body = m[1];
+    const names = body
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    if (names.includes('NotImplementedError')) return text;
+    // Insert in case-insensitive order among the value names (type-only names stay last).
+    const key = (s: string): string => s.toLowerCase();
+    let at = names.findIndex((n) => !n.startsWith('type ') && key(n) > key('NotImplementedError'));
+    if (at < 0) {
+      at = names.findIndex((n) => n.startsWith('type '));
+      if (at < 0) at = names.length;
+    }
+    names.splice(at, 0, 'NotImplementedError');
+    const multiline = body.includes('\n');
+    const rebuilt = multiline
+      ? `import {${eol}${names.map((n) => `  ${n},`).join(eol)}${eol}} from '@dlkata/tensor';`
+      : `import { ${names.join(', ')} } from '@dlkata/tensor';`;
+    return text.slice(0, m.index) + rebuilt + text.slice(m.index + m[0].length);
+  }
+  // No value import from @dlkata/tensor: add one after the last import statement.
+  const importLine = `import { NotImplementedError } from '@dlkata/tensor';`;
+  const lines = text.split(eol);
+  let last = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (/^import\s/.test(lines[i])) {
+      let j = i;
+      while (j < lines.length && !/;\s*$/.test(lines[j])) j++;
+      last = j;
+      i = j;
+    }
+  }
+  if (last >= 0) {
+    lines.splice(last + 1, 0, importLine);
+  } else {
+    // After the leading module comment, if any.
+    let at = 0;
+    if (lines[0]?.startsWith('/**')) {
+      while (at < lines.length && !lines[at].includes('*/')) at++;
+      at++;
+    }
+    lines.splice(at, 0, importLine);
+  }
+  return lines.join(eol);
+}
+
+/** One generated file, keyed by its path relative to `exercises/` with `/` separators. */
+export interface GeneratedFile {
+  readonly content: string;
+  /** Regions replaced in it (empty for copied files). */
+  readonly regions: readonly Region[];
+}
+
+/** The exercise folders under a directory, sorted. */
+export function exerciseDirs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((d) => EXERCISE_DIR_PATTERN.test(d) && statSync(path.join(dir, d)).isDirectory())
+    .sort();
+}
+
+/** Files under `dir` (relative, `/`-separated, sorted), skipping `node_modules` and dot-entries. */
+export function listFiles(dir: string, prefix = ''): string[] {
+  const files: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const full = path.join(dir, name);
+    const rel = prefix ? `${prefix}/${name}` : name;
+    if (statSync(full).isDirectory()) files.push(...listFiles(full, rel));
+    else files.push(rel);
+  }
+  return files;
+}
+
+/**
+ * Computes every exercise file from `solutions/`: `.ts` files with their marked regions
+ * replaced, all other files copied byte for byte.
+ *
+ * @returns a map from path relative to `exercises/` (e.g. `02-convolution/conv.ts`) to its content
+ * @throws MarkerError for a malformed marker, or a marker in a file that is not `.ts`
+ */
+export function generateAll(solutionsDir = SOLUTIONS_DIR): Map<string, GeneratedFile> {
+  const result = new Map<string, GeneratedFile>();
+  for (const ex of exerciseDirs(solutionsDir)) {
+    for (const rel of listFiles(path.join(solutionsDir, ex))) {
+      const key = `${ex}/${rel}`;
+      const shown = `solutions/${key}`;
+      const source = readFileSync(path.join(solutionsDir, ex, rel), 'utf8');
+      if (rel.endsWith('.ts')) {
+        const { text, regions } = transformSource(source, shown);
+        result.set(key, { content: text, regions });
+      } else {
+        const i = source.split(/\r?\n/).findIndex((l) => ANY_MARKER.test(l));
+        if (i >= 0) throw new MarkerError(shown, i + 1, 'solution markers are only allowed in .ts files');
+        result.set(key, { content: source, regions: [] });
+      }
+    }
+  }
+  return result;
+}
+
+/** The current exercise files on disk, as a map like {@link generateAll}'s. */
+export function readExercises(exercisesDir = EXERCISES_DIR): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const ex of exerciseDirs(exercisesDir)) {
+    for (const rel of listFiles(path.join(exercisesDir, ex))) {
+      result.set(`${ex}/${rel}`, readFileSync(path.join(exercisesDir, ex, rel), 'utf8'));
+    }
+  }
+  return result;
+}
+
+/** How the exercises on disk differ from the generated ones. */
+export interface ExerciseDiff {
+  /** Generated but absent from `exercises/`. */
+  readonly missing: string[];
+  /** In `exercises/` but not generated (a stale file or folder). */
+  readonly extra: string[];
+  /** Present in both with different content: the path and the first differing line. */
+  readonly changed: { path: string; line: number; expected: string; actual: string }[];
+}
+
+/** Compares generated files with the files on disk. */
+export function diffExercises(generated: Map<string, GeneratedFile>, actual: Map<string, string>): ExerciseDiff {
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const changed: ExerciseDiff['changed'] = [];
+  for (const [p, g] of generated) {
+    const a = actual.get(p);
+    if (a === undefined) {
+      missing.push(p);
+    } else if (a !== g.content) {
+      const el = g.content.split('\n');
+      const al = a.split('\n');
+      let i = 0;
+      while (i < el.length && i < al.length && el[i] === al[i]) i++;
+      changed.push({ path: p, line: i + 1, expected: el[i] ?? '<end of file>', actual: al[i] ?? '<end of file>' });
+    }
+  }
+  for (const p of actual.keys()) if (!generated.has(p)) extra.push(p);
+  return { missing, extra, changed };
+}
+
+/**
+ * Writes the generated files into `exercisesDir`, and removes files and exercise folders
+ * there that are no longer generated. Leaves everything outside the `NN-topic` folders
+ * alone (`package.json`, `tsconfig.json`, `node_modules`).
+ *
+ * @returns the paths written (changed or new) and removed
+ */
+export function writeExercises(generated: Map<string, GeneratedFile>, exercisesDir = EXERCISES_DIR): { written: string[]; removed: string[] } {
+  const actual = readExercises(exercisesDir);
+  const written: string[] = [];
+  const removed: string[] = [];
+  for (const [p, g] of generated) {
+    if (actual.get(p) === g.content) continue;
+    const full = path.join(exercisesDir, ...p.split('/'));
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, g.content);
+    written.push(p);
+  }
+  for (const p of actual.keys()) {
+    if (generated.has(p)) continue;
+    rmSync(path.join(exercisesDir, ...p.split('/')));
+    removed.push(p);
+  }
+  // Drop folders left empty (a removed exercise, or a removed sub-folder).
+  const exercises = new Set([...generated.keys()].map((p) => p.split('/')[0]));
+  for (const ex of exerciseDirs(exercisesDir)) {
+    if (!exercises.has(ex) && listFiles(path.join(exercisesDir, ex)).length === 0) {
+      rmSync(path.join(exercisesDir, ex), { recursive: true, force: true });
+    }
+  }
+  return { written, removed };
+}
+
+/** `## Task N: ...` headings of a markdown file, in order. */
+export function taskHeadings(markdown: string): string[] {
+  return markdown
+    .split(/\r?\n/)
+    .filter((l) => /^## Task \d+:/.test(l))
+    .map((l) => l.trim());
+}
+
+/**
+ * Structural checks of the solutions that the generator itself does not need: each exercise
+ * has a README.md with numbered tasks, a HINTS.md whose task headings are the README's, at
+ * least one test file and at least one marked region.
+ *
+ * @returns one message per problem (empty if none)
+ */
+export function lintExercises(generated: Map<string, GeneratedFile>): string[] {
+  const problems: string[] = [];
+  const byExercise = new Map<string, string[]>();
+  for (const p of generated.keys()) {
+    const ex = p.split('/')[0];
+    byExercise.set(ex, [...(byExercise.get(ex) ?? []), p]);
+  }
+  for (const [ex, files] of byExercise) {
+    const readme = generated.get(`${ex}/README.md`)?.content;
+    const hints = generated.get(`${ex}/HINTS.md`)?.content;
+    if (readme === undefined) problems.push(`solutions/${ex}: no README.md`);
+    if (hints === undefined) problems.push(`solutions/${ex}: no HINTS.md`);
+    if (readme !== undefined && hints !== undefined) {
+      const tasks = taskHeadings(readme);
+      if (tasks.length === 0) problems.push(`solutions/${ex}/README.md: no "## Task 1: ..." headings`);
+      const hinted = taskHeadings(hints);
+      const differ = tasks.length !== hinted.length || tasks.some((t, i) => t !== hinted[i]);
+      if (differ) {
+        problems.push(`solutions/${ex}/HINTS.md: task headings must be the README's:\n    README: ${tasks.join(' | ')}\n    HINTS:  ${hinted.join(' | ')}`);
+      }
+    }
+    if (!files.some((f) => f.endsWith('.test.ts'))) problems.push(`solutions/${ex}: no *.test.ts file`);
+    if (!files.some((f) => (generated.get(f)?.regions.length ?? 0) > 0)) problems.push(`solutions/${ex}: no BEGIN SOLUTION region`);
+    for (const f of files) {
+      if (f.endsWith('.test.ts') && (generated.get(f)?.regions.length ?? 0) > 0) {
+        problems.push(`solutions/${f}: tests must not contain BEGIN SOLUTION regions`);
+      }
+    }
+  }
+  return problems;
+}
