@@ -241,6 +241,7 @@ export function computePool2DInfo(op: string, xShape: Shape, params: Pool2DParam
   if (2 * padH > KH || 2 * padW > KW) {
     throw new ValueError(op, `pad should be at most half the window (PyTorch's rule); got pad [${padH}, ${padW}] for window ${KH}x${KW}`);
   }
+  if (H < 1 || W < 1) throw new ShapeError(op, `input height and width must be at least 1, got x ${formatShape(xShape)}`);
   if (KH > H + 2 * padH || KW > W + 2 * padW) {
     throw new ShapeError(op, `window ${KH}x${KW} does not fit input ${H}x${W}${padH || padW ? ` with padding [${padH}, ${padW}]` : ''}`);
   }

@@ -1,0 +1,190 @@
+/**
+ * 2-D convolution layer (forward and backward), NCHW, implemented as im2col + GEMM.
+ *
+ * @module
+ */
+import {
+  assertFinite,
+  assertNdim,
+  assertShape,
+  col2im,
+  computeConv2DInfo,
+  formatShape,
+  gemm,
+  im2col,
+  ShapeError,
+  Tensor,
+  transpose2d,
+  ValueError,
+  type Conv2DInfo,
+  type Conv2DParams,
+} from '@dlkata/tensor';
+import { assertCache } from './validate.js';
+
+/**
+ * What {@link conv2dBackward} needs from the forward pass.
+ *
+ * `x`, `w` and `b` are the caller's tensors (references, not copies): do not modify them between
+ * the forward and the backward pass.
+ */
+export interface Conv2dCache {
+  /** The input, `[N, C, H, W]`. */
+  readonly x: Tensor;
+  /** The filters, `[F, C, KH, KW]`. */
+  readonly w: Tensor;
+  /** The biases, `[F]`. */
+  readonly b: Tensor;
+  /** Shapes, stride, padding and dilation, from `computeConv2DInfo` of `@dlkata/tensor`. */
+  readonly info: Conv2DInfo;
+  /**
+   * `im2col(x)`: `[N, C*KH*KW, OH*OW]`, one receptive field per column; reused for `dw`.
+   * The largest part of the cache: `KH*KW` times the input's size at stride 1 and 'same' padding.
+   */
+  readonly cols: Tensor;
+}
+
+/**
+ * 2-D convolution, forward pass (a cross-correlation, as in PyTorch's `Conv2d`, TensorFlow and
+ * CS231n: the kernel is not flipped).
+ *
+ * Dimensions: N batch, C input channels, H x W input, F filters (output channels), KH x KW
+ * kernel, OH x OW output.
+ *
+ * `out[n, f, i, j] = b[f] + sum over c, kh, kw of w[f, c, kh, kw] * xpad[n, c, i*sh + kh*dh, j*sw + kw*dw]`,
+ * where `xpad` is `x` with `pad` zeros on each side, `sh`/`sw` the strides and `dh`/`dw` the dilations.
+ *
+ * Output size, PyTorch's `Conv2d` formula:
+ * `OH = floor((H + 2*padH - dilationH*(KH - 1) - 1) / strideH) + 1`, likewise `OW`. With dilation 1
+ * this is the lecture's and CS231n's `H' = 1 + (H + 2*pad - HH) / stride` (rounded down).
+ * `pad: 'same'` (stride 1, odd kernel) pads `(K - 1) / 2` on each side, so `OH = H` and `OW = W`
+ * (the lecture's "same" convolutions in VGG, residual blocks and inception branches).
+ *
+ * Implementation: `im2col` unfolds each image into columns `[C*KH*KW, OH*OW]`, then one GEMM per
+ * image computes `out[n] = Wflat [F, C*KH*KW] x cols[n]`, which is already NCHW; `b` is added per
+ * filter. Arithmetic is float64.
+ *
+ * @param x - input, `[N, C, H, W]`, finite
+ * @param w - filters, `[F, C, KH, KW]` (PyTorch's `weight` layout), finite
+ * @param b - biases, `[F]`, finite
+ * @param params - `stride` (`s` or `[sh, sw]`, default 1), `pad` (`p`, `[ph, pw]` or `'same'`,
+ *   default 0), `dilation` (`d` or `[dh, dw]`, default 1)
+ * @returns `out`, `[N, F, OH, OW]`, and the `cache` that {@link conv2dBackward} needs
+ * @throws ShapeError if `x` or `w` is not 4-D, the channels differ
+ *   (`"conv2d: input channels (3) must match filter channels (4); x [2,3,8,8], w [4,4,3,3]"`),
+ *   `b` is not `[F]` (`"conv2d: bias length (3) must match the number of filters (4); b [3], w [4,3,3,3]"`),
+ *   or the kernel does not fit the padded input
+ *   (`"conv2d: kernel height 5 does not fit input height 3 with padding 0; x [1,1,3,3], w [1,1,5,5]"`)
+ * @throws ValueError for a stride or dilation below 1, a negative or non-integer padding, `'same'`
+ *   with a stride other than 1 or an even kernel, `params` that is not an object, or a NaN/infinite element
+ *   (`"conv2d: x contains NaN at [0,1,2,3]"`); all checks run before any arithmetic
+ * @see the lecture: 1x1 convolutions, "same" convolutions (VGG, residual blocks, inception);
+ *   CS231n `conv_forward_fast` (im2col); PyTorch `torch.nn.Conv2d` (layout and output size)
+ * @example
+ * ```ts
+ * const rng = new Rng(0);
+ * const x = rng.randn([2, 3, 8, 8]);
+ * const w = rng.randn([4, 3, 3, 3]);
+ * const { out } = conv2dForward(x, w, Tensor.zeros([4]), { stride: 2, pad: 1 });
+ * out.shape; // [2, 4, 4, 4]: OH = floor((8 + 2*1 - 3) / 2) + 1 = 4
+ * ```
+ */
+export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DParams = {}): { out: Tensor; cache: Conv2dCache } {
+  const op = 'conv2d';
+  assertNdim(op, 'x', x, 4, '[N, C, H, W]');
+  assertNdim(op, 'w', w, 4, '[F, C, KH, KW]');
+  assertNdim(op, 'b', b, 1, '[F]');
+  if (params === null || typeof params !== 'object') {
+    throw new ValueError(op, `params must be an object { stride?, pad?, dilation? }, got ${params === null ? 'null' : typeof params}`);
+  }
+  const info = computeConv2DInfo(op, x.shape, w.shape, params);
+  if (b.shape[0] !== info.F) {
+    throw new ShapeError(op, `bias length (${b.shape[0]}) must match the number of filters (${info.F}); b ${formatShape(b.shape)}, w ${formatShape(w.shape)}`);
+  }
+  assertFinite(op, 'x', x);
+  assertFinite(op, 'w', w);
+  assertFinite(op, 'b', b);
+
+  const { N, F, OH, OW } = info;
+  const K = info.C * info.KH * info.KW;
+  const P = OH * OW;
+  const cols = im2col(x, info);
+  const out = Tensor.zeros(info.outShape);
+  const od = out.data;
+  for (let n = 0; n < N; n++) {
+    gemm(F, P, K, w.data, 0, cols.data, n * K * P, od, n * F * P);
+    for (let f = 0; f < F; f++) {
+      const bf = b.data[f];
+      const base = (n * F + f) * P;
+      for (let p = 0; p < P; p++) od[base + p] += bf;
+    }
+  }
+  return { out, cache: { x, w, b, info, cols } };
+}
+
+/**
+ * 2-D convolution, backward pass.
+ *
+ * Dimensions as in {@link conv2dForward}: N batch, C input channels, H x W input, F filters,
+ * KH x KW kernel, OH x OW output.
+ *
+ * With `Wflat = w` as `[F, C*KH*KW]` and `cols[n] = im2col(x)[n]` as `[C*KH*KW, OH*OW]`:
+ * - `db[f] = sum over n, i, j of dout[n, f, i, j]`
+ * - `dw = sum over n of dout[n] [F, OH*OW] x cols[n]^T`, reshaped to `[F, C, KH, KW]`
+ * - `dx = col2im(Wflat^T x dout[n])` per image: `col2im` adds wherever receptive fields
+ *   overlap, so an input pixel read by several windows collects every contribution; padding
+ *   positions are dropped.
+ *
+ * @param dout - upstream gradient, `[N, F, OH, OW]` (the shape of the forward's `out`), finite
+ * @param cache - the `cache` returned by {@link conv2dForward}
+ * @returns `dx` `[N, C, H, W]`, `dw` `[F, C, KH, KW]`, `db` `[F]`: gradients of
+ *   `sum(out * dout)` with respect to `x`, `w` and `b`
+ * @throws ShapeError if `dout` does not have the output's shape
+ *   (`"conv2dBackward: dout must have shape [2,4,8,8], got [2,4,7,7]"`)
+ * @throws ValueError if `dout` has a NaN/infinite element or `cache` is not a conv2d cache
+ * @see CS231n `conv_backward_fast`; checked against numerical gradients and TensorFlow.js'
+ *   `Conv2DBackpropInput` / `Conv2DBackpropFilter` in this package's tests
+ * @example
+ * ```ts
+ * const rng = new Rng(0);
+ * const { out, cache } = conv2dForward(rng.randn([1, 3, 5, 5]), rng.randn([2, 3, 3, 3]), Tensor.zeros([2]), { pad: 'same' });
+ * const { dx, dw, db } = conv2dBackward(Tensor.ones(out.shape), cache);
+ * // dx [1, 3, 5, 5], dw [2, 3, 3, 3], db [2] = [25, 25] (25 output positions per filter)
+ * ```
+ */
+export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; dw: Tensor; db: Tensor } {
+  const op = 'conv2dBackward';
+  assertCache(op, cache, ['x', 'w', 'b', 'info', 'cols'], 'conv2dForward');
+  const { w, info, cols } = cache;
+  assertShape(op, 'dout', dout, info.outShape);
+  assertFinite(op, 'dout', dout);
+
+  const { N, F, OH, OW } = info;
+  const K = info.C * info.KH * info.KW;
+  const P = OH * OW;
+  const dd = dout.data;
+
+  const db = Tensor.zeros([F]);
+  for (let n = 0; n < N; n++) {
+    for (let f = 0; f < F; f++) {
+      const base = (n * F + f) * P;
+      let s = 0;
+      for (let p = 0; p < P; p++) s += dd[base + p];
+      db.data[f] += s;
+    }
+  }
+
+  // dw [F, K] += dout[n] [F, P] x cols[n]^T [P, K]
+  const dw = Tensor.zeros(w.shape);
+  for (let n = 0; n < N; n++) {
+    gemm(F, K, P, dd, n * F * P, cols.data, n * K * P, dw.data, 0, { transB: true, accumulate: true });
+  }
+
+  // dcols[n] [K, P] = Wflat^T [K, F] x dout[n] [F, P]; dx = col2im(dcols)
+  const wT = transpose2d(w.reshape([F, K]));
+  const dcols = Tensor.zeros([N, K, P]);
+  for (let n = 0; n < N; n++) {
+    gemm(K, P, F, wT.data, 0, dd, n * F * P, dcols.data, n * K * P);
+  }
+  const dx = col2im(dcols, info);
+  return { dx, dw, db };
+}
