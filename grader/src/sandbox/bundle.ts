@@ -1,0 +1,108 @@
+/**
+ * Bundles an exercise's module(s), `@dlkata/tensor` and the {@link startRunner | runner}
+ * into one CommonJS file with esbuild, so the sandboxed child needs to read exactly one file.
+ *
+ * Imports a submission may use: relative imports of files inside its own exercise folder,
+ * `@dlkata/tensor` (always the grader's copy, wherever the submission lives), and Node's
+ * built-in modules (the permission model still denies file system writes, reads other than
+ * the bundle, child processes and workers). Anything else fails the bundle with a message.
+ *
+ * @module
+ */
+import { builtinModules, createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Message, type Plugin } from 'esbuild';
+
+/** Where the bundle was written, or why it could not be built. */
+export type BundleResult =
+  | { readonly ok: true; readonly file: string }
+  | { readonly ok: false; readonly message: string };
+
+const require = createRequire(import.meta.url);
+
+/** Absolute path of the runner's source, bundled into every child. */
+export const RUNNER_SOURCE = fileURLToPath(new URL('./runner.ts', import.meta.url));
+
+/** Absolute path of the `@dlkata/tensor` entry the grader itself uses. */
+export function tensorEntry(): string {
+  return require.resolve('@dlkata/tensor');
+}
+
+function formatMessage(m: Message, root: string, workDir: string): string {
+  const loc = m.location;
+  if (!loc) return m.text;
+  // esbuild reports paths relative to its working directory; show them relative to the submission
+  const file = path.relative(root, path.resolve(workDir, loc.file));
+  return `${file.split(path.sep).join('/')}:${loc.line}:${loc.column + 1}: ${m.text}${loc.lineText ? `\n    ${loc.lineText.trim()}` : ''}`;
+}
+
+function importGuard(exerciseDir: string, tensor: string): Plugin {
+  const inside = (p: string, dir: string): boolean => {
+    const rel = path.relative(dir, p);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  return {
+    name: 'dlkata-import-guard',
+    setup(b) {
+      b.onResolve({ filter: /^@dlkata\/tensor$/ }, () => ({ path: tensor }));
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === 'resolved') return undefined;
+        // The grader's own files (entry, runner, protocol) and the tensor package resolve freely.
+        if (!inside(args.importer, exerciseDir)) return undefined;
+        if (args.path.startsWith('node:')) return { path: args.path, external: true };
+        if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
+          const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'resolved' });
+          if (r.errors.length > 0) return { errors: r.errors };
+          if (!inside(r.path, exerciseDir)) {
+            return { errors: [{ text: `import of "${args.path}" reaches outside the exercise folder; only files of the exercise and @dlkata/tensor can be imported` }] };
+          }
+          return { path: r.path };
+        }
+        if (builtinModules.includes(args.path)) return { path: args.path, external: true };
+        return { errors: [{ text: `import of "${args.path}" is not allowed; a submission can import @dlkata/tensor and its own files` }] };
+      });
+    },
+  };
+}
+
+/**
+ * Writes a generated entry and bundles it into `<outDir>/bundle.cjs`.
+ *
+ * @param exerciseDir - absolute path of the exercise folder in the submission, e.g. `.../02-convolution`
+ * @param modules - the files to import, relative to `exerciseDir`, e.g. `["conv.ts"]`
+ * @param outDir - a fresh, empty temporary directory
+ * @returns the bundle's path, or esbuild's first errors (file:line:column: text) when the
+ *   submission does not compile or imports something it may not
+ */
+export async function bundleExercise(exerciseDir: string, modules: readonly string[], outDir: string): Promise<BundleResult> {
+  const entry = path.join(outDir, 'entry.ts');
+  const loaders = modules.map((m) => `  ${JSON.stringify(m)}: () => import(${JSON.stringify(path.join(exerciseDir, m))}),`).join('\n');
+  await writeFile(entry, `import { startRunner } from ${JSON.stringify(RUNNER_SOURCE)};\nstartRunner({\n${loaders}\n});\n`);
+  const file = path.join(outDir, 'bundle.cjs');
+  try {
+    const result = await build({
+      entryPoints: [entry],
+      absWorkingDir: outDir,
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      write: true,
+      plugins: [importGuard(exerciseDir, tensorEntry())],
+    });
+    if (result.errors.length > 0) return { ok: false, message: result.errors.slice(0, 3).map((m) => formatMessage(m, path.dirname(exerciseDir), outDir)).join('\n') };
+  } catch (e) {
+    const errors = (e as { errors?: Message[] }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      return { ok: false, message: errors.slice(0, 3).map((m) => formatMessage(m, path.dirname(exerciseDir), outDir)).join('\n') };
+    }
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+  return { ok: true, file };
+}
