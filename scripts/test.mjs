@@ -5,7 +5,7 @@
 //                              `pnpm test exercises/02-convolution` (a student's loop).
 // Extra vitest flags pass through: `pnpm test exercises/02-convolution -t forward`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +23,26 @@ function run(cmd, argv) {
 }
 
 if (args.length === 0) {
-  process.exit(run(bin('turbo'), ['run', 'typecheck', 'test', '--output-logs=errors-only']));
+  process.env.TURBO_TELEMETRY_DISABLED = '1';
+  const status = run(bin('turbo'), ['run', 'typecheck', 'test', '--output-logs=errors-only']);
+  // One closing line over every package's vitest run (turbo restores these files from its
+  // cache, so a cached run reports the same counts).
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const parts = [];
+  for (const dir of ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions']) {
+    const file = path.join(root, dir, '.test-results.json');
+    if (!existsSync(file)) continue;
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests + r.numTodoTests;
+    parts.push(`${dir} ${r.numPassedTests}`);
+  }
+  console.log(`\n(${parts.join(', ')}; the exercises check ran separately)`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(status);
 }
 
 // pnpm runs scripts from the repository root; a path typed in a sub-folder is relative to
