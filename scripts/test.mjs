@@ -5,7 +5,7 @@
 //                              `pnpm test exercises/02-convolution` (a student's loop).
 // Extra vitest flags pass through: `pnpm test exercises/02-convolution -t forward`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,14 +24,17 @@ function run(cmd, argv) {
 
 if (args.length === 0) {
   process.env.TURBO_TELEMETRY_DISABLED = '1';
-  const status = run(bin('turbo'), ['run', 'typecheck', 'test', '--output-logs=errors-only']);
+  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions'];
+  // Stale results must not be counted: a cache hit restores the file, a fresh run rewrites it.
+  for (const dir of dirs) rmSync(path.join(root, dir, '.test-results.json'), { force: true });
+  const status = run(bin('turbo'), ['run', 'typecheck', 'test', '--continue', '--output-logs=errors-only']);
   // One closing line over every package's vitest run (turbo restores these files from its
   // cache, so a cached run reports the same counts).
   let passed = 0;
   let failed = 0;
   let skipped = 0;
   const parts = [];
-  for (const dir of ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions']) {
+  for (const dir of dirs) {
     const file = path.join(root, dir, '.test-results.json');
     if (!existsSync(file)) continue;
     const r = JSON.parse(readFileSync(file, 'utf8'));
