@@ -53,7 +53,8 @@ export function createNetwork(spec: ModelSpec, rng: Rng, init: InitScheme = 'he'
   return { spec, info, params };
 }
 
-type Cache =
+/** What one layer of a network keeps from the forward pass for the backward pass. */
+export type NetworkLayerCache =
   | { kind: 'conv'; cache: Conv2dCache }
   | { kind: 'maxpool'; cache: MaxPool2dCache }
   | { kind: 'relu'; cache: ReluCache }
@@ -64,7 +65,7 @@ type Cache =
 
 /** Per-layer caches of a forward pass, consumed by {@link networkBackward}. */
 export interface NetworkCache {
-  readonly layers: readonly Cache[];
+  readonly layers: readonly NetworkLayerCache[];
 }
 
 /** Options of {@link networkForward}. */
@@ -91,7 +92,7 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
     throw new ShapeError(net.spec.name, `input must be [N, ${want.join(', ')}], got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`);
   }
   let h = x;
-  const caches: Cache[] = [];
+  const caches: NetworkLayerCache[] = [];
   const activations: Tensor[] = [];
   for (const layer of net.info.layers) {
     const s: LayerSpec = layer.spec;
