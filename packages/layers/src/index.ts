@@ -49,3 +49,41 @@ export * from './model/optim.js';
 export * from './model/train.js';
 export * from './data/mnist.js';
 export * from './plot.js';
+export {
+  residualBlockForward,
+  residualBlockBackward,
+  residualNeedsProjection,
+  initResidualBlockParams,
+  type ResidualBlockParams,
+  type ResidualBlockOptions,
+  type ResidualBlockCache,
+  type ResidualBlockGrads,
+  type ResidualInitOptions,
+} from './residual.js';
+export {
+  inceptionForward,
+  inceptionBackward,
+  initInceptionParams,
+  inceptionParamShapes,
+  inceptionChannels,
+  convMultiplies,
+  inceptionMultiplies,
+  INCEPTION_SPEC_KEYS,
+  type InceptionSpec,
+  type InceptionParams,
+  type InceptionGrads,
+  type InceptionCache,
+  type InceptionCost,
+  type ConvReluCache,
+} from './inception.js';
+export { concatChannels, splitChannels } from './concat.js';
+export {
+  convTranspose2dForward,
+  convTranspose2dBackward,
+  computeConvTranspose2DInfo,
+  bilinearUpsampling,
+  type ConvTranspose2DParams,
+  type ConvTranspose2DInfo,
+  type ConvTranspose2dCache,
+} from './conv-transpose.js';
+export { pixelSoftmaxCrossEntropy, predictPixels, pixelAccuracy, confusion, classIoU, meanIoU } from './segmentation.js';
