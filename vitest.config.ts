@@ -21,7 +21,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts', 'grader/src/**/*.ts'],
-      exclude: ['**/*.test.ts', 'grader/src/cli.ts'],
+      exclude: ['**/*.test.ts', 'grader/src/cli.ts', 'packages/*/src/cli/**', 'packages/*/bench/**'],
       thresholds: { lines: 90 },
     },
   },
