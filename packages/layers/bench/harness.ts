@@ -2,7 +2,7 @@
  * The benchmark harness: what a case is, how it is timed, how its answers are checked.
  *
  * A case ({@link BenchCase}) verifies every implementation against its oracle first
- * ({@link verify} throws on a wrong answer, so nothing wrong is ever timed), then times them
+ * ({@link verify} throws on a wrong answer, so no wrong answer is ever reported), then times them
  * ({@link measure}) and returns {@link Timing} rows and {@link Comparison}s against the
  * baselines it measured in the same run. `run.ts` prints them as tables.
  *
@@ -76,7 +76,7 @@ export interface BenchCase {
   run(ctx: BenchContext): Promise<CaseResult>;
 }
 
-/** A wrong answer found by {@link verify}: the case stops before timing anything. */
+/** A wrong answer found by {@link verify}: the case stops and reports no timings. */
 export class BenchCheckError extends Error {
   constructor(readonly check: Check) {
     super(`${check.bench}: ${check.what}: relative error ${check.error.toExponential(2)} exceeds ${check.tolerance.toExponential(0)}`);
@@ -96,11 +96,11 @@ export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>): nu
   let scale = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
-    if (!(d <= diff)) diff = d; // also catches NaN
+    if (Number.isNaN(d)) return Infinity;
+    if (d > diff) diff = d;
     const s = Math.abs(want[i]);
     if (s > scale) scale = s;
   }
-  if (Number.isNaN(diff)) return Infinity;
   return scale === 0 ? diff : diff / scale;
 }
 

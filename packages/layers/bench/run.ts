@@ -3,8 +3,9 @@
  * run, printed as tables. `pnpm bench -- --quick` is a short run (fewer repetitions, the slowest
  * baseline on a smaller batch, scaled and labelled); `--only conv2d,gemm` picks cases.
  *
- * Every case checks its answers before it times anything, so a fast wrong answer fails the
- * run (exit code 1) instead of being reported. To add a benchmark, write a {@link BenchCase}
+ * Every case checks its answers against a plain-loop oracle before it times them (the one long
+ * TensorFlow.js run is checked on that run's own output), so a fast wrong answer fails the run
+ * (exit code 1) instead of being reported. To add a benchmark, write a {@link BenchCase}
  * in `cases/` and append it to {@link CASES}.
  *
  * @module
@@ -63,7 +64,8 @@ function report(results: ReadonlyArray<{ c: BenchCase; r: CaseResult }>, quick: 
   const out: string[] = [];
   const timings = results.flatMap(({ r }) => r.timings);
   out.push(
-    'Timings: median of the timed runs after warm-up (wall clock; CPU = process user+system time).',
+    'Timings: median of the timed runs after warm-up. ms = wall clock; CPU ms = process user+system time, which',
+    'leaves out time lost to other processes but includes V8 helper threads (GC), so it can exceed ms.',
     'GFLOP/s: forward 2*N*F*C*KH*KW*OH*OW (2*M*N*K for GEMM); backward counts 2x forward.',
     renderTable(
       ['benchmark', 'implementation', 'ms', 'CPU ms', 'runs', 'throughput', 'note'],
@@ -90,7 +92,7 @@ function report(results: ReadonlyArray<{ c: BenchCase; r: CaseResult }>, quick: 
   );
   const checks = results.flatMap(({ r }) => r.checks);
   out.push(
-    'Answers checked before timing (max |got - want| / max |want|; float64 oracle: the plain loops).',
+    'Answers checked (max |got - want| / max |want|; float64 oracle: the plain loops).',
     renderTable(
       ['benchmark', 'check', 'error', 'tolerance'],
       checks.map((c) => [c.bench, c.what, c.error === 0 ? '0 (identical)' : c.error.toExponential(2), c.tolerance.toExponential(0)]),
@@ -116,7 +118,7 @@ async function main(): Promise<number> {
       results.push({ c, r: await c.run(ctx) });
     } catch (e) {
       failed++;
-      if (e instanceof BenchCheckError) console.error(`FAILED ${c.name}: wrong answer, nothing timed: ${e.message}`);
+      if (e instanceof BenchCheckError) console.error(`FAILED ${c.name}: wrong answer, no timings reported: ${e.message}`);
       else console.error(`FAILED ${c.name}:`, e);
     }
   }

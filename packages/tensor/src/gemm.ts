@@ -38,8 +38,8 @@ const NR = 4;
 const KC = 256;
 /** Rows of A per packed block (`MC x KC` doubles = 256 KiB, sized for L2). Multiple of MR. */
 const MC = 128;
-/** Columns of B per packed block (`KC x NC` doubles = 4 MiB). Multiple of NR. */
-const NC = 2048;
+/** Columns of B per packed block (`KC x NC` doubles = 1 MiB). Multiple of NR. */
+const NC = 512;
 /**
  * Up to this many multiply-adds (`M*N*K`) packing does not pay for itself and a plain loop
  * over the operands is used (measured: the two break even near 8x8x8). The plain loop is also
@@ -48,9 +48,9 @@ const NC = 2048;
 const SMALL = 512;
 
 // Packing buffers, reused by every call and grown only when a larger block is needed (a block
-// never exceeds MC x KC or KC x NC, so they stop growing after the first large product).
-let packA = new Float64Array(MC * KC);
-let packB = new Float64Array(KC * 4 * NR);
+// never exceeds MC x KC or KC x NC doubles, so together they stay below 1.3 MiB).
+let packA = new Float64Array(0);
+let packB = new Float64Array(0);
 /** A 4x4 tile for the ragged right and bottom edges of C. */
 const edge = new Float64Array(MR * NR);
 

@@ -124,7 +124,7 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
   const fTf = timing(
     'conv2d forward',
     TFJS,
-    measure(() => tfForward(fIn.t), { runs: q ? 3 : 7, warmup: 0 }),
+    measure(() => tfForward(fIn.t), { runs: q ? 3 : 5, warmup: 0 }),
     (ms) => gflops(flops, ms),
     nTfF === s.N ? undefined : `measured on N=${nTfF}, time x${s.N / nTfF} for N=${s.N}`,
     s.N / nTfF,

@@ -66,7 +66,7 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
   ctx.progress(`${BENCH}: plain loops`);
   const tLoops = timing(BENCH, LOOPS, measure(() => maxPoolLoops(x.data, dout.data, N, C, H, W, K), { runs, warmup: 5 }), (ms) => melems(elems, ms));
   ctx.progress(`${BENCH}: tfjs-cpu`);
-  const tTf = timing(BENCH, TFJS, measure(tfRun, { runs: ctx.quick ? 3 : 9, warmup: 1 }), (ms) => melems(elems, ms));
+  const tTf = timing(BENCH, TFJS, measure(tfRun, { runs: ctx.quick ? 3 : 5, warmup: 1 }), (ms) => melems(elems, ms));
   xt.dispose();
   dyt.dispose();
   return { timings: [tLib, tLoops, tTf], comparisons: [compare(tLib, tTf), compare(tLib, tLoops)], checks };
