@@ -6,13 +6,17 @@
  * split, padded to 32x32), with a progress bar per epoch; prints the test accuracy and a
  * confusion matrix, and writes `metrics.json` and `curves.svg` into `--out`.
  *
+ * `pnpm train fcn` (semantic segmentation of MNIST digits with a small FCN, `fcn.ts`) and
+ * `pnpm train transfer` (LeNet-5 from digits 0-4 to 5-9: frozen, fine-tuned, from scratch,
+ * `transfer.ts`) are registered here too.
+ *
  * @module
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { Rng } from '@dlkata/tensor';
+import { Rng, ValueError } from '@dlkata/tensor';
 import { mnistSplit } from '../data/mnist.js';
 import { createNetwork } from '../model/network.js';
 import { Adam, Sgd, type Optimizer } from '../model/optim.js';
@@ -20,6 +24,8 @@ import { summary } from '../model/spec.js';
 import { evaluate, formatConfusion, trainEpoch } from '../model/train.js';
 import { lenet5 } from '../model/zoo.js';
 import { renderSvg, trainingCurvesSpec, type CurvePoint } from '../plot.js';
+import { runFcn } from './fcn.js';
+import { runTransfer } from './transfer.js';
 
 function int(name: string, min: number) {
   return (v: string): number => {
@@ -115,6 +121,56 @@ program
     writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     writeFileSync(path.join(out, 'curves.svg'), await renderSvg(trainingCurvesSpec(`LeNet-5 on MNIST (seed ${o.seed})`, points)));
     console.log(`\nWrote ${path.relative(userCwd, path.join(out, 'metrics.json'))} and ${path.relative(userCwd, path.join(out, 'curves.svg'))}`);
+  });
+
+program
+  .command('fcn')
+  .description('a small fully convolutional network segmenting MNIST digits placed on a 48x48 canvas (11 classes: background + 10 digits)')
+  .option('--epochs <n>', 'passes over the training images', int('epochs', 1), 8)
+  .option('--batch <n>', 'images per mini-batch', int('batch', 1), 16)
+  .option('--lr <x>', "Adam's learning rate (cosine decay to 0)", positive('lr'), 3e-3)
+  .option('--train <n>', 'training images', int('train', 1), 1500)
+  .option('--test <n>', 'held-out test images (their digits never appear in training)', int('test', 1), 300)
+  .option('--size <px>', 'side of the canvas, divisible by 8', int('size', 32), 48)
+  .option('--digits <n>', 'digits per image', int('digits', 1), 2)
+  .option('--examples <n>', 'test images shown in masks.svg', int('examples', 1), 8)
+  .option('--seed <n>', 'seed of the data, the initial weights and the batch order', int('seed', 0), 0)
+  .option('--out <dir>', 'folder for metrics.json and masks.svg', 'runs/fcn')
+  .action((o: { epochs: number; batch: number; lr: number; train: number; test: number; size: number; digits: number; examples: number; seed: number; out: string }) => {
+    if (o.size % 8 !== 0) program.error(`--size must be divisible by 8 (three 2x2 poolings), got ${o.size}`);
+    const out = path.resolve(userCwd, o.out);
+    let r: ReturnType<typeof runFcn>;
+    try {
+      r = runFcn({ ...o, out });
+    } catch (e) {
+      if (e instanceof ValueError) program.error(e.message);
+      throw e;
+    }
+    console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
+  });
+
+program
+  .command('transfer')
+  .description('LeNet-5 pre-trained on digits 0-4, moved to 5-9 with a few labelled images: frozen features, fine-tuning, from scratch')
+  .option('--pretrain-epochs <n>', 'epochs of pre-training on digits 0-4', int('pretrain-epochs', 1), 3)
+  .option('--per-class <n>', 'labelled images per digit 5-9', int('per-class', 1), 50)
+  .option('--epochs <n>', 'epochs of each transfer run over the small set', int('epochs', 1), 30)
+  .option('--batch <n>', 'images per mini-batch', int('batch', 1), 25)
+  .option('--lr <x>', "Adam's learning rate", positive('lr'), 1e-3)
+  .option('--freeze <layers>', 'comma-separated layers kept frozen in the first variant', 'conv1,conv2')
+  .option('--seed <n>', 'seed of the splits, the weights, the new heads and the batch order', int('seed', 0), 0)
+  .option('--out <dir>', 'folder for metrics.json and accuracy.svg', 'runs/transfer')
+  .action(async (o: { pretrainEpochs: number; perClass: number; epochs: number; batch: number; lr: number; freeze: string; seed: number; out: string }) => {
+    const out = path.resolve(userCwd, o.out);
+    const freeze = o.freeze.split(',').map((l) => l.trim()).filter((l) => l !== '');
+    let r: Awaited<ReturnType<typeof runTransfer>>;
+    try {
+      r = await runTransfer({ ...o, freeze, out });
+    } catch (e) {
+      if (e instanceof ValueError) program.error(e.message);
+      throw e;
+    }
+    console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
   });
 
 await program.parseAsync(process.argv);

