@@ -26,6 +26,9 @@ import { lenet5 } from '../model/zoo.js';
 import { renderSvg, trainingCurvesSpec, type CurvePoint } from '../plot.js';
 import { runFcn } from './fcn.js';
 import { runTransfer } from './transfer.js';
+// The character language model lives in @dlkata/rnn, which depends on this package; a relative
+// import keeps one `pnpm train` command without a package cycle.
+import { registerCharlm } from '../../../rnn/src/cli/charlm.js';
 
 function int(name: string, min: number) {
   return (v: string): number => {
@@ -172,5 +175,7 @@ program
     }
     console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
   });
+
+registerCharlm(program);
 
 await program.parseAsync(process.argv);
