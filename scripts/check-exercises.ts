@@ -74,7 +74,7 @@ try {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-    timeout: 120_000,
+    timeout: 600_000, // a hang guard; on a busy machine the stub run can take minutes
   });
   let report: { testResults: JsonFile[] } | undefined;
   try {
