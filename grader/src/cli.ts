@@ -7,22 +7,30 @@
  * pnpm grade exercises/02-convolution
  * pnpm grade solutions --seed 42 --json results/solutions.json
  * pnpm grade submission --gradescope /autograder/results/results.json
+ * pnpm grade class/ --out results/ --junit results/junit.xml        # a class, resumable
+ * pnpm grade alice --replay 02-convolution/backward-dw --seed 42     # one failing test again
  * ```
  *
  * Exit code 0 when grading completed (whatever the score), 2 for a usage error (bad path or
- * option), 1 for an internal error of the grader.
+ * option), 1 for an internal error of the grader, 130/143 when interrupted.
  *
  * @module
  */
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
 import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
+import { SUITES } from './suites/index.js';
+import { classroomOutputLine } from './writers/classroom.js';
 import { toGradescope } from './writers/gradescope.js';
 import { toJson } from './writers/json.js';
-import { renderSummary, renderTable } from './writers/table.js';
+import { toJunit } from './writers/junit.js';
+import { renderSummary, renderTable, sandboxLine } from './writers/table.js';
 
 function integer(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -34,9 +42,107 @@ function integer(name: string, min: number, max: number): (v: string) => number 
   };
 }
 
+/**
+ * Parses `--exercises`: ids or numbers, comma-separated, with ranges (`01-04`, `2,3`,
+ * `02-convolution,03-pooling`), against the suites the grader has.
+ *
+ * @throws InvalidArgumentError for an id or number the grader has no suite for
+ */
+export function parseExercises(v: string, ids: readonly string[] = SUITES.map((s) => s.id)): string[] {
+  const out = new Set<string>();
+  for (const part of v.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const range = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(part);
+    if (range) {
+      const lo = Number(range[1]);
+      const hi = range[2] === undefined ? lo : Number(range[2]);
+      const hits = ids.filter((id) => Number.parseInt(id, 10) >= lo && Number.parseInt(id, 10) <= hi);
+      if (hits.length === 0) throw new InvalidArgumentError(`--exercises: no exercise numbered ${part}; the grader has ${ids.join(', ')}`);
+      hits.forEach((h) => out.add(h));
+    } else if (ids.includes(part)) {
+      out.add(part);
+    } else {
+      throw new InvalidArgumentError(`--exercises: no exercise ${part}; the grader has ${ids.join(', ')}`);
+    }
+  }
+  if (out.size === 0) throw new InvalidArgumentError('--exercises: name at least one exercise');
+  return [...out].sort();
+}
+
 function write(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text);
+}
+
+function fmt(p: number): string {
+  return Number.isInteger(p) ? String(p) : p.toFixed(1);
+}
+
+interface Options {
+  seed?: number;
+  json?: string;
+  gradescope?: string;
+  junit?: string;
+  classroom?: string;
+  out?: string;
+  force?: boolean;
+  jobs?: number;
+  exercises?: string[];
+  replay?: string;
+  path?: string;
+  timeout: number;
+  runs: number;
+  quiet?: boolean;
+  color: boolean;
+  progress: boolean;
+}
+
+/** The class table printed at the end of a class run: one row per submission. */
+function classTable(r: ClassResult): string {
+  const t = new Table({ head: ['submission', ...r.manifest.exercises.map((e) => e.slice(0, 2)), 'total', 'note'], style: { head: [], border: [] } });
+  for (const s of r.report.submissions) {
+    t.push([s.name, ...r.manifest.exercises.map((id) => fmt(s.exercises.find((e) => e.id === id)?.score ?? 0)), `${fmt(s.score)}/${fmt(s.maxScore)}`, s.error ? s.error.slice(0, 60) : '']);
+  }
+  return t.toString();
+}
+
+/**
+ * Progress of a class run on stderr: the plan (unless `quiet`), then a bar with ETA on a
+ * terminal or one line per submission otherwise (unless `!enabled`).
+ */
+function classProgress(enabled: boolean, quiet: boolean): { onEvent: (e: ClassEvent) => void; stop: () => void } {
+  const tty = enabled && process.stderr.isTTY === true;
+  let bar: SingleBar | undefined;
+  let done = 0;
+  let total = 0;
+  return {
+    onEvent: (e) => {
+      if (e.type === 'plan' && !quiet) {
+        process.stderr.write(
+          `${e.total} submissions: ${e.todo} to grade, ${e.resumed} already graded (resumed); ${e.jobs} at a time; seed ${e.manifest.seed}\n`,
+        );
+      }
+      if (!enabled) return;
+      if (e.type === 'plan') {
+        total = e.todo;
+        if (tty && e.todo > 0) {
+          bar = new SingleBar({
+            format: 'grading [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | {last}',
+            stream: process.stderr,
+            hideCursor: true,
+            etaBuffer: 8,
+            fps: 5,
+          });
+          bar.start(e.todo, 0, { last: '' });
+        }
+      } else if (e.type === 'done') {
+        done++;
+        const line = `${e.name}: ${fmt(e.result.score)}/${fmt(e.result.maxScore)} (${(e.durationMs / 1000).toFixed(1)} s)`;
+        if (bar) bar.increment(1, { last: line });
+        else process.stderr.write(`[${done}/${total}] ${line}\n`);
+      }
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 /**
@@ -56,32 +162,62 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--seed <n>', `seed of the random cases (0-${MAX_SEED}); default: a fresh one, printed`, integer('--seed', 0, MAX_SEED))
     .option('--json <file>', 'also write the full report as JSON')
     .option('--gradescope <file>', "also write Gradescope's results.json (one submission)")
+    .option('--junit <file>', 'also write JUnit XML (for CI systems)')
+    .option('--classroom <file>', "append GitHub Classroom's runner result (`result=<base64>`) to this file, e.g. \"$GITHUB_OUTPUT\"")
+    .option('--out <dir>', 'grade a class: every subfolder or archive is a submission; results, feedback, CSV and summary go here (resumable)')
+    .option('--force', 'with --out: regrade every submission, even those already graded')
+    .option('--jobs <n>', 'with --out: submissions graded at once (default and maximum: the number of CPUs)', integer('--jobs', 1, 256))
+    .option('--exercises <list>', 'with --out: the exercises to grade, e.g. 01-04 or 02-convolution,03-pooling (default: all)', (v) => parseExercises(v))
+    .option('--replay <exercise/test>', 'rerun one test (e.g. 02-convolution/backward-dw); use the seed of the report')
+    .option('--path <path>', "with --replay: fast-check's path of the counterexample, to rerun exactly that case")
     .option('--timeout <ms>', 'wall-clock limit per call, in ms', integer('--timeout', 50, 600_000), DEFAULT_TIMEOUT_MS)
     .option('--runs <n>', 'random cases per test', integer('--runs', 1, 1000), DEFAULT_NUM_RUNS)
     .option('--quiet', 'print only the totals and the seed')
     .option('--no-color', 'no ANSI colours')
+    .option('--no-progress', 'with --out: no progress bar or lines')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  let opts: { seed?: number; json?: string; gradescope?: string; timeout: number; runs: number; quiet?: boolean; color: boolean };
+  let opts: Options;
   let target: string;
   try {
     program.parse(['node', 'grade', ...argv]);
-    opts = program.opts();
+    opts = program.opts<Options>();
     target = program.args[0];
   } catch (e) {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     throw e;
   }
+  const explicit = (name: string): boolean => program.getOptionValueSource(name) === 'cli';
   try {
+    if (opts.out) return await classMain(target, opts, cwd, explicit);
+    for (const [flag, set] of [['--force', opts.force], ['--jobs', opts.jobs !== undefined], ['--exercises', opts.exercises !== undefined]] as const) {
+      if (set) throw new UsageError(`${flag} needs --out (a class run)`);
+    }
     if (opts.gradescope) {
-      const n = discover(path.resolve(cwd, target)).length;
+      let n = 1;
+      try {
+        n = discover(path.resolve(cwd, target)).length;
+      } catch {
+        // an archive, or a path grade() reports
+      }
       if (n !== 1) throw new UsageError(`--gradescope needs exactly one submission; ${target} holds ${n}`);
+    }
+    let only: { exercise: string; test?: string } | undefined;
+    if (opts.replay) {
+      const m = /^([^/]+)(?:\/(.+))?$/.exec(opts.replay);
+      if (!m) throw new UsageError(`--replay takes <exercise>/<test>, e.g. 02-convolution/backward-dw; got ${opts.replay}`);
+      only = { exercise: m[1], ...(m[2] ? { test: m[2] } : {}) };
+      if (opts.seed === undefined) throw new UsageError('--replay needs the --seed of the report you are replaying');
+    } else if (opts.path) {
+      throw new UsageError('--path needs --replay <exercise>/<test>');
     }
     const report = await grade(target, {
       cwd,
       seed: opts.seed,
       timeoutMs: opts.timeout,
       numRuns: opts.runs,
+      ...(only ? { only } : {}),
+      ...(opts.path ? { replayPath: opts.path } : {}),
       onProgress: opts.quiet
         ? undefined
         : (e) => {
@@ -89,9 +225,15 @@ export async function main(argv: readonly string[]): Promise<number> {
           },
     });
     if (opts.json) write(path.resolve(cwd, opts.json), toJson(report));
-    if (opts.gradescope) write(path.resolve(cwd, opts.gradescope), `${JSON.stringify(toGradescope(report), null, 2)}\n`);
+    if (opts.gradescope) write(path.resolve(cwd, opts.gradescope), `${JSON.stringify(toGradescope(report, { submissionPath: target }), null, 2)}\n`);
+    if (opts.junit) write(path.resolve(cwd, opts.junit), toJunit(report));
+    if (opts.classroom) appendFileSync(path.resolve(cwd, opts.classroom), classroomOutputLine(report));
     const command = `pnpm grade ${target}`;
     process.stdout.write(`${opts.quiet ? renderSummary(report) : renderTable(report, { color: opts.color ? undefined : false, command })}\n`);
+    if (only?.test && !opts.quiet) {
+      const t = report.submissions[0]?.exercises[0]?.tests[0];
+      if (t) process.stdout.write(`replayed ${only.exercise}/${only.test} with seed ${report.seed}${opts.path ? `, path ${opts.path}` : ''}: ${t.status}\n`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -100,6 +242,58 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     process.stderr.write(`internal error of the grader: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
+  }
+}
+
+async function classMain(target: string, opts: Options, cwd: string, explicit: (name: string) => boolean): Promise<number> {
+  for (const [flag, set] of [['--gradescope', opts.gradescope], ['--replay', opts.replay], ['--path', opts.path], ['--classroom', opts.classroom]] as const) {
+    if (set) throw new UsageError(`${flag} grades one submission; it does not go with --out`);
+  }
+  const out = path.resolve(cwd, opts.out!);
+  const progress = classProgress(opts.progress && !opts.quiet, opts.quiet === true);
+  // Stopped with Ctrl-C or kill: the finished results are on disk; say how to resume. The
+  // children die with this process (setpriv --pdeathsig); the lock and work folder go too.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress.stop();
+    removeOwnWork();
+    rmSync(path.join(out, '.lock'), { force: true });
+    process.stderr.write(`\n${signal}: stopped; finished results are kept in ${out}. Run the same command again to grade the rest.\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const r = await gradeClass(target, {
+      out,
+      cwd,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(explicit('timeout') ? { timeoutMs: opts.timeout } : {}),
+      ...(explicit('runs') ? { numRuns: opts.runs } : {}),
+      ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      ...(opts.exercises ? { exercises: opts.exercises } : {}),
+      ...(opts.force ? { force: true } : {}),
+      ...(opts.junit ? { junit: path.resolve(cwd, opts.junit) } : {}),
+      onEvent: progress.onEvent,
+    });
+    progress.stop();
+    if (opts.json) write(path.resolve(cwd, opts.json), toJson(r.report));
+    if (!opts.quiet) process.stdout.write(`${classTable(r)}\n`);
+    process.stdout.write(
+      [
+        `${r.report.submissions.length} submissions (${r.graded.length} graded now, ${r.resumed.length} resumed); seed ${r.manifest.seed}, ${r.manifest.numRuns} random cases per test`,
+        `grades: ${r.files.csv}`,
+        `summary: ${r.files.summary}`,
+        `feedback: ${path.join(out, 'feedback')}/<submission>.md; results: ${path.join(out, 'results')}/<submission>.json; Gradescope: ${path.join(out, 'gradescope')}/<submission>.json`,
+        ...(r.files.junit ? [`JUnit: ${r.files.junit}`] : []),
+        sandboxLine(r.report),
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
 

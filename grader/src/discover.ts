@@ -36,6 +36,40 @@ function subdirs(dir: string): string[] {
     .sort();
 }
 
+function hasExerciseDirs(dir: string): boolean {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).some((d) => d.isDirectory() && EXERCISE_DIR.test(d.name));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The folder of a submission that holds its exercise folders: the folder itself, or the
+ * shallowest subfolder (up to 3 levels, first by name) that does, as when a student zips
+ * `exercises/` or a folder named after themselves.
+ *
+ * @returns the folder, or null if there is none
+ */
+export function submissionRoot(dir: string, depth = 3): string | null {
+  let level = [dir];
+  for (let d = 0; d <= depth && level.length > 0; d++) {
+    for (const p of level) if (hasExerciseDirs(p)) return p;
+    level = level.flatMap((p) => {
+      try {
+        return readdirSync(p, { withFileTypes: true })
+          .filter((x) => x.isDirectory() && !x.name.startsWith('.') && x.name !== 'node_modules' && x.name !== '__MACOSX')
+          .map((x) => x.name)
+          .sort()
+          .map((n) => path.join(p, n));
+      } catch {
+        return [];
+      }
+    });
+  }
+  return null;
+}
+
 function exerciseDirs(dir: string): { id: string; dir: string }[] {
   return subdirs(dir)
     .filter((n) => EXERCISE_DIR.test(n))

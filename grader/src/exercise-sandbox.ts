@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { ReadyMessage, WireError } from './protocol.js';
+import { FORBIDDEN_IMPORT_ERROR } from './sandbox/bundle.js';
 import { Sandbox, type StartOutcome } from './sandbox/sandbox.js';
 import { TestFailure } from './suites/types.js';
 
@@ -48,6 +49,7 @@ export function startFailure(o: Exclude<StartOutcome, { kind: 'ready' }>, submis
   switch (o.kind) {
     case 'import-error': {
       if (isTodo(o.error)) return new TestFailure('todo', todoText(o.error), true);
+      if (o.error.name === FORBIDDEN_IMPORT_ERROR) return new TestFailure('failed', `${o.module} could not be imported: ${o.error.message}`, true);
       const at = locateError(o.error.stack, submissionRoot);
       return new TestFailure('error', `${o.module} threw ${o.error.name} while being imported: ${o.error.message}${at ? ` (at ${at})` : ''}`, true);
     }
@@ -114,6 +116,7 @@ export class ExerciseSandbox {
         return o.value;
       case 'threw': {
         if (isTodo(o.error)) throw new TestFailure('todo', todoText(o.error), true);
+        if (o.error.name === FORBIDDEN_IMPORT_ERROR) throw new TestFailure('failed', `${fn}: ${o.error.message}`, true);
         const at = locateError(o.error.stack, this.submissionRoot);
         throw new TestFailure('error', `${fn} threw ${o.error.name}: ${o.error.message}${at ? ` (at ${at})` : ''}`);
       }

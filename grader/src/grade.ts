@@ -5,12 +5,13 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { discover, UsageError, type FoundSubmission } from './discover.js';
-import type { ExerciseResult, GradeReport, SubmissionResult, TestResult } from './results.js';
-import { bundleExercise } from './sandbox/bundle.js';
+import { ArchiveError, archiveBaseName, archiveKind, unpackArchive } from './batch/archive.js';
+import { discover, submissionRoot, UsageError, type FoundSubmission } from './discover.js';
+import type { ExerciseResult, GradeReport, RunInfo, SandboxInfo, SubmissionResult, TestResult } from './results.js';
+import { bundleExercise, TENSOR_EXPORTS } from './sandbox/bundle.js';
 import { detectIsolation } from './sandbox/isolation.js';
 import { HEAP_LIMIT_MB } from './sandbox/sandbox.js';
 import { ExerciseSandbox } from './exercise-sandbox.js';
@@ -45,6 +46,14 @@ export interface GradeOptions {
   readonly suites?: readonly Suite[];
   /** Called as exercises start and finish (for a progress line). */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Grade only this exercise (its folder name) and, if `test` is set, only that test of it:
+   * the other tests are left out of the report. With {@link GradeOptions.replayPath}, replays
+   * one failing case.
+   */
+  readonly only?: { readonly exercise: string; readonly test?: string };
+  /** fast-check path of the case to replay (a failing test's `counterexample.path`); needs `only.test`. */
+  readonly replayPath?: string;
 }
 
 /** Progress of a grading run. */
@@ -80,8 +89,8 @@ function displayPath(p: string, cwd: string): string {
   return rel.split(path.sep).join('/');
 }
 
-function failAll(suite: Suite, failure: TestFailure, seedOf: (testId: string) => number): TestResult[] {
-  return suite.tests.map((t) => ({
+function failAll(suite: Suite, failure: TestFailure, seedOf: (testId: string) => number, only?: readonly string[]): TestResult[] {
+  return selectTests(suite, only).map((t) => ({
     id: t.id,
     name: t.name,
     points: 0,
@@ -89,7 +98,12 @@ function failAll(suite: Suite, failure: TestFailure, seedOf: (testId: string) =>
     status: failure.status,
     feedback: failure.message,
     seed: seedOf(t.id),
+    ...(t.visibility ? { visibility: t.visibility } : {}),
   }));
+}
+
+function selectTests(suite: Suite, only: readonly string[] | undefined): readonly Suite['tests'][number][] {
+  return only ? suite.tests.filter((t) => only.includes(t.id)) : suite.tests;
 }
 
 function exerciseResult(suite: Suite, tests: TestResult[]): ExerciseResult {
@@ -97,9 +111,64 @@ function exerciseResult(suite: Suite, tests: TestResult[]): ExerciseResult {
     id: suite.id,
     title: suite.title,
     score: tests.reduce((s, t) => s + t.points, 0),
-    maxScore: suite.tests.reduce((s, t) => s + t.points, 0),
+    maxScore: tests.reduce((s, t) => s + t.maxPoints, 0),
     tests,
   };
+}
+
+/**
+ * Every test of `suite` failed for one reason (the exercise folder is missing, the archive is
+ * broken): the result a submission gets for an exercise it could not be graded on.
+ *
+ * @param missing - the exercise was not submitted at all (marked in the result)
+ */
+export function failedExercise(suite: Suite, status: TestResult['status'], message: string, runSeed: number, missing = false): ExerciseResult {
+  const r = exerciseResult(suite, failAll(suite, new TestFailure(status === 'passed' ? 'error' : status, message), (id) => testSeed(runSeed, suite.id, id)));
+  return missing ? { ...r, missing: true } : r;
+}
+
+/**
+ * The `@dlkata/tensor` exports an exercise forbids: the suite's list, or by default the names
+ * its module files export (`export function relativeError`) that the library exports too.
+ */
+export function forbiddenImports(suite: Suite, exerciseDir: string): string[] {
+  if (suite.forbiddenImports) return [...suite.forbiddenImports];
+  const names = new Set<string>();
+  for (const m of suite.modules) {
+    let text: string;
+    try {
+      text = readFileSync(path.join(exerciseDir, m), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const match of text.matchAll(/export\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/g)) names.add(match[1]);
+  }
+  return [...names].filter((n) => TENSOR_EXPORTS.includes(n)).sort();
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Removes machine-specific paths from feedback (temporary folders, where the submission was
+ * unpacked), so the same submission gives the same report wherever and whenever it is graded.
+ */
+export function scrubPaths(text: string, submissionDir: string, workDir: string): string {
+  let out = text;
+  // A folder's path, only where it ends (a separator, or no further name character follows).
+  const at = (dir: string): string => `(?:file://)?${escapeRegExp(dir)}(?![\\w.-])`;
+  for (const dir of new Set([workDir, safeRealpath(workDir)])) out = out.replace(new RegExp(at(dir), 'g'), '<grader-temp>');
+  for (const dir of new Set([submissionDir, safeRealpath(submissionDir)])) out = out.replace(new RegExp(`${at(dir)}/?`, 'g'), '');
+  return out;
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 /** Options of {@link gradeExercise}. */
@@ -112,6 +181,10 @@ export interface ExerciseOptions {
   readonly numRuns: number;
   /** A fresh, empty directory for the bundle. */
   readonly workDir: string;
+  /** Run only these tests (ids); the others are left out of the result. */
+  readonly only?: readonly string[];
+  /** fast-check path of the one case to replay (see {@link TestContext.replayPath}). */
+  readonly replayPath?: string;
 }
 
 /**
@@ -125,23 +198,29 @@ export interface ExerciseOptions {
  */
 export async function gradeExercise(suite: Suite, exerciseDir: string, submissionDir: string, opts: ExerciseOptions): Promise<ExerciseResult> {
   const seedOf = (testId: string): number => testSeed(opts.seed, suite.id, testId);
+  const scrub = (text: string): string => scrubPaths(text, submissionDir, opts.workDir);
   const missing = suite.modules.filter((m) => !existsSync(path.join(exerciseDir, m)));
   if (missing.length > 0) {
     const where = displayPath(exerciseDir, submissionDir);
-    return exerciseResult(suite, failAll(suite, new TestFailure('error', `${missing.join(', ')} not found in ${where}`), seedOf));
+    return exerciseResult(suite, failAll(suite, new TestFailure('error', `${missing.join(', ')} not found in ${where}`), seedOf, opts.only));
   }
-  const bundle = await bundleExercise(exerciseDir, suite.modules, opts.workDir);
+  const bundle = await bundleExercise(exerciseDir, suite.modules, opts.workDir, { exercise: suite.id, forbidden: forbiddenImports(suite, exerciseDir) });
   if (!bundle.ok) {
-    return exerciseResult(suite, failAll(suite, new TestFailure('error', `the exercise does not compile: ${bundle.message}`), seedOf));
+    return exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only));
   }
   const exercise = new ExerciseSandbox(bundle.file, submissionDir, { timeoutMs: opts.timeoutMs });
   try {
     const failure = await exercise.ensureStarted();
-    if (failure) return exerciseResult(suite, failAll(suite, failure, seedOf));
+    if (failure) return exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only));
     const tests: TestResult[] = [];
-    for (const test of suite.tests) {
+    for (const test of selectTests(suite, opts.only)) {
       const seed = seedOf(test.id);
-      const ctx: TestContext = { seed, numRuns: opts.numRuns, call: (fn, args, keep) => exercise.call(fn, args, keep) };
+      const ctx: TestContext = {
+        seed,
+        numRuns: opts.numRuns,
+        call: (fn, args, keep) => exercise.call(fn, args, keep),
+        ...(opts.replayPath ? { replayPath: opts.replayPath } : {}),
+      };
       const o = await test.run(ctx);
       tests.push({
         id: test.id,
@@ -149,9 +228,10 @@ export async function gradeExercise(suite: Suite, exerciseDir: string, submissio
         points: o.status === 'passed' ? test.points : 0,
         maxPoints: test.points,
         status: o.status,
-        feedback: o.feedback,
+        feedback: scrub(o.feedback),
         seed,
-        ...(o.counterexample ? { counterexample: o.counterexample } : {}),
+        ...(o.counterexample ? { counterexample: { ...o.counterexample, description: scrub(o.counterexample.description) } } : {}),
+        ...(test.visibility ? { visibility: test.visibility } : {}),
       });
     }
     return exerciseResult(suite, tests);
@@ -160,7 +240,53 @@ export async function gradeExercise(suite: Suite, exerciseDir: string, submissio
   }
 }
 
-async function pool<T>(jobs: readonly (() => Promise<T>)[], concurrency: number): Promise<T[]> {
+/** Sums a submission's exercises into its result. */
+export function submissionResult(name: string, displayedPath: string, exercises: readonly ExerciseResult[], skipped: readonly string[], error?: string): SubmissionResult {
+  return {
+    name,
+    path: displayedPath,
+    score: exercises.reduce((s, e) => s + e.score, 0),
+    maxScore: exercises.reduce((s, e) => s + e.maxScore, 0),
+    exercises,
+    skipped,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/** What the sandbox enforces on this machine, for the report. */
+export function sandboxInfo(timeoutMs: number): SandboxInfo {
+  const iso = detectIsolation();
+  return {
+    fsRead: 'bundle only',
+    heapLimitMb: HEAP_LIMIT_MB,
+    dataLimitBytes: iso.dataLimitBytes,
+    network: iso.network,
+    processes: iso.processes,
+    timeoutMs,
+    user: iso.unprivileged ? 'nobody' : 'grader',
+    notes: iso.notes,
+  };
+}
+
+/** The run section of a report: start time, duration, time per exercise. */
+export function runInfo(started: number, exercises?: RunInfo['exercises']): RunInfo {
+  return { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ...(exercises ? { exercises } : {}) };
+}
+
+/**
+ * A fresh temporary folder for bundles (the caller removes it), readable by the child, which
+ * may run as another user.
+ */
+export function makeWorkDir(prefix = 'dlkata-grade-'): string {
+  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), prefix)));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
+ * Runs `jobs` with at most `concurrency` of them at a time; results in the order of `jobs`.
+ */
+export async function pool<T>(jobs: readonly (() => Promise<T>)[], concurrency: number): Promise<T[]> {
   const results = new Array<T>(jobs.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -183,35 +309,105 @@ async function pool<T>(jobs: readonly (() => Promise<T>)[], concurrency: number)
  */
 export async function grade(target: string, opts: GradeOptions = {}): Promise<GradeReport> {
   const started = Date.now();
-  const startedAt = new Date(started).toISOString();
   const cwd = opts.cwd ?? process.cwd();
   const suites = opts.suites ?? SUITES;
   const seed = opts.seed ?? randomSeed();
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const numRuns = opts.numRuns ?? DEFAULT_NUM_RUNS;
-  const found: FoundSubmission[] = discover(path.resolve(cwd, target));
+  const work = makeWorkDir();
+  try {
+    return await gradeIn(work, target, cwd, suites, seed, timeoutMs, numRuns, started, opts);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Finds the submission(s) at `abs`: a folder as {@link discover} reads it, or an archive
+ * (`.zip`, `.tar.gz`), unpacked into `work` and shown under its own name and path.
+ */
+async function findSubmissions(abs: string, work: string, cwd: string): Promise<{ found: FoundSubmission[]; shown: Map<string, string> }> {
+  const shown = new Map<string, string>();
+  let isFile = false;
+  try {
+    isFile = statSync(abs).isFile();
+  } catch {
+    // discover() reports the missing path
+  }
+  if (!isFile || !archiveKind(abs)) {
+    const found = discover(abs);
+    for (const f of found) shown.set(f.dir, displayPath(f.dir, cwd));
+    return { found, shown };
+  }
+  const dir = path.join(work, 'unpacked');
+  mkdirSync(dir);
+  try {
+    await unpackArchive(abs, dir);
+  } catch (e) {
+    if (e instanceof ArchiveError) throw new UsageError(`cannot unpack ${displayPath(abs, cwd)}: ${e.message}`);
+    throw e;
+  }
+  const root = submissionRoot(dir);
+  if (!root) throw new UsageError(`no exercise folders (named like 02-convolution) in ${displayPath(abs, cwd)}`);
+  const [sub] = discover(root);
+  const found = [{ ...sub, name: archiveBaseName(path.basename(abs)) }];
+  shown.set(sub.dir, displayPath(abs, cwd));
+  return { found, shown };
+}
+
+async function gradeIn(
+  work: string,
+  target: string,
+  cwd: string,
+  suites: readonly Suite[],
+  seed: number,
+  timeoutMs: number,
+  numRuns: number,
+  started: number,
+  opts: GradeOptions,
+): Promise<GradeReport> {
+  const { found, shown } = await findSubmissions(path.resolve(cwd, target), work, cwd);
+  const only = opts.only;
+  if (only) {
+    const suite = suites.find((x) => x.id === only.exercise);
+    if (!suite) throw new UsageError(`the grader has no suite for ${only.exercise}; it grades ${suites.map((x) => x.id).join(', ')}`);
+    if (only.test !== undefined && !suite.tests.some((t) => t.id === only.test)) {
+      throw new UsageError(`${only.exercise} has no test ${only.test}; its tests are ${suite.tests.map((t) => t.id).join(', ')}`);
+    }
+    if (!found.some((s) => s.exercises.some((e) => e.id === only.exercise))) throw new UsageError(`no ${only.exercise} folder in ${target}`);
+  }
+  if (opts.replayPath !== undefined && only?.test === undefined) throw new UsageError('replaying a counterexample needs one test (exercise/test)');
   const plan = found.map((s) => ({
     sub: s,
     graded: s.exercises.flatMap((e) => {
+      if (only && e.id !== only.exercise) return [];
       const suite = suites.find((x) => x.id === e.id);
       return suite ? [{ suite, dir: e.dir }] : [];
     }),
-    skipped: s.exercises.filter((e) => !suites.some((x) => x.id === e.id)).map((e) => e.id),
+    skipped: only ? [] : s.exercises.filter((e) => !suites.some((x) => x.id === e.id)).map((e) => e.id),
   }));
   if (plan.every((p) => p.graded.length === 0)) {
     const names = [...new Set(found.flatMap((s) => s.exercises.map((e) => e.id)))].join(', ');
     throw new UsageError(`the grader has no suite for ${names}; it grades ${suites.map((s) => s.id).join(', ')}`);
   }
-  const iso = detectIsolation();
-  const work = realpathSync(mkdtempSync(path.join(tmpdir(), 'dlkata-grade-')));
-  try {
+  const timings: { submission: string; exercise: string; durationMs: number }[] = [];
+  {
     const jobs = plan.flatMap((p, si) =>
       p.graded.map(({ suite, dir }, ei) => async () => {
         opts.onProgress?.({ type: 'start', submission: p.sub.name, exercise: suite.id });
         const workDir = path.join(work, `${si}-${ei}`);
         mkdirSync(workDir);
-        const r = await gradeExercise(suite, dir, p.sub.dir, { seed, timeoutMs, numRuns, workDir });
+        const t0 = Date.now();
+        const r = await gradeExercise(suite, dir, p.sub.dir, {
+          seed,
+          timeoutMs,
+          numRuns,
+          workDir,
+          ...(only?.test !== undefined ? { only: [only.test] } : {}),
+          ...(opts.replayPath !== undefined ? { replayPath: opts.replayPath } : {}),
+        });
+        timings.push({ submission: p.sub.name, exercise: suite.id, durationMs: Date.now() - t0 });
         opts.onProgress?.({ type: 'done', submission: p.sub.name, exercise: r });
         return r;
       }),
@@ -221,33 +417,16 @@ export async function grade(target: string, opts: GradeOptions = {}): Promise<Gr
     let k = 0;
     const submissions: SubmissionResult[] = plan.map((p) => {
       const exercises = p.graded.map(() => results[k++]);
-      return {
-        name: p.sub.name,
-        path: displayPath(p.sub.dir, cwd),
-        score: exercises.reduce((s, e) => s + e.score, 0),
-        maxScore: exercises.reduce((s, e) => s + e.maxScore, 0),
-        exercises,
-        skipped: p.skipped,
-      };
+      return submissionResult(p.sub.name, shown.get(p.sub.dir) ?? displayPath(p.sub.dir, cwd), exercises, p.skipped);
     });
     return {
       tool: TOOL,
       version: VERSION,
       seed,
       numRuns,
-      sandbox: {
-        fsRead: 'bundle only',
-        heapLimitMb: HEAP_LIMIT_MB,
-        dataLimitBytes: iso.dataLimitBytes,
-        network: iso.network,
-        processes: iso.processes,
-        timeoutMs,
-        notes: iso.notes,
-      },
+      sandbox: sandboxInfo(timeoutMs),
       submissions,
-      run: { startedAt, durationMs: Date.now() - started },
+      run: runInfo(started, timings),
     };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
 }

@@ -5,24 +5,48 @@
  * numerical gradient and point itself, against `@dlkata/layers` and `@dlkata/tensor`.
  *
  * - {@link grade}: grade a path, get a {@link GradeReport}
- * - writers: {@link renderTable}, {@link toJson}, {@link toGradescope}
+ * - {@link gradeClass}: grade a folder of submissions (folders or archives) into an output folder, resumably
+ * - writers: {@link renderTable}, {@link toJson}, {@link toGradescope}, {@link toJunit}, {@link toCsv},
+ *   {@link submissionMarkdown}, {@link summaryMarkdown}, {@link toClassroom}
+ * - self-test: {@link runSelftest} grades the mutant catalogue ({@link loadMutants})
  * - suites: {@link SUITES} (one per exercise), built from {@link checkProperty} and friends
  * - sandbox: {@link bundleExercise}, {@link Sandbox}, {@link ExerciseSandbox}; the wire protocol in {@link decodeTensor} and friends
  *
  * @packageDocumentation
  */
 export * from './results.js';
-export { grade, gradeExercise, testSeed, randomSeed, TOOL, VERSION, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, MAX_SEED } from './grade.js';
+export {
+  grade,
+  gradeExercise,
+  testSeed,
+  randomSeed,
+  failedExercise,
+  forbiddenImports,
+  scrubPaths,
+  submissionResult,
+  sandboxInfo,
+  pool,
+  TOOL,
+  VERSION,
+  DEFAULT_NUM_RUNS,
+  DEFAULT_TIMEOUT_MS,
+  MAX_SEED,
+} from './grade.js';
 export type { GradeOptions, ExerciseOptions, ProgressEvent } from './grade.js';
-export { discover, UsageError, EXERCISE_DIR } from './discover.js';
+export { discover, submissionRoot, UsageError, EXERCISE_DIR } from './discover.js';
+export { gradeClass, listClass, fingerprint, fileNameFor, recordJson, WORK_PREFIX } from './batch/class.js';
+export type { ClassEntry, ClassManifest, ClassEvent, ClassOptions, ClassResult, SubmissionRecord } from './batch/class.js';
+export { unpackArchive, safeEntryPath, archiveKind, archiveBaseName, ArchiveError, ARCHIVE_LIMITS } from './batch/archive.js';
+export type { ArchiveLimits, ArchiveKind } from './batch/archive.js';
+export { writeFileAtomic, removeStaleTemporaries } from './batch/atomic.js';
 export type { FoundSubmission } from './discover.js';
 export * from './protocol.js';
 export * from './fnspec.js';
-export { bundleExercise, tensorEntry, RUNNER_SOURCE } from './sandbox/bundle.js';
-export type { BundleResult } from './sandbox/bundle.js';
-export { Sandbox, childCommand, HEAP_LIMIT_MB, OUTPUT_CAP } from './sandbox/sandbox.js';
+export { bundleExercise, tensorEntry, RUNNER_SOURCE, FORBIDDEN_IMPORT_ERROR, TENSOR_EXPORTS, LAYERS_EXPORTS } from './sandbox/bundle.js';
+export type { BundleResult, BundleOptions } from './sandbox/bundle.js';
+export { Sandbox, childCommand, readableByOthers, HEAP_LIMIT_MB, OUTPUT_CAP } from './sandbox/sandbox.js';
 export type { SandboxOptions, StartOutcome, CallOutcome } from './sandbox/sandbox.js';
-export { detectIsolation, DATA_LIMIT_BYTES } from './sandbox/isolation.js';
+export { detectIsolation, cpuLimitSeconds, DATA_LIMIT_BYTES, NOBODY } from './sandbox/isolation.js';
 export type { Isolation } from './sandbox/isolation.js';
 export { ExerciseSandbox, locateError, isTodo, todoText, startFailure } from './exercise-sandbox.js';
 export type { ExerciseSandboxOptions } from './exercise-sandbox.js';
@@ -35,4 +59,16 @@ export { renderTable, renderSummary, sandboxLine } from './writers/table.js';
 export type { TableOptions } from './writers/table.js';
 export { toJson } from './writers/json.js';
 export { toGradescope } from './writers/gradescope.js';
-export type { GradescopeResults, GradescopeTest } from './writers/gradescope.js';
+export type { GradescopeResults, GradescopeTest, GradescopeOptions } from './writers/gradescope.js';
+export { toJunit, xmlEscape } from './writers/junit.js';
+export { toCsv, csvText } from './writers/csv.js';
+export { submissionMarkdown, testMarkdown, replayCommand, mdEscape, mdCode } from './writers/markdown.js';
+export { summaryMarkdown, commonFailures, exerciseStats, messageKind } from './writers/summary.js';
+export type { CommonFailure, ExerciseStats, SummaryOptions } from './writers/summary.js';
+export { toClassroom, classroomOutputLine } from './writers/classroom.js';
+export type { ClassroomResult, ClassroomTest } from './writers/classroom.js';
+export { loadMutants, catalogueProblems, MUTANTS_DIR } from './selftest/catalogue.js';
+export { applyMutant, MutantError } from './selftest/types.js';
+export type { Mutant } from './selftest/types.js';
+export { runSelftest, renderSelftest, selftestPassed, mutantFolder, SELFTEST_SEED } from './selftest/selftest.js';
+export type { SelftestReport, SelftestOptions, MutantOutcome } from './selftest/selftest.js';

@@ -75,7 +75,7 @@ export interface WireError {
 /** Parent to child: call the export `fn` with `args`. */
 export interface CallRequest {
   readonly type: 'call';
-  /** Request id; the reply carries the same id. Ids increase and are never reused. */
+  /** Request id; the reply carries the same id. Ids are random (unguessable) and never reused. */
   readonly id: number;
   /** Name of the exported function. */
   readonly fn: string;

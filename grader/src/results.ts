@@ -20,6 +20,12 @@
  */
 export type TestStatus = 'passed' | 'failed' | 'error' | 'timeout' | 'todo';
 
+/**
+ * When a student sees a test on Gradescope: at once (`visible`), only after the due date or
+ * after grades are published, or never (`hidden`, the score still counts).
+ */
+export type Visibility = 'visible' | 'hidden' | 'after_due_date' | 'after_published';
+
 /** The smallest failing case found (after fast-check's shrinking), to replay a failure. */
 export interface Counterexample {
   /** The case in words, e.g. `"x [2,1,4,3], w [1,1,2,2], b [1], stride 2, pad 0 (values from seed 7)"`. */
@@ -53,6 +59,8 @@ export interface TestResult {
   readonly seed: number;
   /** The (shrunk) failing case, when the failure came from one. */
   readonly counterexample?: Counterexample;
+  /** Gradescope visibility, when the suite sets one (default `visible`). */
+  readonly visibility?: Visibility;
 }
 
 /** One exercise of one submission. */
@@ -64,6 +72,8 @@ export interface ExerciseResult {
   readonly score: number;
   readonly maxScore: number;
   readonly tests: readonly TestResult[];
+  /** True when the submission has no folder for this exercise (its tests all failed for that reason). */
+  readonly missing?: boolean;
 }
 
 /** One submission (a folder laid out like `exercises/`). */
@@ -77,6 +87,11 @@ export interface SubmissionResult {
   readonly exercises: readonly ExerciseResult[];
   /** Exercise folders found that the grader has no suite for (not graded, not counted). */
   readonly skipped: readonly string[];
+  /**
+   * Why the submission as a whole could not be graded (a broken archive, no exercise folders),
+   * when that is so; its tests then all fail with this reason.
+   */
+  readonly error?: string;
 }
 
 /** How the children were sandboxed in this run. */
@@ -93,6 +108,8 @@ export interface SandboxInfo {
   readonly processes: 'isolated' | 'not isolated';
   /** Wall-clock limit per call, in ms. */
   readonly timeoutMs: number;
+  /** `nobody` when the child runs as an unprivileged user (the grader is root). */
+  readonly user?: 'nobody' | 'grader';
   /** Measures that could not be applied on this machine. */
   readonly notes: readonly string[];
 }
@@ -110,12 +127,17 @@ export interface GradeReport {
   readonly sandbox: SandboxInfo;
   readonly submissions: readonly SubmissionResult[];
   /** When and how long: the only part that differs between two runs with the same seed. */
-  readonly run: {
-    /** ISO 8601 start time. */
-    readonly startedAt: string;
-    /** Wall-clock duration in ms. */
-    readonly durationMs: number;
-  };
+  readonly run: RunInfo;
+}
+
+/** When and how long a grading run took: never part of the deterministic report. */
+export interface RunInfo {
+  /** ISO 8601 start time. */
+  readonly startedAt: string;
+  /** Wall-clock duration in ms. */
+  readonly durationMs: number;
+  /** Wall-clock time per graded exercise, in ms, when recorded. */
+  readonly exercises?: readonly { readonly submission: string; readonly exercise: string; readonly durationMs: number }[];
 }
 
 /** The report without {@link GradeReport.run}: equal for two runs with the same seed. */

@@ -6,12 +6,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli.js';
+import { main, parseExercises } from '../src/cli.js';
 import { failureText, renderTable, toGradescope, toJson, type GradeReport } from '../src/index.js';
-import { REPO } from './fixtures.js';
+import { cleanFixtures, makeSubmission, REPO } from './fixtures.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'dlkata-cli-test-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  cleanFixtures();
+});
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'grader/src/cli.ts'), ...args], {
@@ -39,7 +42,18 @@ describe('pnpm grade', () => {
     const g = JSON.parse(readFileSync(gs, 'utf8'));
     expect(g).toMatchObject({ score: 7, max_score: 7, visibility: 'visible' });
     expect(g.tests).toHaveLength(4);
-    expect(g.tests[0]).toEqual({ name: '03-pooling: maxPool2dForward: kernel 1-3, stride 1-3', score: 2, max_score: 2, status: 'passed', output: '', visibility: 'visible' });
+    expect(g).toMatchObject({ output_format: 'md', test_output_format: 'md' });
+    expect(g.tests[0]).toEqual({
+      name: '03-pooling: maxPool2dForward: kernel 1-3, stride 1-3',
+      number: '3.1',
+      score: 2,
+      max_score: 2,
+      status: 'passed',
+      output: '',
+      output_format: 'md',
+      tags: ['03-pooling', 'passed'],
+      visibility: 'visible',
+    });
   });
 
   it('exits 2 on usage errors, with a message', async () => {
@@ -133,12 +147,65 @@ describe('writers', () => {
     expect(g.max_score).toBe(6);
     expect(g.tests.map((t) => t.status)).toEqual(['passed', 'failed', 'failed']);
     expect(g.tests[1].output).toContain('Counterexample');
-    expect(g.tests[2].output).toBe('[todo] TODO: conv1x1: ... (not implemented yet)');
+    expect(g.tests[1].output).toContain('Replay: `pnpm grade alice --replay 02-convolution/backward-dw --seed 42 --path 3:1:1`');
+    expect(g.tests[2].output).toBe('**TODO**: TODO: conv1x1: ... (not implemented yet)');
     expect(g.output).toContain('Not graded (no suite): 05-residual');
     expect(() => toGradescope({ ...report, submissions: [...report.submissions, ...report.submissions] })).toThrow('one submission');
   });
 
   it('JSON is the report itself', () => {
     expect(JSON.parse(toJson(report))).toEqual(report);
+  });
+});
+
+describe('pnpm grade: one test again, CI outputs, archives', () => {
+  const capture = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+    try {
+      return { code: await main(argv), out: out.join(''), err: err.join('') };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+  };
+
+  it('--exercises takes numbers, ranges and ids', () => {
+    const ids = ['01-a', '02-b', '03-c', '10-d'];
+    expect(parseExercises('01-03', ids)).toEqual(['01-a', '02-b', '03-c']);
+    expect(parseExercises('10,2', ids)).toEqual(['02-b', '10-d']);
+    expect(parseExercises('03-c, 01', ids)).toEqual(['01-a', '03-c']);
+    expect(() => parseExercises('07', ids)).toThrow('no exercise numbered 07');
+    expect(() => parseExercises('nope', ids)).toThrow('no exercise nope');
+  });
+
+  it('refuses options that need another one', async () => {
+    expect((await capture(['solutions', '--force'])).err).toContain('--force needs --out');
+    expect((await capture(['solutions', '--replay', '03-pooling/forward'])).err).toContain('--replay needs the --seed');
+    expect((await capture(['solutions', '--path', '1:2'])).code).toBe(2);
+    expect((await capture(['solutions', '--out', path.join(work, 'o'), '--gradescope', 'g.json'])).err).toContain('does not go with --out');
+    expect((await capture(['solutions/03-pooling', '--replay', '03-pooling/nope', '--seed', '1'])).err).toContain('03-pooling has no test nope');
+  });
+
+  it('replays one failing test from the report, down to the same shrunk case, and writes JUnit and Classroom outputs', async () => {
+    const dir = makeSubmission('cli-replay', [{ file: '03-pooling/pool.ts', find: 'let best = -Infinity;', replace: 'let best = 0;' }], ['03-pooling']);
+    const json = path.join(work, 'replay', 'report.json');
+    const junit = path.join(work, 'replay', 'junit.xml');
+    const classroom = path.join(work, 'replay', 'github_output');
+    const first = await capture([dir, '--seed', '11', '--json', json, '--junit', junit, '--classroom', classroom, '--no-color']);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as GradeReport;
+    const forward = report.submissions[0].exercises[0].tests.find((t) => t.id === 'forward')!;
+    expect(forward.status).toBe('failed');
+    expect(readFileSync(junit, 'utf8')).toContain('<failure type="failed"');
+    expect(readFileSync(classroom, 'utf8')).toMatch(/^result=[A-Za-z0-9+/=]+\n$/);
+    const again = await capture([dir, '--seed', '11', '--replay', '03-pooling/forward', '--path', forward.counterexample!.path!, '--json', json, '--no-color']);
+    expect(again.out).toContain(`replayed 03-pooling/forward with seed 11, path ${forward.counterexample!.path}: failed`);
+    const replayed = (JSON.parse(readFileSync(json, 'utf8')) as GradeReport).submissions[0].exercises[0].tests;
+    expect(replayed).toHaveLength(1);
+    expect(replayed[0].feedback).toBe(forward.feedback);
+    expect(replayed[0].counterexample!.description).toBe(forward.counterexample!.description);
   });
 });

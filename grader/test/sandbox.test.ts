@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tensor } from '@dlkata/tensor';
-import { bundleExercise, decodeTensor, detectIsolation, ExerciseSandbox, InvalidOutputError, Sandbox, TestFailure } from '../src/index.js';
+import { bundleExercise, decodeTensor, detectIsolation, ExerciseSandbox, InvalidOutputError, NOBODY, Sandbox, TestFailure } from '../src/index.js';
 import { REPO } from './fixtures.js';
 
 const HOSTILE = `
@@ -20,7 +20,7 @@ import { helper } from './helper';
 const code = (e: unknown): string => (e as { code?: string }).code ?? (e as Error).name;
 
 export function readFile(p: string): string {
-  try { return readFileSync(p, 'utf8').slice(0, 20); } catch (e) { return code(e); }
+  try { return readFileSync(p === 'self' ? __filename : p, 'utf8').slice(0, 20); } catch (e) { return code(e); }
 }
 export function writeFile(p: string): string {
   try { writeFileSync(p, 'x'); return 'written'; } catch (e) { return code(e); }
@@ -34,6 +34,12 @@ export function signal(pid: number): string {
 }
 export function heapBomb(): number { const a: number[][] = []; for (;;) a.push([Math.random(), 1, 2, 3]); }
 export function environment(): string[] { return Object.keys(process.env); }
+export function whoami(): number { return process.getuid ? process.getuid() : -1; }
+export function killGroup(): string {
+  const r: string[] = [];
+  for (const pid of [0, process.ppid, -1]) { try { process.kill(pid, 'SIGTERM'); r.push('sent'); } catch (e) { r.push(code(e)); } }
+  return r.join(',');
+}
 export function evaluate(): string {
   try { return String(eval('1 + 1')); } catch (e) { return code(e); }
 }
@@ -94,7 +100,7 @@ async function value(fn: string, ...args: unknown[]): Promise<unknown> {
 
 describe('what the child may do', () => {
   it('reads its own bundle but no other file (not the solutions, not the grader)', async () => {
-    expect(await value('readFile', bundle)).not.toBe('ERR_ACCESS_DENIED');
+    expect(await value('readFile', 'self')).not.toBe('ERR_ACCESS_DENIED');
     expect(await value('readFile', path.join(REPO, 'solutions/02-convolution/conv.ts'))).toBe('ERR_ACCESS_DENIED');
     expect(await value('readFile', path.join(REPO, 'grader/src/grade.ts'))).toBe('ERR_ACCESS_DENIED');
     expect(await value('readFile', '/etc/passwd')).toBe('ERR_ACCESS_DENIED');
@@ -115,6 +121,30 @@ describe('what the child may do', () => {
     expect(await value('signal', process.pid)).toBe('ESRCH');
   });
 
+  it.runIf(detectIsolation().unprivileged)('runs as nobody when the grader is root', async () => {
+    expect(await value('whoami')).toBe(NOBODY);
+  });
+
+  it('cannot reach the grader with process.kill(0), process.kill(ppid) or process.kill(-1)', async () => {
+    let signalled = 0;
+    const onTerm = (): void => {
+      signalled++;
+    };
+    process.on('SIGTERM', onTerm);
+    try {
+      await sandbox.call('killGroup', []);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(signalled).toBe(0);
+    } finally {
+      process.off('SIGTERM', onTerm);
+    }
+    // the child may have ended itself; the next test gets a fresh one if so
+    if (!sandbox.alive) {
+      sandbox = new Sandbox(bundle, { timeoutMs: 3000 });
+      expect((await sandbox.start()).kind).toBe('ready');
+    }
+  });
+
   it.runIf(detectIsolation().dataLimitBytes !== null)('cannot allocate typed arrays beyond the memory cap', async () => {
     const o = await sandbox.call('bigArray', []);
     expect(o.kind).toBe('threw');
@@ -127,10 +157,11 @@ describe('what the child may do', () => {
 });
 
 describe('what the parent accepts', () => {
-  it('ignores replies to requests that are not pending, and the pending reply is still validated', async () => {
+  it('ignores replies to requests that are not pending (ids cannot be guessed)', async () => {
     const before = sandbox.unsolicited;
-    await sandbox.call('forge', []); // whatever comes back for this id is just this call's (unvalidated) answer
-    expect(await value('echo', 5)).toBe(5); // forged messages for later ids were dropped on arrival
+    // request ids are random: replies forged for guessed ids answer nothing, now or later
+    expect(await value('forge')).toBe('real');
+    expect(await value('echo', 5)).toBe(5);
     expect(sandbox.unsolicited).toBeGreaterThan(before);
   });
 

@@ -7,6 +7,14 @@
  * built-in modules (the permission model still denies file system writes, reads other than
  * the bundle, child processes and workers). Anything else fails the bundle with a message.
  *
+ * Two imports bundle but are disarmed, so that using them costs exactly the tests that reach
+ * them, with a message that says why:
+ *
+ * - `@dlkata/layers`, the grader's reference implementation: every export is replaced by a
+ *   function that throws a `ForbiddenImportError`;
+ * - the exports of `@dlkata/tensor` that the exercise asks the student to write (its
+ *   `forbidden` list, e.g. `relativeError` in exercise 01): the same.
+ *
  * @module
  */
 import { builtinModules, createRequire } from 'node:module';
@@ -14,6 +22,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
+import * as layers from '@dlkata/layers';
+import * as tensorLibrary from '@dlkata/tensor';
 
 /** Where the bundle was written, or why it could not be built. */
 export type BundleResult =
@@ -24,6 +34,36 @@ const require = createRequire(import.meta.url);
 
 /** Absolute path of the runner's source, bundled into every child. */
 export const RUNNER_SOURCE = fileURLToPath(new URL('./runner.ts', import.meta.url));
+
+/** The name of the error a disarmed import throws when it is called. */
+export const FORBIDDEN_IMPORT_ERROR = 'ForbiddenImportError';
+
+/** Options of {@link bundleExercise}. */
+export interface BundleOptions {
+  /** The exercise's id, for messages (e.g. `"01-gradient-check"`). */
+  readonly exercise?: string;
+  /** Exports of `@dlkata/tensor` the exercise asks students to write themselves (disarmed). */
+  readonly forbidden?: readonly string[];
+}
+
+/** The names `@dlkata/tensor` exports at run time. */
+export const TENSOR_EXPORTS: readonly string[] = Object.keys(tensorLibrary).sort();
+
+/** The names `@dlkata/layers` (the reference implementation) exports at run time. */
+export const LAYERS_EXPORTS: readonly string[] = Object.keys(layers).sort();
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/** Source of a module whose listed exports throw a ForbiddenImportError with `message(name)`. */
+function disarmed(names: readonly string[], message: (name: string) => string, reexport?: string): string {
+  const lines = [
+    `class ${FORBIDDEN_IMPORT_ERROR} extends Error { constructor(m) { super(m); this.name = ${JSON.stringify(FORBIDDEN_IMPORT_ERROR)}; } }`,
+    `function forbidden(m) { return function () { throw new ${FORBIDDEN_IMPORT_ERROR}(m); }; }`,
+  ];
+  if (reexport) lines.push(`export * from ${JSON.stringify(reexport)};`);
+  for (const name of names) if (IDENT.test(name)) lines.push(`export const ${name} = forbidden(${JSON.stringify(message(name))});`);
+  return `${lines.join('\n')}\n`;
+}
 
 /** Absolute path of the `@dlkata/tensor` entry the grader itself uses. */
 export function tensorEntry(): string {
@@ -38,19 +78,30 @@ function formatMessage(m: Message, root: string, workDir: string): string {
   return `${file.split(path.sep).join('/')}:${loc.line}:${loc.column + 1}: ${m.text}${loc.lineText ? `\n    ${loc.lineText.trim()}` : ''}`;
 }
 
-function importGuard(exerciseDir: string, tensor: string): Plugin {
+function importGuard(exerciseDir: string, tensor: string, opts: BundleOptions): Plugin {
   const inside = (p: string, dir: string): boolean => {
     const rel = path.relative(dir, p);
     return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   };
+  const exercise = opts.exercise ? `exercise ${opts.exercise}` : 'this exercise';
+  const forbidden = (opts.forbidden ?? []).filter((n) => TENSOR_EXPORTS.includes(n));
+  const modules: Record<string, string> = {
+    tensor: disarmed(forbidden, (n) => `${n} is @dlkata/tensor's own ${n}; ${exercise} asks you to write ${n} yourself, so using the library's is not allowed`, tensor),
+    layers: disarmed(LAYERS_EXPORTS, (n) => `${n} comes from @dlkata/layers, the reference implementation the grader checks against; a submission may not use it`),
+  };
   return {
     name: 'dlkata-import-guard',
     setup(b) {
-      b.onResolve({ filter: /^@dlkata\/tensor$/ }, () => ({ path: tensor }));
+      b.onResolve({ filter: /^@dlkata\/tensor$/ }, (args) =>
+        inside(args.importer, exerciseDir) && forbidden.length > 0 ? { path: 'tensor', namespace: 'dlkata-disarmed' } : { path: tensor },
+      );
+      b.onResolve({ filter: /^@dlkata\/layers$/ }, (args) => (inside(args.importer, exerciseDir) ? { path: 'layers', namespace: 'dlkata-disarmed' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'dlkata-disarmed' }, (args) => ({ contents: modules[args.path], loader: 'js', resolveDir: path.dirname(tensor) }));
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === 'entry-point' || args.pluginData === 'resolved') return undefined;
-        // The grader's own files (entry, runner, protocol) and the tensor package resolve freely.
-        if (!inside(args.importer, exerciseDir)) return undefined;
+        // The grader's own files (entry, runner, protocol), the tensor package and the disarmed
+        // modules resolve freely.
+        if (args.namespace !== 'file' || !inside(args.importer, exerciseDir)) return undefined;
         if (args.path.startsWith('node:')) return { path: args.path, external: true };
         if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
           const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'resolved' });
@@ -61,7 +112,7 @@ function importGuard(exerciseDir: string, tensor: string): Plugin {
           return { path: r.path };
         }
         if (builtinModules.includes(args.path)) return { path: args.path, external: true };
-        return { errors: [{ text: `import of "${args.path}" is not allowed; a submission can import @dlkata/tensor and its own files` }] };
+        return { errors: [{ text: `import of "${args.path}" is not allowed; a submission can import @dlkata/tensor, Node's built-in modules and its own files` }] };
       });
     },
   };
@@ -73,10 +124,11 @@ function importGuard(exerciseDir: string, tensor: string): Plugin {
  * @param exerciseDir - absolute path of the exercise folder in the submission, e.g. `.../02-convolution`
  * @param modules - the files to import, relative to `exerciseDir`, e.g. `["conv.ts"]`
  * @param outDir - a fresh, empty temporary directory
+ * @param opts - the exercise's id and the `@dlkata/tensor` exports it forbids
  * @returns the bundle's path, or esbuild's first errors (file:line:column: text) when the
  *   submission does not compile or imports something it may not
  */
-export async function bundleExercise(exerciseDir: string, modules: readonly string[], outDir: string): Promise<BundleResult> {
+export async function bundleExercise(exerciseDir: string, modules: readonly string[], outDir: string, opts: BundleOptions = {}): Promise<BundleResult> {
   const entry = path.join(outDir, 'entry.ts');
   const loaders = modules.map((m) => `  ${JSON.stringify(m)}: () => import(${JSON.stringify(path.join(exerciseDir, m))}),`).join('\n');
   await writeFile(entry, `import { startRunner } from ${JSON.stringify(RUNNER_SOURCE)};\nstartRunner({\n${loaders}\n});\n`);
@@ -94,7 +146,7 @@ export async function bundleExercise(exerciseDir: string, modules: readonly stri
       sourcesContent: false,
       logLevel: 'silent',
       write: true,
-      plugins: [importGuard(exerciseDir, tensorEntry())],
+      plugins: [importGuard(exerciseDir, tensorEntry(), opts)],
     });
     if (result.errors.length > 0) return { ok: false, message: result.errors.slice(0, 3).map((m) => formatMessage(m, path.dirname(exerciseDir), outDir)).join('\n') };
   } catch (e) {

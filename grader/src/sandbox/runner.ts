@@ -20,17 +20,51 @@ export type ModuleLoaders = Readonly<Record<string, () => Promise<unknown>>>;
 const MAX_DEPTH = 8;
 const MAX_KEYS = 64;
 
+// The built-ins the runner relies on, captured when the bundle starts, before any student code
+// runs: a submission that patches Array.prototype, Object.keys or Float64Array.prototype later
+// changes its own computations, never how the runner decodes arguments or encodes results.
+const isArray = Array.isArray;
+const objectKeys = Object.keys;
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+const objectToString = Object.prototype.toString;
+const isView = ArrayBuffer.isView;
+const apply = Reflect.apply;
+const f64Slice = Float64Array.prototype.slice;
+const f64Length = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float64Array.prototype), 'length')!.get!;
+const arrayMap = Array.prototype.map;
+const arraySlice = Array.prototype.slice;
+const arrayIncludes = Array.prototype.includes;
+const StringCtor = String;
+const setHas = Set.prototype.has;
+
+/** `Object.hasOwn`, immune to a polluted or patched `Object.prototype`. */
+function own(o: object, key: string): boolean {
+  return apply(hasOwnProperty, o, [key]) as boolean;
+}
+
+function mapArray<T, U>(a: readonly T[], f: (x: T) => U): U[] {
+  return apply(arrayMap, a, [(x: T) => f(x)]) as U[];
+}
+
+function copyF64(a: Float64Array): Float64Array {
+  return apply(f64Slice, a, []) as Float64Array;
+}
+
+function f64len(a: Float64Array): number {
+  return apply(f64Length, a, []) as number;
+}
+
 function toWireError(e: unknown): WireError {
   try {
     if (e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e)) {
       const err = e as { name?: unknown; message?: unknown; stack?: unknown };
       return {
         name: typeof err.name === 'string' ? err.name.slice(0, 100) : 'Error',
-        message: String(err.message).slice(0, 2000),
+        message: StringCtor(err.message).slice(0, 2000),
         stack: typeof err.stack === 'string' ? err.stack.slice(0, 4000) : undefined,
       };
     }
-    return { name: 'thrown value', message: `${typeof e} ${String(e).slice(0, 200)}` };
+    return { name: 'thrown value', message: `${typeof e} ${StringCtor(e).slice(0, 200)}` };
   } catch {
     return { name: 'thrown value', message: 'an unreadable value was thrown' };
   }
@@ -42,23 +76,23 @@ function encode(v: unknown, depth: number): WireValue {
   if (depth > MAX_DEPTH) return { $unsupported: 'nested too deeply' };
   if (v instanceof Tensor) {
     const data = v.data as unknown;
-    const shape = Array.isArray(v.shape) ? v.shape.slice(0, 16) : encode(v.shape, depth + 1);
+    const shape = isArray(v.shape) ? apply(arraySlice, v.shape, [0, 16]) : encode(v.shape, depth + 1);
     if (data instanceof Float64Array) {
-      if (data.length > MAX_TENSOR_SIZE) return { $unsupported: `a tensor with ${data.length} elements` };
-      return { $tensor: 1, shape, data: data.slice() } as WireValue;
+      if (f64len(data) > MAX_TENSOR_SIZE) return { $unsupported: `a tensor with ${f64len(data)} elements` };
+      return { $tensor: 1, shape, data: copyF64(data) } as WireValue;
     }
     return { $tensor: 1, shape, data: encode(data, depth + 1) } as WireValue;
   }
-  if (v instanceof Float64Array) return (v.length > MAX_TENSOR_SIZE ? { $unsupported: 'a huge Float64Array' } : v.slice()) as unknown as WireValue;
-  if (ArrayBuffer.isView(v)) return { $unsupported: Object.prototype.toString.call(v) };
-  if (Array.isArray(v)) {
+  if (v instanceof Float64Array) return (f64len(v) > MAX_TENSOR_SIZE ? { $unsupported: 'a huge Float64Array' } : copyF64(v)) as unknown as WireValue;
+  if (isView(v)) return { $unsupported: apply(objectToString, v, []) as string };
+  if (isArray(v)) {
     if (v.length > MAX_TENSOR_SIZE) return { $unsupported: `an array of length ${v.length}` };
-    return v.map((x) => encode(x, depth + 1));
+    return mapArray(v, (x) => encode(x, depth + 1));
   }
   if (typeof v === 'object') {
     if (typeof (v as { then?: unknown }).then === 'function') return { $unsupported: 'a Promise' };
     const out: Record<string, WireValue> = {};
-    const keys = Object.keys(v).slice(0, MAX_KEYS);
+    const keys = apply(arraySlice, objectKeys(v), [0, MAX_KEYS]) as string[];
     for (const k of keys) out[k] = encode((v as Record<string, unknown>)[k], depth + 1);
     return out;
   }
@@ -82,61 +116,66 @@ export interface Runner {
  * @param send - delivers a message to the parent
  */
 export function createRunner(loaders: ModuleLoaders, send: (m: ChildMessage) => void): Runner {
-  const fns = new Map<string, unknown>();
-  const handles = new Map<number, unknown>();
+  // Null-prototype tables: nothing a submission patches (Map.prototype, Object.prototype) reaches them.
+  const fns = Object.create(null) as Record<string, unknown>;
+  const handles = Object.create(null) as Record<number, unknown>;
   let nextHandle = 1;
 
+  // Messages from the parent are read through own properties only: a submission that pollutes
+  // Object.prototype (say with `keep` or `$handle`) cannot change what a request means.
   const decode = (v: unknown): unknown => {
     if (v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) return v.map(decode);
+    if (isArray(v)) return mapArray(v, decode);
     if (v instanceof Float64Array) return v;
     const o = v as Record<string, unknown>;
-    if (o.$tensor === 1) return new Tensor(o.data as Float64Array, o.shape as number[]);
-    if (typeof o.$handle === 'number') {
-      if (!handles.has(o.$handle)) throw new Error(`unknown handle ${o.$handle}`);
-      return handles.get(o.$handle);
+    if (own(o, '$tensor') && o.$tensor === 1) return new Tensor(o.data as Float64Array, o.shape as number[]);
+    if (own(o, '$handle') && typeof o.$handle === 'number') {
+      if (!(o.$handle in handles)) throw new Error(`unknown handle ${o.$handle}`);
+      return handles[o.$handle];
     }
-    if (o.$fn !== undefined) return specToFunction(o.$fn as FnSpec);
+    if (own(o, '$fn') && o.$fn !== undefined) return specToFunction(o.$fn as FnSpec);
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) out[k] = decode(x);
+    for (const k of objectKeys(o)) out[k] = decode(o[k]);
     return out;
   };
+  const ownField = (o: object, key: string): unknown => (own(o, key) ? (o as Record<string, unknown>)[key] : undefined);
 
   let ready = false;
   const onMessage = (m: unknown): void => {
     if (!ready || typeof m !== 'object' || m === null) return;
-    const req = m as { type?: unknown; id?: unknown; fn?: unknown; args?: unknown; keep?: unknown };
-    if (req.type !== 'call' || typeof req.id !== 'number' || typeof req.fn !== 'string' || !Array.isArray(req.args)) return;
+    const req = { type: ownField(m, 'type'), id: ownField(m, 'id'), fn: ownField(m, 'fn'), args: ownField(m, 'args'), keep: ownField(m, 'keep') };
+    if (req.type !== 'call' || typeof req.id !== 'number' || typeof req.fn !== 'string' || !isArray(req.args)) return;
     const id = req.id;
-    const fn = fns.get(req.fn);
+    const fn = req.fn in fns ? fns[req.fn] : undefined;
     if (typeof fn !== 'function') {
       send({ type: 'error', id, kind: 'missing-export', error: { name: 'Error', message: `no exported function ${req.fn}` } });
       return;
     }
     let args: unknown[];
     try {
-      args = req.args.map(decode);
+      args = mapArray(req.args as unknown[], decode);
     } catch (e) {
       send({ type: 'error', id, kind: 'protocol', error: toWireError(e) });
       return;
     }
     let result: unknown;
     try {
-      result = (fn as (...a: unknown[]) => unknown)(...args);
+      result = apply(fn as (...a: unknown[]) => unknown, undefined, args);
     } catch (e) {
       send({ type: 'error', id, kind: 'threw', error: toWireError(e) });
       return;
     }
     let value: WireValue;
     try {
-      const keep = Array.isArray(req.keep) ? req.keep.filter((k): k is string => typeof k === 'string') : [];
+      const keep: string[] = [];
+      if (isArray(req.keep)) for (const k of req.keep as unknown[]) if (typeof k === 'string') keep[keep.length] = k;
       if (keep.length > 0 && typeof result === 'object' && result !== null && !(result instanceof Tensor)) {
         const out: Record<string, WireValue> = {};
-        for (const k of Object.keys(result).slice(0, MAX_KEYS)) {
+        for (const k of apply(arraySlice, objectKeys(result), [0, MAX_KEYS]) as string[]) {
           const x = (result as Record<string, unknown>)[k];
-          if (keep.includes(k)) {
+          if (apply(arrayIncludes, keep, [k])) {
             const h = nextHandle++;
-            handles.set(h, x);
+            handles[h] = x;
             out[k] = { $handle: h };
           } else {
             out[k] = encode(x, 1);
@@ -157,7 +196,10 @@ export function createRunner(loaders: ModuleLoaders, send: (m: ChildMessage) => 
   const loaded = (async () => {
     const exports: Record<string, string[]> = {};
     const reexports: string[] = [];
-    for (const [file, load] of Object.entries(loaders)) {
+    const files = objectKeys(loaders);
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i];
+      const load = loaders[file];
       let mod: unknown;
       try {
         mod = await load();
@@ -166,11 +208,12 @@ export function createRunner(loaders: ModuleLoaders, send: (m: ChildMessage) => 
         return;
       }
       const names: string[] = [];
-      for (const [name, value] of Object.entries(mod as Record<string, unknown>)) {
+      for (const name of objectKeys(mod as object)) {
+        const value = (mod as Record<string, unknown>)[name];
         if (name === 'default' && typeof value === 'object') continue;
-        names.push(name);
-        fns.set(name, value);
-        if (libValues.has(value)) reexports.push(name);
+        names[names.length] = name;
+        fns[name] = value;
+        if (apply(setHas, libValues, [value])) reexports[reexports.length] = name;
       }
       exports[file] = names;
     }
@@ -191,6 +234,13 @@ export function createRunner(loaders: ModuleLoaders, send: (m: ChildMessage) => 
 export function startRunner(loaders: ModuleLoaders): void {
   const rawSend = process.send?.bind(process);
   if (!rawSend) throw new Error('the runner must be started with an IPC channel');
+  const exit = process.exit.bind(process);
+  // A rejected promise or an exception thrown later from a timer must not end the process in
+  // the middle of some other test: the call that caused it has already been answered.
+  process.on('unhandledRejection', () => {});
+  process.on('uncaughtException', () => {});
+  // When the grader goes away (it closed the channel, or it died), so does the child.
+  process.on('disconnect', () => exit(0));
   const send = (m: ChildMessage): void => {
     try {
       rawSend(m);

@@ -12,9 +12,12 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeValue, parseChildMessage, type ChildMessage, type ReadyMessage, type WireError } from '../protocol.js';
-import { detectIsolation } from './isolation.js';
+import { cpuLimitSeconds, detectIsolation } from './isolation.js';
 
 /** Heap limit of a child, in MB (`--max-old-space-size`). */
 export const HEAP_LIMIT_MB = 256;
@@ -70,9 +73,27 @@ class Tail {
   }
 }
 
-/** The command line that starts a child on `bundleFile`: isolation prefix, node, permission flags. */
-export function childCommand(bundleFile: string): { command: string; args: string[] } {
+/** True if any user may read `file` (it and every folder above it are open to others). */
+export function readableByOthers(file: string): boolean {
+  try {
+    if ((statSync(file).mode & 0o004) === 0) return false;
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+      if (path.dirname(dir) === dir) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The command line that starts a child on `bundleFile`: isolation prefix, node, permission flags.
+ *
+ * @param timeoutMs - the per-call limit, from which the child's CPU-time cap is derived ({@link cpuLimitSeconds})
+ */
+export function childCommand(bundleFile: string, timeoutMs = 5000): { command: string; args: string[] } {
   const iso = detectIsolation();
+  const prefix = iso.prefix.flatMap((a) => (a.startsWith('--data=') ? [a, `--cpu=${cpuLimitSeconds(timeoutMs)}`] : [a]));
   const nodeArgs = [
     '--experimental-permission',
     `--allow-fs-read=${bundleFile}`,
@@ -82,8 +103,8 @@ export function childCommand(bundleFile: string): { command: string; args: strin
     '--no-warnings',
     bundleFile,
   ];
-  if (iso.prefix.length === 0) return { command: process.execPath, args: nodeArgs };
-  return { command: iso.prefix[0], args: [...iso.prefix.slice(1), process.execPath, ...nodeArgs] };
+  if (prefix.length === 0) return { command: process.execPath, args: nodeArgs };
+  return { command: prefix[0], args: [...prefix.slice(1), process.execPath, ...nodeArgs] };
 }
 
 /**
@@ -94,12 +115,13 @@ export function childCommand(bundleFile: string): { command: string; args: strin
 export class Sandbox {
   private child: ChildProcess | undefined;
   private pending: Pending | undefined;
-  private nextId = 1;
+  private readonly usedIds = new Set<number>();
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private killedByUs = false;
   private readonly stdout = new Tail(OUTPUT_CAP);
   private readonly stderr = new Tail(OUTPUT_CAP);
   private exitWaiters: (() => void)[] = [];
+  private copyDir: string | undefined;
   /** Messages received that answered no pending request (ignored, counted). */
   unsolicited = 0;
 
@@ -122,9 +144,34 @@ export class Sandbox {
     return { stdout: this.stdout.toString(), stderr: this.stderr.toString() };
   }
 
+  /**
+   * The file the child runs: the bundle itself, or, when the child runs as another user who
+   * could not read it where it is, a copy in a folder of its own (removed when the child ends).
+   */
+  private runFile(): string {
+    if (!detectIsolation().unprivileged || readableByOthers(this.bundleFile)) return this.bundleFile;
+    this.copyDir = mkdtempSync(path.join(tmpdir(), 'dlkata-sandbox-'));
+    chmodSync(this.copyDir, 0o755);
+    const copy = path.join(this.copyDir, path.basename(this.bundleFile));
+    copyFileSync(this.bundleFile, copy);
+    chmodSync(copy, 0o644);
+    return copy;
+  }
+
+  private removeCopy(): void {
+    if (this.copyDir) rmSync(this.copyDir, { recursive: true, force: true });
+    this.copyDir = undefined;
+  }
+
   /** Starts the child and waits until it has imported the modules. */
   start(): Promise<StartOutcome> {
-    const { command, args } = childCommand(this.bundleFile);
+    let file: string;
+    try {
+      file = this.runFile();
+    } catch (e) {
+      return Promise.resolve({ kind: 'crashed', message: `could not start the sandbox: ${(e as Error).message}` });
+    }
+    const { command, args } = childCommand(file, this.options.timeoutMs);
     const limit = this.options.startTimeoutMs ?? this.options.timeoutMs + 5000;
     return new Promise<StartOutcome>((resolve) => {
       let settled = false;
@@ -139,10 +186,13 @@ export class Sandbox {
         done({ kind: 'timeout', ms: limit });
       }, limit);
       const child = spawn(command, args, {
-        cwd: path.dirname(this.bundleFile),
+        cwd: path.dirname(file),
         env: {},
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'advanced',
+        // Its own session and process group: process.kill(0) or process.kill(process.ppid) in the
+        // child (ppid is 0 in a PID namespace) must not reach the grader's process group.
+        detached: true,
       });
       this.child = child;
       child.stdout?.on('data', (d: Buffer) => this.stdout.push(d));
@@ -159,6 +209,7 @@ export class Sandbox {
       // reply sent just before exiting is still seen, and stderr is complete for the message.
       child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
         this.exited ??= { code, signal };
+        this.removeCopy();
         done({ kind: 'crashed', message: this.exitMessage('while importing the modules') });
         this.failPending();
         for (const w of this.exitWaiters) w();
@@ -234,7 +285,11 @@ export class Sandbox {
   call(fn: string, args: readonly unknown[], keep?: readonly string[]): Promise<CallOutcome> {
     if (this.pending) throw new Error('Sandbox.call: a call is already pending');
     if (!this.alive) return Promise.resolve({ kind: 'crashed', message: `the sandboxed process is not running (${fn})` });
-    const id = this.nextId++;
+    // A random id: the child cannot forge a reply to a request it has not seen yet (forged
+    // replies for guessed future ids would otherwise race with the real one).
+    let id = randomInt(1, 2 ** 47);
+    while (this.usedIds.has(id)) id = randomInt(1, 2 ** 47);
+    this.usedIds.add(id);
     const ms = this.options.timeoutMs;
     const wireArgs = args.map(encodeValue);
     return new Promise<CallOutcome>((resolve) => {

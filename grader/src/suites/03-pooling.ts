@@ -151,6 +151,7 @@ export const poolingSuite: Suite = {
   id: '03-pooling',
   title: 'Max pooling',
   modules: ['pool.ts'],
+  forbiddenImports: ['computePool2DInfo'],
   tests: [
     {
       id: 'forward',
@@ -189,7 +190,23 @@ export const poolingSuite: Suite = {
       'maxPool2dBackward: overlapping windows (stride < kernel) add their gradients',
       2,
       poolCases([2, 3], (k) => range(1, k - 1), 'distinct'),
-      [LECTURE_OVERLAP],
+      [
+        LECTURE_OVERLAP,
+        fixed(
+          '3x3 windows with stride 2: the centre (35) is the maximum of two windows',
+          [
+            [9, 1, 2, 3, 30],
+            [4, 5, 6, 7, 8],
+            [10, 11, 35, 13, 14],
+            [15, 16, 17, 18, 19],
+            [40, 20, 21, 22, 50],
+          ],
+          3,
+          2,
+          'distinct',
+          [[1, 2], [3, 4]],
+        ),
+      ],
       'Where windows overlap, an element can be the maximum of several windows; its gradient is the sum (+=) of theirs.',
     ),
     backwardTest(

@@ -492,6 +492,8 @@ export const cnnArchitecturesSuite: Suite = {
   id: '04-cnn-architectures',
   title: 'CNN architectures',
   modules: ['architectures.ts'],
+  // the library's shape math would answer layerOutputShape for the student
+  forbiddenImports: ['convOutputSize', 'computeConv2DInfo', 'computePool2DInfo'],
   tests: [
     shapeTest(
       'shape-conv',

@@ -26,7 +26,7 @@ import {
   rnnStepBackward as refStepBackward,
   rnnStepForward as refStepForward,
   type RnnStepCache,
-} from '../../../packages/rnn/src/index.js';
+} from '@dlkata/rnn';
 import { field } from '../protocol.js';
 import { checkProperty, expectField, shapeOf, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';

@@ -28,7 +28,7 @@ import {
   recurrencePowers as refPowers,
   symmetricEigen,
   type Activation,
-} from '../../../packages/rnn/src/index.js';
+} from '@dlkata/rnn';
 import { describeValue, field, isRecord } from '../protocol.js';
 import { checkProperty, expectClose, expectNumber, expectTensor, shapeOf, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest } from './types.js';

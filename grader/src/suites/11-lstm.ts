@@ -23,7 +23,7 @@ import {
   lstmForward as refForward,
   lstmStepBackward as refStepBackward,
   lstmStepForward as refStepForward,
-} from '../../../packages/rnn/src/index.js';
+} from '@dlkata/rnn';
 import { cacheOf, describeSeq, diagnoseSequence, expectAll, firstDifference, seqCases, seqOf, seqTensors, stepOf, type SeqCase, type SeqTensors, type StepwiseReference } from './09-rnn.js';
 import { checkProperty, expectField, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';

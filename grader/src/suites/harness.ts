@@ -64,8 +64,11 @@ export async function checkProperty<T>(ctx: TestContext, arb: fc.Arbitrary<T>, b
   });
   // Generated cases first: a failure there is shrunk to a smallest case, the clearest feedback.
   // The fixed cases run after them, so they still catch what a particular seed might miss.
-  let details = await fc.check(property, { seed: ctx.seed, numRuns: ctx.numRuns });
-  if (!details.failed && !internal && examples.length > 0) {
+  // A replay runs exactly the case at `replayPath` (fast-check's path of the shrunk counterexample).
+  let details = ctx.replayPath
+    ? await fc.check(property, { seed: ctx.seed, numRuns: ctx.numRuns, path: ctx.replayPath, endOnFailure: true })
+    : await fc.check(property, { seed: ctx.seed, numRuns: ctx.numRuns });
+  if (!ctx.replayPath && !details.failed && !internal && examples.length > 0) {
     details = await fc.check(property, { seed: ctx.seed, numRuns: examples.length, examples: examples.map((e) => [e] as [T]) });
   }
   if (internal) {
@@ -76,10 +79,8 @@ export async function checkProperty<T>(ctx: TestContext, arb: fc.Arbitrary<T>, b
   const err = details.errorInstance;
   const t = details.counterexample?.[0] as T | undefined;
   const fixed = t !== undefined && (opts.isFixed ? opts.isFixed(t) : typeof t === 'object' && t !== null && 'label' in t && (t as { label?: unknown }).label !== undefined);
-  const counterexample =
-    t === undefined
-      ? undefined
-      : { description: opts.describe(t), fixed, shrinks: details.numShrinks, path: fixed ? null : details.counterexamplePath };
+  const path = fixed ? null : ctx.replayPath ?? details.counterexamplePath;
+  const counterexample = t === undefined ? undefined : { description: opts.describe(t), fixed, shrinks: details.numShrinks, path };
   if (err instanceof TestFailure) return { status: err.status, feedback: err.message, counterexample };
   throw new InternalError(`grader bug: property failed without a TestFailure: ${String((err as Error)?.message ?? err)}`);
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Counterexample, TestStatus } from '../results.js';
+import type { Counterexample, TestStatus, Visibility } from '../results.js';
 
 /** What a test's `run` returns. */
 export interface TestOutcome {
@@ -25,6 +25,11 @@ export interface TestContext {
   /** Generated cases per property (fixed cases come on top). */
   readonly numRuns: number;
   /**
+   * A fast-check replay path (a failing test's `counterexample.path`): when set, the property
+   * runs only that generated case, without shrinking and without the fixed cases.
+   */
+  readonly replayPath?: string;
+  /**
    * Calls the export `fn` of the submission in the sandbox.
    *
    * @param args - Tensors, numbers, plain objects, handles from earlier results, function specs (`{ $fn }`)
@@ -43,6 +48,11 @@ export interface SuiteTest {
   readonly name: string;
   /** Points for passing. */
   readonly points: number;
+  /**
+   * When the student sees the test on Gradescope (default `visible`); other writers show every
+   * test. `hidden` tests still count.
+   */
+  readonly visibility?: Visibility;
   /** Runs the test; never throws for anything the submission does. */
   run(ctx: TestContext): Promise<TestOutcome>;
 }
@@ -56,6 +66,13 @@ export interface Suite {
   /** Module files the tests call into, relative to the exercise folder, e.g. `["conv.ts"]`. */
   readonly modules: readonly string[];
   readonly tests: readonly SuiteTest[];
+  /**
+   * Exports of `@dlkata/tensor` the exercise asks students to write themselves: a submission
+   * that imports one gets a stand-in that throws, and the tests that reach it fail with a
+   * message saying so. Default: every name the exercise's modules export that `@dlkata/tensor`
+   * also exports. (`@dlkata/layers`, the reference, is never usable.)
+   */
+  readonly forbiddenImports?: readonly string[];
 }
 
 /** A failure status: everything but `passed`. */

@@ -34,7 +34,8 @@ export function sandboxLine(report: GradeReport): string {
   const mem = s.dataLimitBytes ? `, memory ${Math.round(s.dataLimitBytes / 2 ** 20)} MB` : '';
   const net = s.network === 'isolated' ? 'no network' : 'network NOT isolated';
   const procs = s.processes === 'isolated' ? 'own PID namespace' : 'processes NOT isolated';
-  return `sandbox: reads only its bundle, heap ${s.heapLimitMb} MB${mem}, ${net}, ${procs}, ${s.timeoutMs} ms per call${s.notes.length ? ` (${s.notes.join('; ')})` : ''}`;
+  const user = s.user === 'nobody' ? ', runs as nobody' : '';
+  return `sandbox: reads only its bundle, heap ${s.heapLimitMb} MB${mem}, ${net}, ${procs}${user}, ${s.timeoutMs} ms per call${s.notes.length ? ` (${s.notes.join('; ')})` : ''}`;
 }
 
 function submissionTable(sub: SubmissionResult, c: ReturnType<typeof colors>, width: number, color: boolean): string {
@@ -89,6 +90,10 @@ export function renderTable(report: GradeReport, opts: TableOptions = {}): strin
     out.push(c.bold(`Total over ${report.submissions.length} submissions: ${fmtPoints(score)}/${fmtPoints(maxScore)} points`));
   }
   out.push(`seed ${report.seed}${opts.command ? ` (reproduce: ${opts.command} --seed ${report.seed})` : ''}; ${report.numRuns} random cases per test; ${(report.run.durationMs / 1000).toFixed(1)} s`);
+  const failing = report.submissions.some((s) => s.exercises.some((e) => e.tests.some((t) => t.status === 'failed' || t.status === 'error')));
+  if (opts.command && failing) {
+    out.push(`replay one failing test: ${opts.command} --replay <exercise>/<test> --seed ${report.seed} (with --path <counterexample path> from --json for exactly its case)`);
+  }
   out.push(sandboxLine(report));
   return out.join('\n');
 }

@@ -1,0 +1,496 @@
+/**
+ * Grading a class: a folder whose entries (subfolders, or `.zip`/`.tar.gz` archives) are the
+ * submissions, several graded at once, each result written as soon as it is done.
+ *
+ * Output folder (`--out`):
+ *
+ * | file | what |
+ * | --- | --- |
+ * | `manifest.json` | grader version, seed, cases per test, time limit, exercises: fixed at the first run, reused when resuming |
+ * | `results/<name>.json` | one submission's result ({@link SubmissionRecord}): deterministic, written atomically when it is done |
+ * | `feedback/<name>.md` | the student's feedback |
+ * | `gradescope/<name>.json` | the submission's Gradescope `results.json` (without `execution_time`) |
+ * | `grades.csv` | one row per submission: points per exercise, total |
+ * | `summary.md` | per-exercise statistics and the most common failures |
+ * | `class.json` | every submission's result in one report (deterministic) |
+ * | `run.json` | when, how long, which submissions were graded or resumed (not deterministic) |
+ *
+ * Resuming: a result is reused when its file exists, the submission's fingerprint (a hash of
+ * its files or of the archive) is unchanged and it was graded with the manifest's settings.
+ * Results are written with temp-file-and-rename, so killing the grader loses at most the
+ * submissions in flight, and a rerun grades exactly those (and any new or changed ones).
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { EXERCISE_DIR, submissionRoot, UsageError } from '../discover.js';
+import {
+  DEFAULT_NUM_RUNS,
+  DEFAULT_TIMEOUT_MS,
+  failedExercise,
+  gradeExercise,
+  makeWorkDir,
+  MAX_SEED,
+  pool,
+  randomSeed,
+  runInfo,
+  sandboxInfo,
+  submissionResult,
+  TOOL,
+  VERSION,
+} from '../grade.js';
+import type { ExerciseResult, GradeReport, SandboxInfo, SubmissionResult } from '../results.js';
+import { SUITES } from '../suites/index.js';
+import type { Suite } from '../suites/types.js';
+import { toCsv } from '../writers/csv.js';
+import { toGradescope } from '../writers/gradescope.js';
+import { toJunit } from '../writers/junit.js';
+import { submissionMarkdown } from '../writers/markdown.js';
+import { summaryMarkdown } from '../writers/summary.js';
+import { ArchiveError, archiveBaseName, archiveKind, ARCHIVE_LIMITS, unpackArchive, type ArchiveLimits } from './archive.js';
+import { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
+
+/** One entry of the class folder. */
+export interface ClassEntry {
+  /** The submission's name: the folder name, or the archive's name without extension. */
+  readonly name: string;
+  /** Absolute path of the folder or archive. */
+  readonly file: string;
+  readonly kind: 'dir' | 'zip' | 'tar';
+}
+
+/** The settings a class run is graded with, fixed in `manifest.json`. */
+export interface ClassManifest {
+  readonly tool: string;
+  readonly version: string;
+  readonly seed: number;
+  readonly numRuns: number;
+  readonly timeoutMs: number;
+  /** The exercises every submission is graded on (columns of the CSV). */
+  readonly exercises: readonly string[];
+}
+
+/** What `results/<name>.json` holds: the settings, the submission's fingerprint and its result. */
+export interface SubmissionRecord extends ClassManifest {
+  /** sha256 of the submission's files (a folder) or bytes (an archive), to notice a changed submission. */
+  readonly fingerprint: string;
+  readonly sandbox: SandboxInfo;
+  readonly submission: SubmissionResult;
+}
+
+/** Progress of a class run. */
+export type ClassEvent =
+  | { readonly type: 'plan'; readonly total: number; readonly todo: number; readonly resumed: number; readonly jobs: number; readonly manifest: ClassManifest }
+  | { readonly type: 'start'; readonly name: string }
+  | { readonly type: 'done'; readonly name: string; readonly result: SubmissionResult; readonly durationMs: number };
+
+/** Options of {@link gradeClass}. */
+export interface ClassOptions {
+  /** The output folder (created if needed). */
+  readonly out: string;
+  /** The run's seed; default: the manifest's when resuming, else a fresh one. */
+  readonly seed?: number;
+  /** Per-call time limit, ms (default {@link DEFAULT_TIMEOUT_MS}, or the manifest's). */
+  readonly timeoutMs?: number;
+  /** Random cases per test (default {@link DEFAULT_NUM_RUNS}, or the manifest's). */
+  readonly numRuns?: number;
+  /** Submissions graded at once (default and maximum: the number of CPUs). */
+  readonly jobs?: number;
+  /** Regrade every submission, and start a new manifest. */
+  readonly force?: boolean;
+  /** Exercise ids to grade (default: every suite's, or the manifest's). */
+  readonly exercises?: readonly string[];
+  /** The suites (default {@link SUITES}). */
+  readonly suites?: readonly Suite[];
+  /** Paths in the report are shown relative to this folder (default `process.cwd()`). */
+  readonly cwd?: string;
+  /** Also write the class's JUnit XML here. */
+  readonly junit?: string;
+  /** Archive limits (default {@link ARCHIVE_LIMITS}). */
+  readonly limits?: ArchiveLimits;
+  /** Called as submissions are planned, started and finished. */
+  readonly onEvent?: (e: ClassEvent) => void;
+}
+
+/** What a class run did. */
+export interface ClassResult {
+  /** Every submission of the folder (graded now or resumed), by name. */
+  readonly report: GradeReport;
+  /** Submissions graded in this run. */
+  readonly graded: readonly string[];
+  /** Submissions whose earlier result was reused. */
+  readonly resumed: readonly string[];
+  /** The settings used. */
+  readonly manifest: ClassManifest;
+  /** Absolute paths of the files written. */
+  readonly files: { readonly csv: string; readonly summary: string; readonly classJson: string; readonly junit?: string };
+}
+
+/** A file name for a submission name: letters, digits, `.`, `_`, `-` kept, the rest `%XX`. */
+export function fileNameFor(name: string): string {
+  const s = [...Buffer.from(name, 'utf8')].map((b) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return s.startsWith('.') ? `%2E${s.slice(1)}` : s;
+}
+
+function hasExerciseDirs(dir: string): boolean {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).some((d) => d.isDirectory() && EXERCISE_DIR.test(d.name));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The submissions in a class folder: its subfolders and archives, sorted by name. A folder
+ * that itself holds exercise folders (and whose subfolders do not) is one submission.
+ *
+ * @throws UsageError if the folder does not exist or holds no submissions
+ */
+export function listClass(folder: string): ClassEntry[] {
+  let st;
+  try {
+    st = statSync(folder);
+  } catch {
+    throw new UsageError(`no such folder: ${folder}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`not a folder: ${folder}`);
+  // A submission itself (exercise folders inside, none of them holding exercise folders), not a class.
+  const subdirs = readdirSync(folder, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.'));
+  if (hasExerciseDirs(folder) && !subdirs.some((d) => hasExerciseDirs(path.join(folder, d.name)))) {
+    return [{ name: path.basename(folder), file: folder, kind: 'dir' }];
+  }
+  const entries: ClassEntry[] = [];
+  const taken = new Set<string>();
+  const dirents = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Folders first claim their names; an archive with the same base name keeps its extension.
+  for (const d of dirents) {
+    if (d.name.startsWith('.') || d.name === 'node_modules' || !d.isDirectory()) continue;
+    entries.push({ name: d.name, file: path.join(folder, d.name), kind: 'dir' });
+    taken.add(d.name);
+  }
+  for (const d of dirents) {
+    if (d.name.startsWith('.') || !d.isFile()) continue;
+    const kind = archiveKind(d.name);
+    if (!kind) continue;
+    const base = archiveBaseName(d.name);
+    const name = taken.has(base) || base === '' ? d.name : base;
+    taken.add(name);
+    entries.push({ name, file: path.join(folder, d.name), kind });
+  }
+  if (entries.length === 0) throw new UsageError(`no submissions in ${folder}: expected subfolders, .zip or .tar.gz files`);
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** sha256 over a folder's files (relative path and content, sorted; dot files and node_modules left out) or an archive's bytes. */
+export function fingerprint(entry: ClassEntry): string {
+  const h = createHash('sha256');
+  if (entry.kind !== 'dir') {
+    h.update(readFileSync(entry.file));
+    return h.digest('hex');
+  }
+  const walk = (dir: string, rel: string): void => {
+    const ds = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of ds) {
+      if (d.name.startsWith('.') || d.name === 'node_modules') continue;
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(path.join(dir, d.name), r);
+      else if (d.isFile()) {
+        h.update(`${r}\0`);
+        h.update(readFileSync(path.join(dir, d.name)));
+        h.update('\0');
+      }
+    }
+  };
+  walk(entry.file, '');
+  return h.digest('hex');
+}
+
+function displayPath(p: string, cwd: string): string {
+  const rel = path.relative(cwd, p);
+  if (rel === '') return '.';
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return p;
+  return rel.split(path.sep).join('/');
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+function sameSettings(a: ClassManifest, b: ClassManifest): boolean {
+  return a.tool === b.tool && a.version === b.version && a.seed === b.seed && a.numRuns === b.numRuns && a.timeoutMs === b.timeoutMs && a.exercises.join(',') === b.exercises.join(',');
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `out/.lock` for this process; throws if a live grader holds it. */
+function lock(out: string): () => void {
+  const file = path.join(out, '.lock');
+  const held = Number.parseInt(readJson<{ pid?: number }>(file)?.pid?.toString() ?? '', 10);
+  if (Number.isInteger(held) && held !== process.pid && pidAlive(held)) {
+    throw new UsageError(`another grader (pid ${held}) is writing to ${out}; wait for it or stop it`);
+  }
+  writeFileAtomic(file, `${JSON.stringify({ pid: process.pid })}\n`);
+  return () => rmSync(file, { force: true });
+}
+
+/** Prefix of a class run's temporary folder: `dlkata-class-<pid>-XXXXXX` in the system's temp folder. */
+export const WORK_PREFIX = 'dlkata-class-';
+
+/** Removes temporary folders of class runs whose grader is no longer running (killed before it could clean up). */
+export function removeStaleWork(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^dlkata-class-(\d+)-/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+/** Removes this process's class-run temporary folders (when interrupted). */
+export function removeOwnWork(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (name.startsWith(`${WORK_PREFIX}${process.pid}-`)) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+/** The settings of this run: the options, else the manifest being resumed, else defaults. */
+function settle(opts: ClassOptions, suites: readonly Suite[], previous: ClassManifest | null): ClassManifest {
+  const exercises = opts.exercises ? [...opts.exercises] : (previous?.exercises ? [...previous.exercises] : suites.map((s) => s.id));
+  for (const id of exercises) if (!suites.some((s) => s.id === id)) throw new UsageError(`the grader has no suite for ${id}; it grades ${suites.map((s) => s.id).join(', ')}`);
+  exercises.sort();
+  const wanted: ClassManifest = {
+    tool: TOOL,
+    version: VERSION,
+    seed: opts.seed ?? previous?.seed ?? randomSeed(),
+    numRuns: opts.numRuns ?? previous?.numRuns ?? DEFAULT_NUM_RUNS,
+    timeoutMs: opts.timeoutMs ?? previous?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    exercises,
+  };
+  if (!Number.isInteger(wanted.seed) || wanted.seed < 0 || wanted.seed > MAX_SEED) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${wanted.seed}`);
+  if (previous && !opts.force && !sameSettings(previous, wanted)) {
+    const diff = (['version', 'seed', 'numRuns', 'timeoutMs', 'exercises'] as const)
+      .filter((k) => String(previous[k]) !== String(wanted[k]))
+      .map((k) => `${k} ${String(previous[k])} -> ${String(wanted[k])}`)
+      .join(', ');
+    throw new UsageError(`the output folder was graded with other settings (${diff}); grade into another folder, or pass --force to regrade everything`);
+  }
+  return wanted;
+}
+
+/** A folder (the submission itself, or up to two levels down) holding every module file of `suite`, or null. */
+function looseExerciseDir(dir: string, suite: Suite): string | null {
+  let level = [dir];
+  for (let d = 0; d <= 2 && level.length > 0; d++) {
+    for (const p of level) if (suite.modules.every((m) => existsSync(path.join(p, m)))) return p;
+    level = level.flatMap((p) => {
+      try {
+        return readdirSync(p, { withFileTypes: true })
+          .filter((x) => x.isDirectory() && !x.name.startsWith('.') && x.name !== '__MACOSX' && x.name !== 'node_modules')
+          .map((x) => path.join(p, x.name))
+          .sort();
+      } catch {
+        return [];
+      }
+    });
+  }
+  return null;
+}
+
+/** Options of {@link gradeSubmission}. */
+export interface SubmissionOptions {
+  /** The suites (default {@link SUITES}). */
+  readonly suites?: readonly Suite[];
+  /** Paths in the result are shown relative to this folder (default `process.cwd()`). */
+  readonly cwd?: string;
+  /** Archive limits (default {@link ARCHIVE_LIMITS}). */
+  readonly limits?: ArchiveLimits;
+  /** A fresh folder for unpacking and bundles (default: a temporary one, removed afterwards). */
+  readonly workDir?: string;
+}
+
+/**
+ * Grades one submission (a folder or an archive) on every exercise of `manifest`, one after the
+ * other. An exercise without a folder gets 0 points ("not submitted"); a broken archive, or a
+ * submission without exercise folders, gets 0 points with that reason as its `error`. A
+ * submission for a single exercise may also be its files alone (`conv.ts` at the top, as
+ * uploaded to Gradescope).
+ *
+ * Never throws for anything the submission holds.
+ */
+export async function gradeSubmission(entry: ClassEntry, manifest: ClassManifest, opts: SubmissionOptions = {}): Promise<SubmissionResult> {
+  const suites = opts.suites ?? SUITES;
+  const own = opts.workDir === undefined;
+  const workDir = opts.workDir ?? makeWorkDir();
+  try {
+    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS);
+  } finally {
+    if (own) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits): Promise<SubmissionResult> {
+  const chosen = manifest.exercises.map((id) => {
+    const suite = suites.find((s) => s.id === id);
+    if (!suite) throw new UsageError(`the grader has no suite for ${id}`);
+    return suite;
+  });
+  const shown = displayPath(entry.file, cwd);
+  const failAll = (message: string): SubmissionResult =>
+    submissionResult(entry.name, shown, chosen.map((s) => failedExercise(s, 'error', message, manifest.seed)), [], message);
+  mkdirSync(workDir, { recursive: true });
+  let dir = entry.file;
+  if (entry.kind !== 'dir') {
+    dir = path.join(workDir, 'unpacked');
+    mkdirSync(dir);
+    try {
+      await unpackArchive(entry.file, dir, limits);
+    } catch (e) {
+      if (e instanceof ArchiveError) return failAll(`the archive ${path.basename(entry.file)} could not be unpacked: ${e.message}`);
+      throw e;
+    }
+  }
+  let root = submissionRoot(dir);
+  const located = new Map<string, string>();
+  if (root) {
+    for (const d of readdirSync(root, { withFileTypes: true })) if (d.isDirectory() && EXERCISE_DIR.test(d.name)) located.set(d.name, path.join(root, d.name));
+  } else if (chosen.length === 1) {
+    const loose = looseExerciseDir(dir, chosen[0]);
+    if (loose) {
+      located.set(chosen[0].id, loose);
+      root = loose;
+    }
+  }
+  if (!root) {
+    const wanted = chosen.length === 1 ? `${chosen[0].id} folder (or its files: ${chosen[0].modules.join(', ')})` : 'exercise folders (named like 02-convolution)';
+    return failAll(`no ${wanted} in the submission`);
+  }
+  const exercises: ExerciseResult[] = [];
+  for (const [i, suite] of chosen.entries()) {
+    const exDir = located.get(suite.id);
+    if (!exDir) {
+      exercises.push(failedExercise(suite, 'error', `${suite.id} was not submitted (no ${suite.id} folder)`, manifest.seed, true));
+      continue;
+    }
+    const bundleDir = path.join(workDir, `bundle-${i}`);
+    mkdirSync(bundleDir);
+    exercises.push(await gradeExercise(suite, exDir, root, { seed: manifest.seed, timeoutMs: manifest.timeoutMs, numRuns: manifest.numRuns, workDir: bundleDir }));
+  }
+  const skipped = [...located.keys()].filter((id) => !manifest.exercises.includes(id)).sort();
+  return submissionResult(entry.name, shown, exercises, skipped);
+}
+
+/** Serialises a record: the same result gives the same bytes. */
+export function recordJson(record: SubmissionRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+/**
+ * Grades every submission of a class folder into `opts.out` (see the module comment for the
+ * files), resuming an earlier run into the same folder.
+ *
+ * @param folder - the class folder (absolute, or relative to `opts.cwd`)
+ * @throws UsageError for a bad folder, settings that differ from the folder being resumed, or
+ *   another grader writing to the same output folder
+ */
+export async function gradeClass(folder: string, opts: ClassOptions): Promise<ClassResult> {
+  const started = Date.now();
+  const cwd = opts.cwd ?? process.cwd();
+  const suites = opts.suites ?? SUITES;
+  const limits = opts.limits ?? ARCHIVE_LIMITS;
+  const entries = listClass(path.resolve(cwd, folder));
+  const out = path.resolve(cwd, opts.out);
+  mkdirSync(out, { recursive: true });
+  const unlock = lock(out);
+  removeStaleWork();
+  const work = makeWorkDir(`${WORK_PREFIX}${process.pid}-`);
+  try {
+    const resultsDir = path.join(out, 'results');
+    const feedbackDir = path.join(out, 'feedback');
+    const gradescopeDir = path.join(out, 'gradescope');
+    for (const d of [resultsDir, feedbackDir, gradescopeDir]) {
+      mkdirSync(d, { recursive: true });
+      removeStaleTemporaries(d);
+    }
+    removeStaleTemporaries(out);
+    const previous = readJson<ClassManifest>(path.join(out, 'manifest.json'));
+    const manifest = settle(opts, suites, previous);
+    writeFileAtomic(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const sandbox = sandboxInfo(manifest.timeoutMs);
+
+    const records = new Map<string, SubmissionRecord>();
+    const todo: { entry: ClassEntry; fp: string }[] = [];
+    const resumed: string[] = [];
+    for (const entry of entries) {
+      const fp = fingerprint(entry);
+      const old = opts.force ? null : readJson<SubmissionRecord>(path.join(resultsDir, `${fileNameFor(entry.name)}.json`));
+      if (old && old.fingerprint === fp && old.submission?.name === entry.name && sameSettings(old, manifest)) {
+        records.set(entry.name, old);
+        resumed.push(entry.name);
+      } else {
+        todo.push({ entry, fp });
+      }
+    }
+    const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), availableParallelism(), Math.max(1, todo.length)));
+    opts.onEvent?.({ type: 'plan', total: entries.length, todo: todo.length, resumed: resumed.length, jobs, manifest });
+    const timings: { submission: string; durationMs: number }[] = [];
+    await pool(
+      todo.map(({ entry, fp }, i) => async () => {
+        opts.onEvent?.({ type: 'start', name: entry.name });
+        const t0 = Date.now();
+        const workDir = path.join(work, String(i));
+        let result: SubmissionResult;
+        try {
+          result = await gradeSubmission(entry, manifest, { suites, cwd, limits, workDir });
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+        const record: SubmissionRecord = { ...manifest, fingerprint: fp, sandbox, submission: result };
+        const base = fileNameFor(entry.name);
+        writeFileAtomic(path.join(feedbackDir, `${base}.md`), submissionMarkdown(manifest, result));
+        const one: GradeReport = { tool: TOOL, version: VERSION, seed: manifest.seed, numRuns: manifest.numRuns, sandbox, submissions: [result], run: runInfo(t0) };
+        writeFileAtomic(path.join(gradescopeDir, `${base}.json`), `${JSON.stringify(toGradescope(one, { executionTime: false }), null, 2)}\n`);
+        writeFileAtomic(path.join(resultsDir, `${base}.json`), recordJson(record));
+        records.set(entry.name, record);
+        const durationMs = Date.now() - t0;
+        timings.push({ submission: entry.name, durationMs });
+        opts.onEvent?.({ type: 'done', name: entry.name, result, durationMs });
+      }),
+      jobs,
+    );
+    const submissions = entries.map((e) => records.get(e.name)!.submission);
+    const run = runInfo(started);
+    const report: GradeReport = { tool: TOOL, version: VERSION, seed: manifest.seed, numRuns: manifest.numRuns, sandbox, submissions, run };
+    const files = {
+      csv: path.join(out, 'grades.csv'),
+      summary: path.join(out, 'summary.md'),
+      classJson: path.join(out, 'class.json'),
+      ...(opts.junit ? { junit: path.resolve(cwd, opts.junit) } : {}),
+    };
+    writeFileAtomic(files.csv, toCsv(submissions, manifest.exercises));
+    writeFileAtomic(files.summary, summaryMarkdown(submissions, { seed: manifest.seed, tool: `${TOOL} ${VERSION}` }));
+    const { run: _run, ...deterministic } = report;
+    void _run;
+    writeFileAtomic(files.classJson, `${JSON.stringify({ ...deterministic, exercises: manifest.exercises }, null, 2)}\n`);
+    if (files.junit) writeFileAtomic(files.junit, toJunit(report));
+    writeFileAtomic(
+      path.join(out, 'run.json'),
+      `${JSON.stringify({ startedAt: run.startedAt, durationMs: run.durationMs, jobs, graded: timings.map((t) => t.submission), resumed, timings }, null, 2)}\n`,
+    );
+    return { report, graded: timings.map((t) => t.submission), resumed, manifest, files };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    unlock();
+  }
+}

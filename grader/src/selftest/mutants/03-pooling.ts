@@ -1,0 +1,81 @@
+/**
+ * Mutants of exercise 03 (max pooling): the classic mistakes in `maxPool2dForward` and
+ * `maxPool2dBackward`, each with the tests that must catch it.
+ *
+ * @module
+ */
+import type { Mutant } from '../types.js';
+
+const exercise = '03-pooling';
+const file = 'pool.ts';
+
+/** The catalogue of exercise 03. */
+export const mutants: readonly Mutant[] = [
+  {
+    id: 'ties-to-last-maximum',
+    exercise,
+    file,
+    find: 'if (x.get(n, c, h, w) > x.get(n, c, bestH, bestW)) {',
+    replace: 'if (x.get(n, c, h, w) >= x.get(n, c, bestH, bestW)) {',
+    expectFailIn: ['backward-ties'],
+    description: 'on a tie the gradient goes to the last maximum, not the first',
+    expectFeedback: { 'backward-ties': ['first in row-major order'] },
+  },
+  {
+    id: 'overlap-overwritten-not-accumulated',
+    exercise,
+    file,
+    find: 'dx.data[dx.offset(n, c, bestH, bestW)] += dout.get(n, c, i, j);',
+    replace: 'dx.data[dx.offset(n, c, bestH, bestW)] = dout.get(n, c, i, j);',
+    expectFailIn: ['backward-overlap'],
+    description: '= instead of += where overlapping windows share their maximum',
+    expectFeedback: {
+      'backward-overlap': [/^maxPool2dBackward: dx differs at \[[\d,]+\]: got .*, expected .* \(relative error/, 'Your maxPool2dBackward disagrees with your own maxPool2dForward'],
+    },
+  },
+  {
+    id: 'gradient-to-every-tied-maximum',
+    exercise,
+    file,
+    find: '          dx.data[dx.offset(n, c, bestH, bestW)] += dout.get(n, c, i, j);',
+    replace: [
+      '          const top = x.get(n, c, bestH, bestW);',
+      '          for (let kh = 0; kh < kernel; kh++) {',
+      '            for (let kw = 0; kw < kernel; kw++) {',
+      '              const h = i * stride + kh;',
+      '              const w = j * stride + kw;',
+      '              if (x.get(n, c, h, w) === top) dx.data[dx.offset(n, c, h, w)] += dout.get(n, c, i, j);',
+      '            }',
+      '          }',
+    ].join('\n'),
+    expectFailIn: ['backward-ties'],
+    description: 'the gradient goes to every element that ties for the maximum',
+  },
+  {
+    id: 'max-starts-at-zero',
+    exercise,
+    file,
+    find: 'let best = -Infinity;',
+    replace: 'let best = 0;',
+    expectFailIn: ['forward'],
+    description: 'the running maximum starts at 0, so a window of negative numbers gives 0',
+  },
+  {
+    id: 'forward-ignores-stride',
+    exercise,
+    file,
+    find: 'best = Math.max(best, x.get(n, c, i * stride + kh, j * stride + kw));',
+    replace: 'best = Math.max(best, x.get(n, c, i + kh, j + kw));',
+    expectFailIn: ['forward'],
+    description: 'the forward pass slides the window by 1 whatever the stride',
+  },
+  {
+    id: 'backward-ignores-stride',
+    exercise,
+    file,
+    find: '              const h = i * stride + kh;\n              const w = j * stride + kw;',
+    replace: '              const h = i + kh;\n              const w = j + kw;',
+    expectFailIn: ['backward-basic', 'backward-overlap', 'backward-ties'],
+    description: 'the backward pass searches windows that slide by 1 whatever the stride',
+  },
+];

@@ -1,0 +1,140 @@
+/**
+ * Mutants of exercise 04 (CNN architectures): wrong shapes, parameter and multiply-add counts,
+ * and wrong network specs, each with the tests that must catch it.
+ *
+ * @module
+ */
+import type { Mutant } from '../types.js';
+
+const exercise = '04-cnn-architectures';
+const file = 'architectures.ts';
+
+/** The catalogue of exercise 04. */
+export const mutants: readonly Mutant[] = [
+  {
+    id: 'conv-params-without-bias',
+    exercise,
+    file,
+    find: 'return layer.filters * input[0] * layer.kernel * layer.kernel + layer.filters;',
+    replace: 'return layer.filters * input[0] * layer.kernel * layer.kernel;',
+    expectFailIn: ['params-conv'],
+    description: 'a convolution counted without its F biases',
+  },
+  {
+    id: 'affine-params-without-bias',
+    exercise,
+    file,
+    find: 'return input[0] * layer.units + layer.units;',
+    replace: 'return input[0] * layer.units;',
+    expectFailIn: ['params-affine'],
+    description: 'a fully connected layer counted without its biases',
+  },
+  {
+    id: 'conv-macs-on-input-size',
+    exercise,
+    file,
+    find: 'const [, OH, OW] = layerOutputShape(layer, input);',
+    replace: 'const [, OH, OW] = input;',
+    expectFailIn: ['macs-conv'],
+    description: "multiply-adds per input position instead of per output position (H x W instead of H' x W')",
+  },
+  {
+    id: 'pool-default-stride-one',
+    exercise,
+    file,
+    find: 'const stride = layer.stride ?? layer.kernel;',
+    replace: 'const stride = layer.stride ?? 1;',
+    expectFailIn: ['shape-pool-default-stride'],
+    description: "a max pool without a stride moves by 1 (PyTorch's default is the window)",
+  },
+  {
+    id: 'same-padding-zero',
+    exercise,
+    file,
+    find: "const pad = layer.pad === 'same' ? (layer.kernel - 1) / 2 : (layer.pad ?? 0);",
+    replace: "const pad = layer.pad === 'same' ? 0 : (layer.pad ?? 0);",
+    expectFailIn: ['shape-same'],
+    description: "pad 'same' read as no padding",
+  },
+  {
+    id: 'flatten-sums-sizes',
+    exercise,
+    file,
+    find: 'if (layer.type === \'flatten\') return [input.reduce((a, d) => a * d, 1)];',
+    replace: 'if (layer.type === \'flatten\') return [input.reduce((a, d) => a + d, 0)];',
+    expectFailIn: ['shape-other'],
+    description: 'flatten adds the sizes (C + H + W) instead of multiplying them',
+  },
+  {
+    id: 'window-size-rounded',
+    exercise,
+    file,
+    find: 'return Math.floor((size + 2 * pad - kernel) / stride) + 1;',
+    replace: 'return Math.round((size + 2 * pad - kernel) / stride) + 1;',
+    expectFailIn: ['shape-conv', 'shape-pool', 'shape-pool-default-stride'],
+    description: 'the output size is rounded to the nearest integer instead of down when the stride does not divide',
+  },
+  {
+    id: 'kernel-too-big-accepted',
+    exercise,
+    file,
+    find: 'if (kernel > size + 2 * pad) throw new ShapeError(',
+    replace: 'if (kernel > size + 2 * pad && false) throw new ShapeError(',
+    expectFailIn: ['shape-rejects'],
+    description: 'a kernel larger than the padded input is accepted (and gives a size of 0 or less)',
+  },
+  {
+    id: 'vgg-pool-stride-one',
+    exercise,
+    file,
+    find: "layers.push({ type: 'maxpool', kernel: 2, stride: 2 });",
+    replace: "layers.push({ type: 'maxpool', kernel: 2, stride: 1 });",
+    expectFailIn: ['vgg-block'],
+    description: "VGG's max pool with stride 1 (it halves height and width with stride 2)",
+  },
+  {
+    id: 'vgg-block-without-relu',
+    exercise,
+    file,
+    find: "layers.push({ type: 'conv', filters, kernel: 3, stride: 1, pad: 'same' }, { type: 'relu' });",
+    replace: "layers.push({ type: 'conv', filters, kernel: 3, stride: 1, pad: 'same' });",
+    expectFailIn: ['vgg-block'],
+    description: 'the VGG block forgets the ReLU after each convolution',
+  },
+  {
+    id: 'lenet-second-conv-six-filters',
+    exercise,
+    file,
+    find: "{ type: 'conv', filters: 16, kernel: 5 },",
+    replace: "{ type: 'conv', filters: 6, kernel: 5 },",
+    expectFailIn: ['lenet5-params', 'lenet5-layers'],
+    description: "LeNet-5's second convolution with 6 filters instead of 16",
+  },
+  {
+    id: 'analyze-params-of-output',
+    exercise,
+    file,
+    find: 'params += layerParams(layer, shape);',
+    replace: 'params += layerParams(layer, out);',
+    expectFailIn: ['analyze-totals'],
+    description: "each layer's parameters counted on its output shape instead of its input",
+  },
+  {
+    id: 'analyze-shapes-are-inputs',
+    exercise,
+    file,
+    find: 'shapes.push(out);',
+    replace: 'shapes.push([...shape]);',
+    expectFailIn: ['analyze-shapes'],
+    description: "analyzeModel lists each layer's input shape instead of its output",
+  },
+  {
+    id: 'affine-macs-count-bias',
+    exercise,
+    file,
+    find: '    case \'affine\':\n      return input[0] * layer.units;',
+    replace: '    case \'affine\':\n      return input[0] * layer.units + layer.units;',
+    expectFailIn: ['macs-affine'],
+    description: 'bias additions counted as multiply-adds',
+  },
+];
