@@ -38,6 +38,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { headingAnchor } from './lib-docs.js';
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,7 +85,7 @@ export interface Transformed {
  * @param file - its path, for error messages (e.g. `solutions/02-convolution/conv.ts`)
  * @throws MarkerError for a malformed, unclosed or nested marker
  */
-export function transformSource(source: string, file: string): Transformed {
+export function transformSource(source: string, file: string, ctx?: { exercise: string; readme: string }): Transformed {
   const eol = source.includes('\r\n') ? '\r\n' : '\n';
   const lines = source.split(/\r?\n/);
   const out: string[] = [];
@@ -104,7 +105,7 @@ export function transformSource(source: string, file: string): Transformed {
       if (end[1] !== open.indent) {
         throw new MarkerError(file, line, `END SOLUTION is indented differently from its BEGIN SOLUTION at line ${open.line}`);
       }
-      out.push(`${open.indent}throw new NotImplementedError(${quote(open.todo)});`);
+      out.push(`${open.indent}throw new NotImplementedError(${quote(open.todo + seeAlso(open.todo, ctx))});`);
       regions.push({ begin: open.line, end: line, todo: open.todo });
       open = null;
     } else if (ANY_MARKER.test(text)) {
@@ -224,7 +225,9 @@ export function generateAll(solutionsDir = SOLUTIONS_DIR): Map<string, Generated
       const shown = `solutions/${key}`;
       const source = readFileSync(path.join(solutionsDir, ex, rel), 'utf8');
       if (rel.endsWith('.ts')) {
-        const { text, regions } = transformSource(source, shown);
+        const readmePath = path.join(solutionsDir, ex, 'README.md');
+        const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
+        const { text, regions } = transformSource(source, shown, { exercise: ex, readme });
         result.set(key, { content: text, regions });
       } else {
         const i = source.split(/\r?\n/).findIndex((l) => ANY_MARKER.test(l));
@@ -356,4 +359,17 @@ export function lintExercises(generated: Map<string, GeneratedFile>): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Where a stub's TODO sends the student: the README task that names the function, and the
+ * same section of the exercise's guide in the docs site.
+ */
+function seeAlso(todo: string, ctx?: { exercise: string; readme: string }): string {
+  if (!ctx) return '';
+  const fn = /^([A-Za-z_$][\w$]*)\s*[:(]/.exec(todo)?.[1];
+  const task = fn ? ctx.readme.split(/\r?\n(?=## )/).find((sec) => /^## Task \d+:/.test(sec) && new RegExp(`\\b${fn}\\b`).test(sec)) : undefined;
+  if (!task) return ` (see exercises/${ctx.exercise}/README.md)`;
+  const title = task.split(/\r?\n/)[0].replace(/^##\s+/, '').trim();
+  return ` (read: exercises/${ctx.exercise}/README.md, "${title}"; guide: docs/site/documents/${ctx.exercise}.html#${headingAnchor(title)})`;
 }

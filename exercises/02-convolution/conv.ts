@@ -54,7 +54,7 @@ export interface ConvCache {
  * ```
  */
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
-  throw new NotImplementedError('convOutputSize: throw ValueError unless size, kernel, stride >= 1 and pad >= 0 are integers, throw ShapeError if kernel > size + 2 * pad, else return floor((size + 2 * pad - kernel) / stride) + 1');
+  throw new NotImplementedError('convOutputSize: throw ValueError unless size, kernel, stride >= 1 and pad >= 0 are integers, throw ShapeError if kernel > size + 2 * pad, else return floor((size + 2 * pad - kernel) / stride) + 1 (read: exercises/02-convolution/README.md, "Task 1: convOutputSize"; guide: docs/site/documents/02-convolution.html#task-1-convoutputsize)');
 }
 
 /**
@@ -67,7 +67,7 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
  * @returns shape `[N, C, H + 2*pad, W + 2*pad]`, with `x[n, c, h, w]` at `[n, c, h + pad, w + pad]`
  */
 function zeroPad(x: Tensor, pad: number): Tensor {
-  throw new NotImplementedError('zeroPad: make a zero tensor of shape [N, C, H + 2 * pad, W + 2 * pad] and copy x[n, c, h, w] to [n, c, h + pad, w + pad]');
+  throw new NotImplementedError('zeroPad: make a zero tensor of shape [N, C, H + 2 * pad, W + 2 * pad] and copy x[n, c, h, w] to [n, c, h + pad, w + pad] (read: exercises/02-convolution/README.md, "Task 2: conv2dForward"; guide: docs/site/documents/02-convolution.html#task-2-conv2dforward)');
 }
 
 /**
@@ -103,7 +103,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: ConvParam
   const { stride, pad } = params;
   const [N, C, H, W] = x.shape;
   const [F, , HH, WW] = w.shape;
-  throw new NotImplementedError("conv2dForward: get H' and W' from convOutputSize, pad x with zeroPad, set out[n, f, i, j] = b[f] + sum over c, kh, kw of w[f, c, kh, kw] * xPad[n, c, i * stride + kh, j * stride + kw], and return { out, cache: { x, w, b, params } }");
+  throw new NotImplementedError('conv2dForward: get H\' and W\' from convOutputSize, pad x with zeroPad, set out[n, f, i, j] = b[f] + sum over c, kh, kw of w[f, c, kh, kw] * xPad[n, c, i * stride + kh, j * stride + kw], and return { out, cache: { x, w, b, params } } (read: exercises/02-convolution/README.md, "Task 2: conv2dForward"; guide: docs/site/documents/02-convolution.html#task-2-conv2dforward)');
 }
 
 /**
@@ -133,7 +133,7 @@ export function conv2dBackward(dout: Tensor, cache: ConvCache): { dx: Tensor; dw
   const Hout = convOutputSize(H, HH, stride, pad);
   const Wout = convOutputSize(W, WW, stride, pad);
   assertShape('conv2dBackward', 'dout', dout, [N, F, Hout, Wout]);
-  throw new NotImplementedError('conv2dBackward: loop over n, f, i, j, c, kh, kw as in the forward pass with g = dout[n, f, i, j]; add g to db[f] (once per n, f, i, j), g * xPad[n, c, i * stride + kh, j * stride + kw] to dw[f, c, kh, kw] and g * w[f, c, kh, kw] to dxPad at that position; dx is dxPad without its padding');
+  throw new NotImplementedError('conv2dBackward: loop over n, f, i, j, c, kh, kw as in the forward pass with g = dout[n, f, i, j]; add g to db[f] (once per n, f, i, j), g * xPad[n, c, i * stride + kh, j * stride + kw] to dw[f, c, kh, kw] and g * w[f, c, kh, kw] to dxPad at that position; dx is dxPad without its padding (read: exercises/02-convolution/README.md, "Task 3: conv2dBackward"; guide: docs/site/documents/02-convolution.html#task-3-conv2dbackward)');
 }
 
 /**
@@ -170,7 +170,7 @@ export function conv1x1(x: Tensor, w: Tensor, b: Tensor): Tensor {
     throw new ShapeError(op, `input channels (${C}) must match filter channels (${wC}); x ${formatShape(x.shape)}, w ${formatShape(w.shape)}`);
   }
   assertShape(op, 'b', b, [F]);
-  throw new NotImplementedError('conv1x1: for every image n and pixel (h, w), out[n, f, h, w] = b[f] + sum over c of w[f, c] * x[n, c, h, w]');
+  throw new NotImplementedError('conv1x1: for every image n and pixel (h, w), out[n, f, h, w] = b[f] + sum over c of w[f, c] * x[n, c, h, w] (read: exercises/02-convolution/README.md, "Task 4: conv1x1"; guide: docs/site/documents/02-convolution.html#task-4-conv1x1)');
 }
 
 /** Checks the shapes of a convolution's inputs; the parameters are checked by {@link convOutputSize}. */

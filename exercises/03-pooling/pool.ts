@@ -52,7 +52,7 @@ export function maxPool2dForward(x: Tensor, params: PoolParams): { out: Tensor; 
   assertFinite('maxPool2dForward', 'x', x);
   const { kernel, stride } = params;
   const [N, C] = x.shape;
-  throw new NotImplementedError('maxPool2dForward: set out[n, c, i, j] to the largest x[n, c, i * stride + kh, j * stride + kw] over 0 <= kh, kw < kernel, and return { out, cache: { x, params } }');
+  throw new NotImplementedError('maxPool2dForward: set out[n, c, i, j] to the largest x[n, c, i * stride + kh, j * stride + kw] over 0 <= kh, kw < kernel, and return { out, cache: { x, params } } (read: exercises/03-pooling/README.md, "Task 1: maxPool2dForward"; guide: docs/site/documents/03-pooling.html#task-1-maxpool2dforward)');
 }
 
 /**
@@ -86,7 +86,7 @@ export function maxPool2dBackward(dout: Tensor, cache: PoolCache): { dx: Tensor 
   const { kernel, stride } = params;
   const [N, C] = x.shape;
   assertShape('maxPool2dBackward', 'dout', dout, [N, C, Hout, Wout]);
-  throw new NotImplementedError('maxPool2dBackward: for each window (n, c, i, j), find the position of its first maximum in row-major order (replace the best only if strictly larger) and add dout[n, c, i, j] to dx at that position');
+  throw new NotImplementedError('maxPool2dBackward: for each window (n, c, i, j), find the position of its first maximum in row-major order (replace the best only if strictly larger) and add dout[n, c, i, j] to dx at that position (read: exercises/03-pooling/README.md, "Task 2: maxPool2dBackward"; guide: docs/site/documents/03-pooling.html#task-2-maxpool2dbackward)');
 }
 
 /** Checks a pooling op's input and window; returns the output size `[H', W']`. */

@@ -224,7 +224,7 @@ export function conv1x1ReluForward(x: Tensor, w: Tensor, b: Tensor): { out: Tens
   const F = w.shape[0];
   assertShape(op, 'w', w, [F, C, 1, 1]);
   assertShape(op, 'b', b, [F]);
-  throw new NotImplementedError('conv1x1ReluForward: for every image n and pixel (h, w), out[n, f, h, w] = max(0, b[f] + sum over c of w[f, c, 0, 0] * x[n, c, h, w]); return { out, cache: { x, w, out } }');
+  throw new NotImplementedError('conv1x1ReluForward: for every image n and pixel (h, w), out[n, f, h, w] = max(0, b[f] + sum over c of w[f, c, 0, 0] * x[n, c, h, w]); return { out, cache: { x, w, out } } (read: exercises/06-inception/README.md, "Task 1: conv1x1ReluForward and conv1x1ReluBackward"; guide: docs/site/documents/06-inception.html#task-1-conv1x1reluforward-and-conv1x1relubackward)');
 }
 
 /**
@@ -245,7 +245,7 @@ export function conv1x1ReluBackward(dout: Tensor, cache: Conv1x1ReluCache): { dx
   assertShape('conv1x1ReluBackward', 'dout', dout, out.shape);
   const [N, C, H, W] = x.shape;
   const F = w.shape[0];
-  throw new NotImplementedError('conv1x1ReluBackward: g = dout where out > 0, else 0; then db[f] += g[n, f, h, w], dw[f, c, 0, 0] += g[n, f, h, w] * x[n, c, h, w] and dx[n, c, h, w] += w[f, c, 0, 0] * g[n, f, h, w] over all n, f, c and pixels');
+  throw new NotImplementedError('conv1x1ReluBackward: g = dout where out > 0, else 0; then db[f] += g[n, f, h, w], dw[f, c, 0, 0] += g[n, f, h, w] * x[n, c, h, w] and dx[n, c, h, w] += w[f, c, 0, 0] * g[n, f, h, w] over all n, f, c and pixels (read: exercises/06-inception/README.md, "Task 1: conv1x1ReluForward and conv1x1ReluBackward"; guide: docs/site/documents/06-inception.html#task-1-conv1x1reluforward-and-conv1x1relubackward)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ export function concatChannels(xs: readonly Tensor[]): Tensor {
       throw new ShapeError(op, `xs[${i}] has shape ${formatShape(x.shape)} but xs[0] has ${formatShape(xs[0].shape)}; N, H and W must agree`);
     }
   });
-  throw new NotImplementedError('concatChannels: make a zero tensor [N, total channels, H, W]; for each image n, copy the channels of xs[0], then of xs[1], ... one after the other');
+  throw new NotImplementedError('concatChannels: make a zero tensor [N, total channels, H, W]; for each image n, copy the channels of xs[0], then of xs[1], ... one after the other (read: exercises/06-inception/README.md, "Task 2: concatChannels and splitChannels"; guide: docs/site/documents/06-inception.html#task-2-concatchannels-and-splitchannels)');
 }
 
 /**
@@ -300,7 +300,7 @@ export function splitChannels(x: Tensor, sizes: readonly number[]): Tensor[] {
   for (const s of sizes) if (!Number.isInteger(s) || s < 0) throw new ValueError(op, `every size must be an integer >= 0, got ${s}`);
   const total = sizes.reduce((a, s) => a + s, 0);
   if (total !== C) throw new ShapeError(op, `sizes [${sizes.join(',')}] add up to ${total} but x has ${C} channels; x ${formatShape(x.shape)}`);
-  throw new NotImplementedError('splitChannels: for each size C_i make a zero tensor [N, C_i, H, W] and copy into it the next C_i channels of x, for every image');
+  throw new NotImplementedError('splitChannels: for each size C_i make a zero tensor [N, C_i, H, W] and copy into it the next C_i channels of x, for every image (read: exercises/06-inception/README.md, "Task 2: concatChannels and splitChannels"; guide: docs/site/documents/06-inception.html#task-2-concatchannels-and-splitchannels)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,7 +434,7 @@ export function inceptionForward(x: Tensor, params: InceptionParams, spec: Incep
   const shapes = inceptionParamShapes(x.shape[1], spec);
   for (const k of Object.keys(shapes) as (keyof InceptionParams)[]) assertShape(op, k, params[k], shapes[k]);
   const p = params;
-  throw new NotImplementedError('inceptionForward: branch 1 = conv1x1ReluForward(x, w1, b1); branch 2 = 1x1 (w3reduce) -> convSameForward (w3) -> ReLU; branch 3 = 1x1 (w5reduce) -> convSameForward (w5) -> ReLU; branch 4 = maxPoolForward (kernel 3, stride 1, pad 1) -> 1x1 (wPoolProj); out = concatChannels of the four outputs in that order; keep every cache');
+  throw new NotImplementedError('inceptionForward: branch 1 = conv1x1ReluForward(x, w1, b1); branch 2 = 1x1 (w3reduce) -> convSameForward (w3) -> ReLU; branch 3 = 1x1 (w5reduce) -> convSameForward (w5) -> ReLU; branch 4 = maxPoolForward (kernel 3, stride 1, pad 1) -> 1x1 (wPoolProj); out = concatChannels of the four outputs in that order; keep every cache (read: exercises/06-inception/README.md, "Task 3: inceptionForward"; guide: docs/site/documents/06-inception.html#task-3-inceptionforward)');
 }
 
 /**
@@ -454,7 +454,7 @@ export function inceptionBackward(dout: Tensor, cache: InceptionCache): Inceptio
   const { spec } = cache;
   const [N, , H, W] = cache.pool.x.shape;
   assertShape('inceptionBackward', 'dout', dout, [N, spec.c1 + spec.c3 + spec.c5 + spec.poolProj, H, W]);
-  throw new NotImplementedError("inceptionBackward: split dout into [c1, c3, c5, poolProj] channels; send each part back through its branch in reverse (ReLU, convolution, ReLU, 1x1; the pool branch ends with maxPoolBackward); dx = the sum of the four branches' dx");
+  throw new NotImplementedError('inceptionBackward: split dout into [c1, c3, c5, poolProj] channels; send each part back through its branch in reverse (ReLU, convolution, ReLU, 1x1; the pool branch ends with maxPoolBackward); dx = the sum of the four branches\' dx (read: exercises/06-inception/README.md, "Task 4: inceptionBackward"; guide: docs/site/documents/06-inception.html#task-4-inceptionbackward)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,7 +497,7 @@ export function convMultiplies(input: readonly number[], filters: number, kernel
   if (kernel > input[1] + 2 * p || kernel > input[2] + 2 * p) {
     throw new ShapeError(op, `kernel ${kernel} does not fit input [${input.join(',')}] with padding ${p}`);
   }
-  throw new NotImplementedError("convMultiplies: with [C, H, W] = input and the padding p, H' = floor((H + 2 * p - kernel) / stride) + 1 (likewise W'); return filters * C * kernel * kernel * H' * W'");
+  throw new NotImplementedError('convMultiplies: with [C, H, W] = input and the padding p, H\' = floor((H + 2 * p - kernel) / stride) + 1 (likewise W\'); return filters * C * kernel * kernel * H\' * W\' (read: exercises/06-inception/README.md, "Task 5: convMultiplies and inceptionMultiplies"; guide: docs/site/documents/06-inception.html#task-5-convmultiplies-and-inceptionmultiplies)');
 }
 
 /** What {@link inceptionMultiplies} reports: multiplications per convolution (keyed like the spec), their total, and the output shape. */
@@ -539,7 +539,7 @@ export function inceptionMultiplies(input: readonly number[], spec: InceptionSpe
   const op = 'inceptionMultiplies';
   checkSpec(op, spec);
   if (input.length !== 3) throw new ShapeError(op, `input must be one example's shape [C, H, W], got [${input.join(',')}]`);
-  throw new NotImplementedError("inceptionMultiplies: with [C, H, W] = input, count each convolution with convMultiplies: the four 1x1 ones on [C, H, W], the 3x3 ('same') on [c3reduce, H, W], the 5x5 ('same') on [c5reduce, H, W]; total = their sum; outputShape = [c1 + c3 + c5 + poolProj, H, W]");
+  throw new NotImplementedError('inceptionMultiplies: with [C, H, W] = input, count each convolution with convMultiplies: the four 1x1 ones on [C, H, W], the 3x3 (\'same\') on [c3reduce, H, W], the 5x5 (\'same\') on [c5reduce, H, W]; total = their sum; outputShape = [c1 + c3 + c5 + poolProj, H, W] (read: exercises/06-inception/README.md, "Task 5: convMultiplies and inceptionMultiplies"; guide: docs/site/documents/06-inception.html#task-5-convmultiplies-and-inceptionmultiplies)');
 }
 
 const SPEC_KEYS = ['c1', 'c3reduce', 'c3', 'c5reduce', 'c5', 'poolProj'] as const;

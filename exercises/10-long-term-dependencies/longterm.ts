@@ -36,7 +36,7 @@ export function simpleRecurrence(theta: Tensor, A0: Tensor, T: number): Tensor {
   const H = checkSquare('simpleRecurrence', 'theta', theta);
   assertShape('simpleRecurrence', 'A0', A0, [H]);
   if (!Number.isInteger(T) || T < 0) throw new ValueError('simpleRecurrence', `T must be an integer >= 0, got ${T}`);
-  throw new NotImplementedError('simpleRecurrence: out = zeros [T + 1, H]; row 0 = A0; for t = 1 .. T, row t = theta times row t-1 (A_t[i] = sum over j of theta[i, j] * A_{t-1}[j])');
+  throw new NotImplementedError('simpleRecurrence: out = zeros [T + 1, H]; row 0 = A0; for t = 1 .. T, row t = theta times row t-1 (A_t[i] = sum over j of theta[i, j] * A_{t-1}[j]) (read: exercises/10-long-term-dependencies/README.md, "Task 1: simpleRecurrence"; guide: docs/site/documents/10-long-term-dependencies.html#task-1-simplerecurrence)');
 }
 
 /**
@@ -63,7 +63,7 @@ export function eigenRecurrence(Q: Tensor, lambda: Tensor, A0: Tensor, t: number
   assertShape('eigenRecurrence', 'lambda', lambda, [H]);
   assertShape('eigenRecurrence', 'A0', A0, [H]);
   if (!Number.isInteger(t) || t < 0) throw new ValueError('eigenRecurrence', `t must be an integer >= 0, got ${t}`);
-  throw new NotImplementedError('eigenRecurrence: z = Q^T A0 (z[k] = sum over i of Q[i, k] * A0[i]); multiply z[k] by lambda[k]^t; return Q z (out[i] = sum over k of Q[i, k] * z[k])');
+  throw new NotImplementedError('eigenRecurrence: z = Q^T A0 (z[k] = sum over i of Q[i, k] * A0[i]); multiply z[k] by lambda[k]^t; return Q z (out[i] = sum over k of Q[i, k] * z[k]) (read: exercises/10-long-term-dependencies/README.md, "Task 2: eigenRecurrence"; guide: docs/site/documents/10-long-term-dependencies.html#task-2-eigenrecurrence)');
 }
 
 /**
@@ -135,7 +135,7 @@ export function gradientNormsThroughTime(Wh: Tensor, h: Tensor, dhT: Tensor, act
   assertShape('gradientNormsThroughTime', 'h', h, [N, T, H]);
   assertShape('gradientNormsThroughTime', 'dhT', dhT, [N, H]);
   if (activation !== 'tanh' && activation !== 'linear') throw new ValueError('gradientNormsThroughTime', `activation must be 'tanh' or 'linear', got ${String(activation)}`);
-  throw new NotImplementedError('gradientNormsThroughTime: g = dhT; for t = T-1 down to 0: out[t] = sqrt(sum of g^2); then da = g * (1 - h_t^2) for tanh (g for linear) and g = da Wh^T (g[n, k] = sum over j of da[n, j] * Wh[k, j])');
+  throw new NotImplementedError('gradientNormsThroughTime: g = dhT; for t = T-1 down to 0: out[t] = sqrt(sum of g^2); then da = g * (1 - h_t^2) for tanh (g for linear) and g = da Wh^T (g[n, k] = sum over j of da[n, j] * Wh[k, j]) (read: exercises/10-long-term-dependencies/README.md, "Task 3: gradientNormsThroughTime"; guide: docs/site/documents/10-long-term-dependencies.html#task-3-gradientnormsthroughtime)');
 }
 
 /**
@@ -159,7 +159,7 @@ export function gradientNormsThroughTime(Wh: Tensor, h: Tensor, dhT: Tensor, act
  */
 export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): { grads: Tensor[]; totalNorm: number } {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new ValueError('clipGradNorm', `maxNorm must be a finite number > 0, got ${maxNorm}`);
-  throw new NotImplementedError('clipGradNorm: totalNorm = sqrt of the sum of the squares of ALL elements of ALL tensors; scale = maxNorm / (totalNorm + 1e-6) if totalNorm > maxNorm, else 1; return every tensor times scale (new tensors) and totalNorm');
+  throw new NotImplementedError('clipGradNorm: totalNorm = sqrt of the sum of the squares of ALL elements of ALL tensors; scale = maxNorm / (totalNorm + 1e-6) if totalNorm > maxNorm, else 1; return every tensor times scale (new tensors) and totalNorm (read: exercises/10-long-term-dependencies/README.md, "Task 4: clipGradNorm"; guide: docs/site/documents/10-long-term-dependencies.html#task-4-clipgradnorm)');
 }
 
 /**
@@ -178,7 +178,7 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): { grads
  */
 export function clipGradValue(grads: readonly Tensor[], clipValue: number): { grads: Tensor[] } {
   if (!(clipValue > 0) || !Number.isFinite(clipValue)) throw new ValueError('clipGradValue', `clipValue must be a finite number > 0, got ${clipValue}`);
-  throw new NotImplementedError('clipGradValue: return new tensors with every element v replaced by min(clipValue, max(-clipValue, v))');
+  throw new NotImplementedError('clipGradValue: return new tensors with every element v replaced by min(clipValue, max(-clipValue, v)) (read: exercises/10-long-term-dependencies/README.md, "Task 5: clipGradValue"; guide: docs/site/documents/10-long-term-dependencies.html#task-5-clipgradvalue)');
 }
 
 /** Checks that `m` is a non-empty square matrix and returns its size. Given. */
