@@ -164,9 +164,15 @@ describe('pnpm grade: one test again, CI outputs, archives', () => {
     const err: string[] = [];
     const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
     const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+    // Paths are resolved like `pnpm grade` typed at the repository root, whichever folder
+    // the test runner was started from (turbo starts it in grader/ with INIT_CWD set there).
+    const initCwd = process.env.INIT_CWD;
+    process.env.INIT_CWD = REPO;
     try {
       return { code: await main(argv), out: out.join(''), err: err.join('') };
     } finally {
+      if (initCwd === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = initCwd;
       o.mockRestore();
       e.mockRestore();
     }

@@ -16,7 +16,7 @@ import { REPO, SEED } from './fixtures.js';
 import { HOSTILE, type HostileFixture } from './hostile/index.js';
 
 const EXERCISES = ['01-gradient-check', '03-pooling'];
-const TIMEOUT_MS = 1000;
+const TIMEOUT_MS = 3000; // per call: long enough for honest work on a busy machine, short enough for the loops
 const iso = detectIsolation();
 /** The fixtures this machine can run safely (see `HostileFixture.requires`). */
 const RUNNABLE = HOSTILE.filter((f) => f.requires !== 'signals' || iso.processes === 'isolated' || iso.unprivileged);
