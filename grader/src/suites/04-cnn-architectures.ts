@@ -29,6 +29,7 @@ import {
   analyze as refAnalyze,
   layerInfo as refLayerInfo,
   lenet5 as refLenet5,
+  alexnet as refAlexnet,
   vgg as refVgg,
   vggBlock as refVggBlock,
   type LayerSpec,
@@ -36,7 +37,7 @@ import {
   type ModelSpec,
 } from '@dlkata/layers';
 import { describeValue, isRecord } from '../protocol.js';
-import { checkProperty, expectNumber } from './harness.js';
+import { jointRecord, checkProperty, expectNumber } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
 /** One layer applied to the shape of one input example. */
@@ -92,9 +93,12 @@ export function describeModelCase(c: ModelCase): string {
 /** Sizes `max(1, kernel - 2*pad) + extra`, so that the window always fits. */
 const fitting = (kernel: number, pad: number): fc.Arbitrary<number> => range(0, 8).map((extra) => Math.max(1, kernel - 2 * pad) + extra);
 
-/** Convolutions with numeric padding (or none) and any stride (or the default 1). */
-const convNumeric: fc.Arbitrary<LayerCase> = fc
-  .record({ C: range(1, 4), filters: range(1, 8), kernel: range(1, 5), stride: maybe(range(1, 3)), pad: maybe(range(0, 2)) })
+/** Convolutions with numeric padding (or none) and any stride (or the default 1), drawn jointly ({@link jointRecord}). */
+const convNumeric: fc.Arbitrary<LayerCase> = jointRecord(
+  { C: [1, 4], filters: [1, 8], kernel: [1, 5], stride: maybe(range(1, 3)), pad: maybe(range(0, 2)) },
+  // the edge: explicit stride > 1 AND padding > 0 together (with several channels and a kernel > 1)
+  { edge: { stride: range(2, 3), pad: range(1, 2) } },
+)
   .chain((f) =>
     fc.tuple(fitting(f.kernel, f.pad ?? 0), fitting(f.kernel, f.pad ?? 0)).map(([H, W]): LayerCase => ({
       input: [f.C, H, W],
@@ -487,7 +491,7 @@ const VGG16_BLOCKS: readonly (readonly [number, number])[] = [
   [3, 512],
 ];
 
-/** The tests of exercise 04, worth 26 points. */
+/** The tests of exercise 04, worth 27 points. */
 export const cnnArchitecturesSuite: Suite = {
   id: '04-cnn-architectures',
   title: 'CNN architectures',
@@ -633,6 +637,13 @@ export const cnnArchitecturesSuite: Suite = {
               if (got !== 0) {
                 throw new TestFailure('failed', `${call} returned ${got}, expected 0: pooling, activations, dropout and flatten have no weights, and only multiply-adds with weights are counted.`);
               }
+              // A function that answers 0 to everything is right here by accident: it must tell a
+              // layer with weights apart (the value itself is graded by the params-/macs- tests).
+              const weighted: LayerSpec = c.input.length === 3 ? { type: 'conv', filters: 2, kernel: 1 } : { type: 'affine', units: 2 };
+              const other = `${fn}(${showLayer(weighted)}, ${fmt(c.input)})`;
+              if (expectNumber(await ctx.call(fn, [weighted, c.input]), other) === 0) {
+                throw new TestFailure('failed', `${other} returned 0: a layer with weights has parameters and multiply-adds. This test gives its point for telling weightless layers (0) from weighted ones (not 0).`);
+              }
             }
           },
           { examples: [fixed("VGG's 2x2 pooling", { type: 'maxpool', kernel: 2, stride: 2 }, [64, 224, 224])], describe: describeLayerCase },
@@ -696,6 +707,27 @@ export const cnnArchitecturesSuite: Suite = {
             const layers = expectLayers(expectKey(await ctx.call('lenet5', []), 'layers', 'lenet5'), 'lenet5: layers');
             const problem = layersProblem(layers, refLenet5().layers, 'lenet5');
             if (problem) throw new TestFailure('failed', `${problem}.`);
+          },
+          { describe: (c) => c.label },
+        ),
+    },
+    {
+      id: 'alexnet',
+      name: "alexnet: torchvision's AlexNet, strides and paddings as given, 61,100,840 parameters, [3,224,224] -> [1000]",
+      points: 1,
+      run: (ctx) =>
+        checkProperty(
+          ctx,
+          fc.constant({ label: 'alexnet()' }),
+          async () => {
+            // Given in the stub, graded all the same: a submission is graded on what it exports, and
+            // an edited AlexNet (a stride or padding changed while experimenting) must not go unseen.
+            const model = expectModel(await ctx.call('alexnet', []), 'alexnet');
+            if (!sameShape(model.inputShape, [3, 224, 224])) throw new TestFailure('failed', `alexnet: inputShape is ${fmt(model.inputShape)}, expected [3,224,224]`);
+            const problem = layersProblem(model.layers, refAlexnet().layers, 'alexnet');
+            if (problem) throw new TestFailure('failed', `${problem}. alexnet() is given in the exercise: restore it (torchvision's AlexNet).`);
+            const info = analyzeReturned(model, 'alexnet');
+            if (info.params !== 61_100_840) throw new TestFailure('failed', `alexnet has ${info.params} parameters, expected 61,100,840`);
           },
           { describe: (c) => c.label },
         ),

@@ -29,7 +29,7 @@ import {
 import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { describeValue, field } from '../protocol.js';
 import { diagnoseResidualForward } from '../diagnose/index.js';
-import { checkProperty, expectClose, expectField, explainGradient, forwardProblem, shapeOf } from './harness.js';
+import { jointRecord, checkProperty, expectClose, expectField, forwardProblem, gradeGradient, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
 /** One residual block case: input `[N, C, H, W]`, `F` filters (3x3), the stride, the shortcut, and the seed of the values. */
@@ -52,19 +52,22 @@ export interface BlockCase {
 
 const range = (lo: number, hi: number): fc.Arbitrary<number> => fc.integer({ min: lo, max: hi });
 
-/** Random cases; the shortcut is a projection when `projection` says so or the shapes require it. */
+/**
+ * Random cases, drawn jointly ({@link jointRecord}: a third with several images, channels,
+ * filters, larger sizes and the larger stride at once); the shortcut is a projection when
+ * `projection` says so or the shapes require it.
+ */
 export function blockCases(opts: { stride: [number, number]; channels: 'same' | 'any'; projection: 'never' | 'always' | 'maybe' }): fc.Arbitrary<BlockCase> {
-  return fc
-    .record({
-      N: range(1, 2),
-      C: range(1, 4),
-      F: range(1, 4),
-      H: range(1, 7),
-      W: range(1, 7),
-      stride: range(opts.stride[0], opts.stride[1]),
-      projection: opts.projection === 'maybe' ? fc.boolean() : fc.constant(opts.projection === 'always'),
-      seed: fc.nat(),
-    })
+  return jointRecord({
+    N: [1, 2],
+    C: [1, 4],
+    F: [1, 4],
+    H: [1, 7],
+    W: [1, 7],
+    stride: opts.stride,
+    projection: opts.projection === 'maybe' ? fc.boolean() : fc.constant(opts.projection === 'always'),
+    seed: fc.nat(),
+  })
     .map((c) => {
       const F = opts.channels === 'same' ? c.C : c.F;
       return { ...c, F, projection: c.projection || refNeedsProjection(c.C, F, c.stride) };
@@ -156,27 +159,29 @@ function backwardTest(id: string, name: string, points: number, keys: readonly G
             throw new TestFailure('failed', `${(e as Error).message}; residualBlockBackward needs the cache of residualBlockForward`);
           }
           const grads = await ctx.call('residualBlockBackward', [t.dout, cache]);
+          const problem = forwardProblem(fwd, 'residualBlockForward', ref.out);
+          let note: string | undefined;
           for (const k of keys) {
             const want = expected[k];
             if (want === undefined) throw new Error(`grader bug: the reference has no ${k} for ${describeBlock(c)}`);
             const grad = expectField(grads, 'residualBlockBackward', k, want.shape);
-            const cmp = compareTensors(`residualBlockBackward: ${k}`, grad, want);
-            if (cmp.ok) continue;
             const input = inputOf(k);
-            const point = input === 'x' ? t.x : t.params[input]!;
-            const diagnosis = await explainGradient({
+            const accepted = await gradeGradient({
               forward: 'residualBlockForward',
               backward: 'residualBlockBackward',
               input,
-              point,
+              point: input === 'x' ? t.x : t.params[input]!,
               grad,
+              expected: want,
               dout: t.dout,
-              forwardProblem: forwardProblem(fwd, 'residualBlockForward', ref.out),
+              forwardProblem: problem,
               rng: t.rng,
+              hint,
               studentForward: (p) => (input === 'x' ? studentForward(ctx, t, t.params, p, ref.out.shape) : studentForward(ctx, t, { ...t.params, [input]: p }, t.x, ref.out.shape)),
             });
-            throw new TestFailure('failed', `${cmp.message}. ${hint} ${diagnosis}`.trim());
+            note ??= accepted;
           }
+          return note;
         },
         { examples, describe: describeBlock },
       ),
@@ -251,6 +256,7 @@ export const residualSuite: Suite = {
       [
         fixed('a ResNet stage change: twice the channels, half the size', [1, 3, 7, 8], 6, 2, true, 55),
         fixed('zero main path: relu of the projection read at every second pixel', [1, 2, 5, 5], 3, 2, true, 56, 'zero-main'),
+        fixed('downsampling without a change of channels: the projection still strides', [2, 3, 6, 5], 3, 2, true, 57),
       ],
       'The stride applies to the first convolution AND to the projection (both read every second pixel); the second convolution has stride 1.',
     ),

@@ -25,7 +25,7 @@ import fc from 'fast-check';
 import { analyze, networkBackward, networkForward, Sgd, type LayerSpec, type Network, type ParamDict } from '@dlkata/layers';
 import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { decodeTensor, describeValue, field, InvalidOutputError, isRecord } from '../protocol.js';
-import { checkProperty, expectClose, expectField, expectNumber } from './harness.js';
+import { jointRecord, checkProperty, expectClose, expectField, expectNumber } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
 const range = (lo: number, hi: number): fc.Arbitrary<number> => fc.integer({ min: lo, max: hi });
@@ -76,15 +76,13 @@ export function describeMlp(c: MlpCase): string {
   return c.label ? `${c.label}: ${what}` : `${what} (values: standard normal from seed ${c.seed})`;
 }
 
-/** Networks of `depth` affine layers with a frozen pattern from `frozen(depth)`. */
+/** Networks of `depth` affine layers with a frozen pattern from `frozen(depth)`; batch and widths drawn jointly ({@link jointRecord}). */
 function mlpCases(depth: [number, number], frozen: (L: number) => fc.Arbitrary<boolean[]>): fc.Arbitrary<MlpCase> {
   return range(depth[0], depth[1]).chain((L) =>
-    fc.record({
-      N: range(1, 3),
-      widths: fc.array(range(1, 5), { minLength: L + 1, maxLength: L + 1 }),
-      frozen: frozen(L),
-      seed: fc.nat(),
-    }),
+    jointRecord(
+      { N: [1, 3], widths: fc.array(range(1, 5), { minLength: L + 1, maxLength: L + 1 }), frozen: frozen(L), seed: fc.nat() },
+      { edge: { widths: fc.array(range(2, 5), { minLength: L + 1, maxLength: L + 1 }) } },
+    ),
   );
 }
 

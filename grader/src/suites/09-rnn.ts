@@ -28,8 +28,8 @@ import {
   type RnnStepCache,
 } from '@dlkata/rnn';
 import { field } from '../protocol.js';
-import { diagnoseStepCombination, seqOf, stepOf, sumOf } from '../diagnose/index.js';
-import { checkProperty, expectField, shapeOf, TOL } from './harness.js';
+import { close, diagnoseRnnStep, diagnoseStepCombination, seqOf, stepOf, sumOf } from '../diagnose/index.js';
+import { checkProperty, expectField, gradeGradients, jointRecord, shapeOf, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
 /**
@@ -51,9 +51,14 @@ export interface SeqCase {
 
 const range = (lo: number, hi: number): fc.Arbitrary<number> => fc.integer({ min: lo, max: hi });
 
-/** Random sequence cases with `T` in `[minT, maxT]` (1 for a single step). */
+/**
+ * Random sequence cases with `T` in `[minT, maxT]` (1 for a single step), drawn jointly
+ * ({@link jointRecord}): a third of the cases have a batch larger than the hidden size, inputs
+ * wider than the hidden state and the longer sequences at once, where flat indices with the
+ * wrong row length show.
+ */
 export function seqCases(minT: number, maxT: number): fc.Arbitrary<SeqCase> {
-  return fc.record({ N: range(1, 3), T: range(minT, maxT), D: range(1, 4), H: range(1, 4), seed: fc.nat() });
+  return jointRecord({ N: [1, 3], T: [minT, maxT], D: [1, 4], H: [1, 4], seed: fc.nat() }, { edge: { N: [3, 3], D: [3, 4], H: [1, 2] } });
 }
 
 /** The tensors of a case, for `gates` blocks of H columns (1: RNN, 4: LSTM). */
@@ -209,6 +214,82 @@ function rnnStepwise(ctx: TestContext, s: SeqTensors, dh: Tensor): StepwiseRefer
   };
 }
 
+/** The feedback of a sequence test passed as the right composition of the student's own wrong steps. */
+export function ownStepsNote(seqFn: string, stepFn: string, stepProblem: string): string {
+  return `Your ${stepFn} ${/functions$/.test(stepFn) ? 'are' : 'is'} wrong (${stepProblem}), and your ${seqFn} is the right composition of your own steps: this test keeps its points; the step tests cost the step's bug.`;
+}
+
+/** The feedback of a sequence backward passed as the right composition of the student's own (wrong) step functions. */
+export function ownCompositionNote(seqFn: string, stepFns: string): string {
+  return `Your ${seqFn} differs from the reference, but it is the right composition of your own ${stepFns} over this sequence, and they are what is wrong: this test keeps its points; the step tests cost the step's bug.`;
+}
+
+/**
+ * The student's own steps composed into a sequence: `rnnStepForward` from `h0` over every
+ * time step, each from the student's previous `nextH`.
+ *
+ * @returns the composed `h` `[N, T, H]`, and null or what is wrong with the student's steps (compared with the reference step at the same input)
+ */
+async function rnnOwnSteps(ctx: TestContext, s: SeqTensors): Promise<{ h: Tensor; stepProblem: string | null }> {
+  const T = s.x.shape[1];
+  const hs: Tensor[] = [];
+  let prev = s.h0;
+  let stepProblem: string | null = null;
+  for (let t = 0; t < T; t++) {
+    const x = stepOf(s.x, t);
+    const want = refStepForward(x, prev, s.Wx, s.Wh, s.b).nextH;
+    const r = await ctx.call('rnnStepForward', [x, prev, s.Wx, s.Wh, s.b]);
+    const next = expectField(r, 'rnnStepForward', 'nextH', want.shape);
+    stepProblem ??= firstDifference('rnnStepForward', r, { nextH: want });
+    hs.push(next);
+    prev = next;
+  }
+  return { h: seqOf(hs), stepProblem };
+}
+
+/**
+ * The student's own steps composed into a whole pass, forward and backward: `rnnStepForward`
+ * from `h0`, each step from the student's previous `nextH`, then `rnnStepBackward` from the
+ * last step down, each receiving `dh[:, t, :]` plus the student's own `dprevH` of step t+1. A
+ * wrong step costs in the step tests only: a sequence that is this composition keeps its points.
+ *
+ * @param h - the student's sequence forward output `[N, T, H]`; the composition counts only when it equals it
+ * @returns the composed `dx`, `dh0`, `dWx`, `dWh`, `db`, or null when the student's sequence is not the composition of their steps (or a step call fails)
+ */
+async function rnnOwnBackward(ctx: TestContext, s: SeqTensors, h: Tensor): Promise<Record<string, Tensor> | null> {
+  try {
+    const [N, T] = s.x.shape;
+    const H = s.h0.shape[1];
+    const caches: unknown[] = [];
+    const hs: Tensor[] = [];
+    let prev = s.h0;
+    for (let t = 0; t < T; t++) {
+      const f = await ctx.call('rnnStepForward', [stepOf(s.x, t), prev, s.Wx, s.Wh, s.b], ['cache']);
+      prev = expectField(f, 'rnnStepForward', 'nextH', [N, H]);
+      hs.push(prev);
+      caches.push(cacheOf(f, 'rnnStepForward', 'rnnStepBackward'));
+    }
+    if (!close(h, seqOf(hs))) return null;
+    let carry = Tensor.zeros([N, H]);
+    const dxs: Tensor[] = new Array(T);
+    const sums: Record<string, Tensor> = { dWx: Tensor.zeros(s.Wx.shape), dWh: Tensor.zeros(s.Wh.shape), db: Tensor.zeros(s.b.shape) };
+    for (let t = T - 1; t >= 0; t--) {
+      const dnext = stepOf(s.dh, t).map((v, i) => v + carry.data[i]);
+      const r = await ctx.call('rnnStepBackward', [dnext, caches[t]]);
+      dxs[t] = expectField(r, 'rnnStepBackward', 'dx', [N, s.Wx.shape[0]]);
+      carry = expectField(r, 'rnnStepBackward', 'dprevH', [N, H]);
+      for (const k of ['dWx', 'dWh', 'db']) {
+        const g = expectField(r, 'rnnStepBackward', k, sums[k].shape);
+        for (let i = 0; i < g.size; i++) sums[k].data[i] += g.data[i];
+      }
+    }
+    return { ...sums, dx: seqOf(dxs), dh0: carry };
+  } catch (e) {
+    if (e instanceof TestFailure && !e.fatal) return null;
+    throw e;
+  }
+}
+
 const SMALL = { N: 2, T: 4, D: 3, H: 3 };
 
 function stepForwardTest(): SuiteTest {
@@ -225,7 +306,8 @@ function stepForwardTest(): SuiteTest {
           const x = stepOf(s.x, 0);
           const expected = refStepForward(x, s.h0, s.Wx, s.Wh, s.b).nextH;
           const r = await ctx.call('rnnStepForward', [x, s.h0, s.Wx, s.Wh, s.b], ['cache']);
-          expectAll('rnnStepForward', r, { nextH: expected });
+          if (firstDifference('rnnStepForward', r, { nextH: expected }) === null) return;
+          expectAll('rnnStepForward', r, { nextH: expected }, diagnoseRnnStep(x, s.h0, s.Wx, s.Wh, s.b, expectField(r, 'rnnStepForward', 'nextH', expected.shape)) ?? '');
         },
         { examples: [{ ...SMALL, T: 1, seed: 91, label: '2 examples, D = 3, H = 3' }], describe: (c) => describeSeq(c, 1, true) },
       ),
@@ -249,8 +331,21 @@ function stepBackwardTest(): SuiteTest {
           const g = refStepBackward(dnext, ref.cache);
           const f = await ctx.call('rnnStepForward', [x, s.h0, s.Wx, s.Wh, s.b], ['cache']);
           const r = await ctx.call('rnnStepBackward', [dnext, cacheOf(f, 'rnnStepForward', 'rnnStepBackward')]);
-          const fwdProblem = firstDifference('rnnStepForward', f, { nextH: ref.nextH });
-          expectAll('rnnStepBackward', r, { dx: g.dx, dprevH: g.dprevH, dWx: g.dWx, dWh: g.dWh, db: g.db }, fwdProblem ? `Your rnnStepForward is wrong for this input too (${fwdProblem}); the backward pass reads its cache.` : '');
+          const args: Record<string, Tensor> = { x, prevH: s.h0, Wx: s.Wx, Wh: s.Wh, b: s.b };
+          return gradeGradients({
+            forward: 'rnnStepForward',
+            backward: 'rnnStepBackward',
+            result: r,
+            expected: { dx: g.dx, dprevH: g.dprevH, dWx: g.dWx, dWh: g.dWh, db: g.db },
+            points: { dx: x, dprevH: s.h0, dWx: s.Wx, dWh: s.Wh, db: s.b },
+            dout: dnext,
+            forwardProblem: firstDifference('rnnStepForward', f, { nextH: ref.nextH }),
+            rng: s.rng,
+            studentForward: async (key, p) => {
+              const a = { ...args, [key.slice(1)]: p };
+              return expectField(await ctx.call('rnnStepForward', [a.x, a.prevH, a.Wx, a.Wh, a.b], ['cache']), 'rnnStepForward', 'nextH', ref.nextH.shape);
+            },
+          });
         },
         { examples: [{ ...SMALL, T: 1, seed: 92, label: '2 examples, D = 3, H = 3' }], describe: (c) => describeSeq(c, 1, true) },
       ),
@@ -270,7 +365,11 @@ function forwardTest(): SuiteTest {
           const s = seqTensors(c, 1);
           const expected = refForward(s.x, s.h0, s.Wx, s.Wh, s.b).h;
           const r = await ctx.call('rnnForward', [s.x, s.h0, s.Wx, s.Wh, s.b], ['cache']);
-          expectAll('rnnForward', r, { h: expected }, 'Each step starts from the previous step\'s nextH (h0 at t = 0).');
+          const problem = firstDifference('rnnForward', r, { h: expected });
+          if (problem === null) return;
+          const own = await rnnOwnSteps(ctx, s);
+          if (own.stepProblem !== null && firstDifference('rnnForward', r, { h: own.h }) === null) return ownStepsNote('rnnForward', 'rnnStepForward', own.stepProblem);
+          throw new TestFailure('failed', `${problem}. ${own.stepProblem ? `Your rnnStepForward is wrong too (${own.stepProblem}), and your rnnForward is not the composition of your own steps either. ` : ''}Each step starts from the previous step's nextH (h0 at t = 0).`);
         },
         { examples: [{ ...SMALL, seed: 93, label: 'T = 4' }], describe: (c) => describeSeq(c) },
       ),
@@ -292,15 +391,38 @@ function backwardTest(id: string, name: string, points: number, names: readonly 
           const g = refBackward(s.dh, ref.cache);
           const f = await ctx.call('rnnForward', [s.x, s.h0, s.Wx, s.Wh, s.b], ['cache']);
           const r = await ctx.call('rnnBackward', [s.dh, cacheOf(f, 'rnnForward', 'rnnBackward')]);
-          for (const key of names) {
-            const got = expectField(r, 'rnnBackward', key, g[key].shape);
-            const cmp = compareTensors(`rnnBackward: ${key}`, got, g[key], { tol: TOL });
-            if (cmp.ok) continue;
-            const fwdProblem = firstDifference('rnnForward', f, { h: ref.h });
-            if (fwdProblem) throw new TestFailure('failed', `${cmp.message}. Your rnnForward is wrong for this input too (${fwdProblem}); fix the forward pass first.`);
-            const why = await diagnoseSequence('rnnBackward', key, got, rnnStepwise(ctx, s, s.dh), shared);
-            throw new TestFailure('failed', `${cmp.message}. ${why}`);
-          }
+          const args: Record<string, Tensor> = { x: s.x, h0: s.h0, Wx: s.Wx, Wh: s.Wh, b: s.b };
+          let own: Promise<Record<string, Tensor> | null> | undefined;
+          return gradeGradients({
+            forward: 'rnnForward',
+            backward: 'rnnBackward',
+            result: r,
+            expected: Object.fromEntries(names.map((k) => [k, g[k]])),
+            points: { dx: s.x, dh0: s.h0, dWx: s.Wx, dWh: s.Wh, db: s.b },
+            dout: s.dh,
+            forwardProblem: firstDifference('rnnForward', f, { h: ref.h }),
+            rng: s.rng,
+            studentForward: async (key, p) => {
+              const a = { ...args, [key.slice(1)]: p };
+              return expectField(await ctx.call('rnnForward', [a.x, a.h0, a.Wx, a.Wh, a.b], ['cache']), 'rnnForward', 'h', ref.h.shape);
+            },
+            // a wrong rnnStepBackward costs in step-backward: a sequence that composes it right keeps its points
+            alternative: async (key, got) => {
+              own ??= (async () => {
+                let h: Tensor;
+                try {
+                  h = expectField(f, 'rnnForward', 'h', ref.h.shape);
+                } catch {
+                  return null;
+                }
+                return rnnOwnBackward(ctx, s, h);
+              })();
+              const comp = await own;
+              if (comp === null || !close(got, comp[key]) || close(comp[key], (g as Record<string, Tensor>)[key])) return undefined;
+              return ownCompositionNote('rnnBackward', 'rnnStepForward and rnnStepBackward');
+            },
+            known: async (key, got) => diagnoseSequence('rnnBackward', key, got, rnnStepwise(ctx, s, s.dh), shared),
+          });
         },
         { examples: [{ ...SMALL, seed: 94, label: 'T = 4' }], describe: (c) => describeSeq(c) },
       ),

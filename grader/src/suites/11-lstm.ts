@@ -24,9 +24,9 @@ import {
   lstmStepBackward as refStepBackward,
   lstmStepForward as refStepForward,
 } from '@dlkata/rnn';
-import { cacheOf, describeSeq, diagnoseSequence, expectAll, firstDifference, seqCases, seqOf, seqTensors, stepOf, type SeqCase, type SeqTensors, type StepwiseReference } from './09-rnn.js';
+import { cacheOf, describeSeq, diagnoseSequence, expectAll, firstDifference, ownCompositionNote, ownStepsNote, seqCases, seqOf, seqTensors, stepOf, type SeqCase, type SeqTensors, type StepwiseReference } from './09-rnn.js';
 import { permuteGates, WRONG_GATE_ORDERS, type Gate } from '../diagnose/index.js';
-import { checkProperty, expectField, TOL } from './harness.js';
+import { checkProperty, expectField, flatConcat, gradeGradients, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
 /**
@@ -93,6 +93,72 @@ function lstmStepwise(ctx: TestContext, s: SeqTensors, dh: Tensor, dcT: Tensor |
   };
 }
 
+/** The student's own `lstmStepForward` composed over the sequence from `h0`, `c0`; see exercise 09's `rnnOwnSteps`. */
+async function lstmOwnSteps(ctx: TestContext, s: SeqTensors): Promise<{ h: Tensor; cT: Tensor; stepProblem: string | null }> {
+  const T = s.x.shape[1];
+  const hs: Tensor[] = [];
+  let prevH = s.h0;
+  let prevC = s.c0;
+  let stepProblem: string | null = null;
+  for (let t = 0; t < T; t++) {
+    const x = stepOf(s.x, t);
+    const want = refStepForward(x, prevH, prevC, s.Wx, s.Wh, s.b);
+    const r = await ctx.call('lstmStepForward', [x, prevH, prevC, s.Wx, s.Wh, s.b]);
+    const nextH = expectField(r, 'lstmStepForward', 'nextH', want.nextH.shape);
+    const nextC = expectField(r, 'lstmStepForward', 'nextC', want.nextC.shape);
+    stepProblem ??= firstDifference('lstmStepForward', r, { nextH: want.nextH, nextC: want.nextC });
+    hs.push(nextH);
+    prevH = nextH;
+    prevC = nextC;
+  }
+  return { h: seqOf(hs), cT: prevC, stepProblem };
+}
+
+/**
+ * The student's own steps composed into a whole pass (see exercise 09's `rnnOwnBackward`):
+ * `lstmStepForward` from `h0`, `c0` over the student's own states, then `lstmStepBackward`
+ * from the last step down with the student's own carried `dprevH`, `dprevC`.
+ *
+ * @returns the composed gradients, or null when the student's `h`, `cT` are not the composition of their steps (or a step call fails)
+ */
+async function lstmOwnBackward(ctx: TestContext, s: SeqTensors, h: Tensor, cT: Tensor, dh: Tensor, dcT: Tensor | undefined): Promise<Record<string, Tensor> | null> {
+  try {
+    const [N, T] = s.x.shape;
+    const H = s.h0.shape[1];
+    const caches: unknown[] = [];
+    const hs: Tensor[] = [];
+    let prevH = s.h0;
+    let prevC = s.c0;
+    for (let t = 0; t < T; t++) {
+      const f = await ctx.call('lstmStepForward', [stepOf(s.x, t), prevH, prevC, s.Wx, s.Wh, s.b], ['cache']);
+      prevH = expectField(f, 'lstmStepForward', 'nextH', [N, H]);
+      prevC = expectField(f, 'lstmStepForward', 'nextC', [N, H]);
+      hs.push(prevH);
+      caches.push(cacheOf(f, 'lstmStepForward', 'lstmStepBackward'));
+    }
+    if (compareTensors('', h, seqOf(hs), { tol: TOL }).ok === false || compareTensors('', cT, prevC, { tol: TOL }).ok === false) return null;
+    let carryH = Tensor.zeros([N, H]);
+    let carryC = dcT ?? Tensor.zeros([N, H]);
+    const dxs: Tensor[] = new Array(T);
+    const sums: Record<string, Tensor> = { dWx: Tensor.zeros(s.Wx.shape), dWh: Tensor.zeros(s.Wh.shape), db: Tensor.zeros(s.b.shape) };
+    for (let t = T - 1; t >= 0; t--) {
+      const dnextH = stepOf(dh, t).map((v, i) => v + carryH.data[i]);
+      const r = await ctx.call('lstmStepBackward', [dnextH, carryC, caches[t]]);
+      dxs[t] = expectField(r, 'lstmStepBackward', 'dx', [N, s.Wx.shape[0]]);
+      carryH = expectField(r, 'lstmStepBackward', 'dprevH', [N, H]);
+      carryC = expectField(r, 'lstmStepBackward', 'dprevC', [N, H]);
+      for (const k of ['dWx', 'dWh', 'db']) {
+        const g = expectField(r, 'lstmStepBackward', k, sums[k].shape);
+        for (let i = 0; i < g.size; i++) sums[k].data[i] += g.data[i];
+      }
+    }
+    return { ...sums, dx: seqOf(dxs), dh0: carryH, dc0: carryC };
+  } catch (e) {
+    if (e instanceof TestFailure && !e.fatal) return null;
+    throw e;
+  }
+}
+
 const SMALL = { N: 2, T: 4, D: 3, H: 2 };
 
 /** Biases that shut the input gate (-30) and open the forget gate (+30), the others random. */
@@ -143,9 +209,23 @@ function stepBackwardTest(): SuiteTest {
           const g = refStepBackward(dnextH, s.dc, ref.cache);
           const f = await ctx.call('lstmStepForward', [x, s.h0, s.c0, s.Wx, s.Wh, s.b], ['cache']);
           const r = await ctx.call('lstmStepBackward', [dnextH, s.dc, cacheOf(f, 'lstmStepForward', 'lstmStepBackward')]);
+          const args: Record<string, Tensor> = { x, prevH: s.h0, prevC: s.c0, Wx: s.Wx, Wh: s.Wh, b: s.b };
           const fwd = firstDifference('lstmStepForward', f, { nextH: ref.nextH, nextC: ref.nextC });
-          const hint = fwd ? `Your lstmStepForward is wrong for this input too (${fwd}). ${detectGateOrder('lstmStepForward', f, (o) => stepOutputs(s, c.H, o))}`.trim() : '';
-          expectAll('lstmStepBackward', r, { dx: g.dx, dprevH: g.dprevH, dprevC: g.dprevC, dWx: g.dWx, dWh: g.dWh, db: g.db }, hint);
+          return gradeGradients({
+            forward: 'lstmStepForward',
+            backward: 'lstmStepBackward',
+            result: r,
+            expected: { dx: g.dx, dprevH: g.dprevH, dprevC: g.dprevC, dWx: g.dWx, dWh: g.dWh, db: g.db },
+            points: { dx: x, dprevH: s.h0, dprevC: s.c0, dWx: s.Wx, dWh: s.Wh, db: s.b },
+            dout: flatConcat([dnextH, s.dc]),
+            forwardProblem: fwd === null ? null : `${fwd}${detectGateOrder('lstmStepForward', f, (o) => stepOutputs(s, c.H, o)) ? '; it reads the gates in another order' : ''}`,
+            rng: s.rng,
+            studentForward: async (key, p) => {
+              const a = { ...args, [key.slice(1)]: p };
+              const o = await ctx.call('lstmStepForward', [a.x, a.prevH, a.prevC, a.Wx, a.Wh, a.b], ['cache']);
+              return flatConcat([expectField(o, 'lstmStepForward', 'nextH', ref.nextH.shape), expectField(o, 'lstmStepForward', 'nextC', ref.nextC.shape)]);
+            },
+          });
         },
         { examples: [{ ...SMALL, T: 1, seed: 112, label: '2 examples, D = 3, H = 2' }], describe: (c) => describeSeq(c, 4, true) },
       ),
@@ -166,7 +246,10 @@ function forwardTest(): SuiteTest {
           const expected = seqOutputs(s, c.H, LSTM_GATE_ORDER);
           const r = await ctx.call('lstmForward', [s.x, s.h0, s.Wx, s.Wh, s.b, s.c0], ['cache']);
           const problem = firstDifference('lstmForward', r, expected);
-          if (problem) throw new TestFailure('failed', `${problem}. ${detectGateOrder('lstmForward', r, (o) => seqOutputs(s, c.H, o))}`.trim());
+          if (problem === null) return;
+          const own = await lstmOwnSteps(ctx, s);
+          if (own.stepProblem !== null && firstDifference('lstmForward', r, { h: own.h, cT: own.cT }) === null) return ownStepsNote('lstmForward', 'lstmStepForward', own.stepProblem);
+          throw new TestFailure('failed', `${problem}. ${detectGateOrder('lstmForward', r, (o) => seqOutputs(s, c.H, o))}`.trim());
         },
         { examples: [{ ...SMALL, seed: 113, label: 'T = 4' }], describe: (c) => describeSeq(c, 4) },
       ),
@@ -188,6 +271,8 @@ function carryTest(): SuiteTest {
           const cT = expectField(r, 'lstmForward', 'cT', [c.N, c.H]);
           const cmp = compareTensors('lstmForward: cT', cT, refForward(s.x, s.h0, s.Wx, s.Wh, s.b, s.c0).cT, { tol: TOL });
           if (!cmp.ok) {
+            const own = await lstmOwnSteps(ctx, s);
+            if (own.stepProblem !== null && compareTensors('', cT, own.cT, { tol: TOL }).ok) return ownStepsNote('lstmForward', 'lstmStepForward', own.stepProblem);
             throw new TestFailure(
               'failed',
               `${cmp.message}. The biases make the input gate i = sigmoid(-30) ~ 0 and the forget gate f = sigmoid(30) ~ 1 (columns [0, H) and [H, 2H)), so nextC = f * prevC + i * g = prevC at every step and cT must equal c0.`,
@@ -219,21 +304,46 @@ function backwardTest(id: string, name: string, points: number, names: readonly 
           const f = await ctx.call('lstmForward', [s.x, s.h0, s.Wx, s.Wh, s.b, s.c0], ['cache']);
           const cache = cacheOf(f, 'lstmForward', 'lstmBackward');
           const r = await ctx.call('lstmBackward', finalCell ? [dh, cache, dcT] : [dh, cache]);
-          for (const key of names) {
-            const got = expectField(r, 'lstmBackward', key, g[key].shape);
-            const cmp = compareTensors(`lstmBackward: ${key}`, got, g[key], { tol: TOL });
-            if (cmp.ok) continue;
-            const fwd = firstDifference('lstmForward', f, { h: ref.h, cT: ref.cT });
-            if (fwd) throw new TestFailure('failed', `${cmp.message}. Your lstmForward is wrong for this input too (${fwd}); fix the forward pass first.`);
-            if (finalCell && compareTensors('', got, refBackward(dh, ref.cache)[key], { tol: TOL }).ok) {
-              throw new TestFailure(
-                'failed',
-                `${cmp.message}. The loss here is on the final cell state only (dh = 0, dcT given), and your ${key} is what you get with dcT = 0: the gradient of the final cell state is dropped. Start the cell's gradient at dcT: at t = T-1, dnextC = dcT.`,
-              );
-            }
-            const why = await diagnoseSequence('lstmBackward', key, got, lstmStepwise(ctx, s, dh, dcT), key === 'dWx' || key === 'dWh' || key === 'db');
-            throw new TestFailure('failed', `${cmp.message}. ${why}`);
-          }
+          const args: Record<string, Tensor> = { x: s.x, h0: s.h0, c0: s.c0, Wx: s.Wx, Wh: s.Wh, b: s.b };
+          let own: Promise<Record<string, Tensor> | null> | undefined;
+          return gradeGradients({
+            forward: 'lstmForward',
+            backward: 'lstmBackward',
+            result: r,
+            expected: Object.fromEntries(names.map((k) => [k, g[k]])),
+            points: { dx: s.x, dh0: s.h0, dc0: s.c0, dWx: s.Wx, dWh: s.Wh, db: s.b },
+            dout: flatConcat([dh, dcT ?? Tensor.zeros(s.c0.shape)]),
+            forwardProblem: firstDifference('lstmForward', f, { h: ref.h, cT: ref.cT }),
+            rng: s.rng,
+            studentForward: async (key, p) => {
+              const a = { ...args, [key.slice(1)]: p };
+              const o = await ctx.call('lstmForward', [a.x, a.h0, a.Wx, a.Wh, a.b, a.c0], ['cache']);
+              return flatConcat([expectField(o, 'lstmForward', 'h', ref.h.shape), expectField(o, 'lstmForward', 'cT', ref.cT.shape)]);
+            },
+            // a wrong lstmStepBackward costs in step-backward: a sequence that composes it right keeps its points
+            alternative: async (key, got) => {
+              own ??= (async () => {
+                let h: Tensor;
+                let cT: Tensor;
+                try {
+                  h = expectField(f, 'lstmForward', 'h', ref.h.shape);
+                  cT = expectField(f, 'lstmForward', 'cT', ref.cT.shape);
+                } catch {
+                  return null;
+                }
+                return lstmOwnBackward(ctx, s, h, cT, dh, dcT);
+              })();
+              const comp = await own;
+              if (comp === null || !compareTensors('', got, comp[key], { tol: TOL }).ok || compareTensors('', comp[key], (g as Record<string, Tensor>)[key], { tol: TOL }).ok) return undefined;
+              return ownCompositionNote('lstmBackward', 'lstmStepForward and lstmStepBackward');
+            },
+            known: async (key, got) => {
+              if (finalCell && compareTensors('', got, (refBackward(dh, ref.cache) as Record<string, Tensor>)[key], { tol: TOL }).ok) {
+                return `The loss here is on the final cell state only (dh = 0, dcT given), and your ${key} is what you get with dcT = 0: the gradient of the final cell state is dropped. Start the cell's gradient at dcT: at t = T-1, dnextC = dcT.`;
+              }
+              return diagnoseSequence('lstmBackward', key, got, lstmStepwise(ctx, s, dh, dcT), key === 'dWx' || key === 'dWh' || key === 'db');
+            },
+          });
         },
         { examples: [{ ...SMALL, seed: finalCell ? 116 : 114, label: 'T = 4' }], describe: (c) => `${describeSeq(c, 4)}${finalCell ? '; dh = 0, a random dcT' : ''}` },
       ),

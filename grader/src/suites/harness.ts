@@ -38,21 +38,25 @@ export interface PropertyOptions<T> {
 
 /**
  * Runs a property: `body` checks one case and throws a {@link TestFailure} when the
- * submission gets it wrong. Cases come from `arb` with the test's seed, then the fixed
+ * submission gets it wrong; it may return a note for a case it passed on a second look (e.g. a
+ * backward pass graded against the student's own wrong forward pass), and the first such note
+ * becomes a passing test's feedback. Cases come from `arb` with the test's seed, then the fixed
  * `examples` run. A failing generated case is shrunk by fast-check to a smallest one, except
  * after a fatal failure (timeout, crash, TODO), which ends the test at once.
  *
- * @returns `passed`, or the status and feedback of the (shrunk) failing case with its description
+ * @returns `passed` (feedback: the first note, or empty), or the status and feedback of the (shrunk) failing case with its description
  * @throws InternalError when `body` throws something other than a TestFailure (a grader bug)
  */
-export async function checkProperty<T>(ctx: TestContext, arb: fc.Arbitrary<T>, body: (t: T) => Promise<void>, opts: PropertyOptions<T>): Promise<TestOutcome> {
+export async function checkProperty<T>(ctx: TestContext, arb: fc.Arbitrary<T>, body: (t: T) => Promise<string | void>, opts: PropertyOptions<T>): Promise<TestOutcome> {
   let fatal: TestFailure | undefined;
+  let note: string | undefined;
   let internal: unknown;
   const examples = opts.examples ?? [];
   const property = fc.asyncProperty(arb, async (t: T) => {
     if (fatal || internal) return true; // end quickly: nothing more to learn
     try {
-      await body(t);
+      const said = await body(t);
+      if (typeof said === 'string' && said !== '') note ??= said;
     } catch (e) {
       if (!(e instanceof TestFailure)) {
         internal = e;
@@ -76,7 +80,7 @@ export async function checkProperty<T>(ctx: TestContext, arb: fc.Arbitrary<T>, b
     const e = internal as Error;
     throw new InternalError(`grader bug while checking a case: ${e?.stack ?? String(e)}`);
   }
-  if (!details.failed) return { status: 'passed', feedback: '' };
+  if (!details.failed) return { status: 'passed', feedback: note ?? '' };
   const err = details.errorInstance;
   const t = details.counterexample?.[0] as T | undefined;
   const fixed = t !== undefined && (opts.isFixed ? opts.isFixed(t) : typeof t === 'object' && t !== null && 'label' in t && (t as { label?: unknown }).label !== undefined);
@@ -188,4 +192,191 @@ export async function explainGradient(q: GradientQuestion): Promise<string> {
 /** A short shape list for descriptions: `x [2,3,5,5]`. */
 export function shapeOf(name: string, shape: readonly number[]): string {
   return `${name} [${shape.join(',')}]`;
+}
+
+/** What {@link gradeGradient} needs: one gradient of a backward pass and how to recompute its forward. */
+export interface GradientGrading {
+  /** The forward function's name, e.g. `"conv2dForward"`. */
+  readonly forward: string;
+  /** The backward function's name, e.g. `"conv2dBackward"`. */
+  readonly backward: string;
+  /** The input differentiated, e.g. `"w"` (the gradient is `"d" + input`). */
+  readonly input: string;
+  /** The input's value. */
+  readonly point: Tensor;
+  /** The student's gradient (validated, shaped like `point`). */
+  readonly grad: Tensor;
+  /** The reference gradient, from the reference forward's cache. */
+  readonly expected: Tensor;
+  /** The upstream gradient, with as many elements as `studentForward` returns (outputs concatenated when there are several). */
+  readonly dout: Tensor;
+  /** Null when the student's forward output equals the reference at `point`, else the comparison message. */
+  readonly forwardProblem: string | null;
+  /** The student's forward with `input` replaced by its argument; its validated output(s), flattened in `dout`'s order. */
+  readonly studentForward: (p: Tensor) => Promise<Tensor>;
+  readonly rng: Rng;
+  /** Finite-difference step (default 1e-5). */
+  readonly h?: number;
+  /** What the test teaches, appended to a failure. */
+  readonly hint?: string;
+  /** A known mistake recognised by the diagnosis module, put first in a failure. */
+  readonly known?: string;
+  readonly tol?: number;
+}
+
+/**
+ * Grades one gradient so that one mistake costs once. The student's gradient passes when it
+ * equals the reference gradient (computed with the reference forward's cache); or, when the
+ * student's forward pass is wrong for this input, when it is the gradient of the student's OWN
+ * forward (a directional check along two random directions, {@link checkAgainstOwnForward}):
+ * a right backward pass keeps its points, and the forward bug costs in the forward tests only.
+ *
+ * @returns undefined when the gradient equals the reference; a note for the feedback when it
+ *   was accepted as the gradient of the student's own (wrong) forward
+ * @throws TestFailure otherwise, with the comparison, the known mistake, the own-forward check and the hint
+ */
+export async function gradeGradient(q: GradientGrading): Promise<string | undefined> {
+  const d = `d${q.input}`;
+  const cmp = compareTensors(`${q.backward}: ${d}`, q.grad, q.expected, { tol: q.tol ?? TOL });
+  if (cmp.ok) return undefined;
+  let explanation: string;
+  try {
+    const check = await checkAgainstOwnForward({ point: q.point, grad: q.grad, dout: q.dout, forward: q.studentForward, rng: q.rng, h: q.h ?? 1e-5 });
+    if (q.forwardProblem !== null && check.agrees) {
+      return `Your ${q.forward} is wrong (${q.forwardProblem}), so your ${d} was graded against the gradient of your own ${q.forward}, and it matches (directional check, relative error ${check.relError.toExponential(1)}): this test keeps its points; the forward tests cost the forward bug.`;
+    }
+    explanation = Number.isNaN(check.numeric) ? '' : describeOwnForwardCheck({ forward: q.forward, backward: q.backward, input: q.input }, check, q.forwardProblem);
+  } catch (e) {
+    if (e instanceof TestFailure && e.fatal) throw e;
+    explanation = `(The grader could not run your ${q.forward} for a gradient check: ${(e as Error).message})`;
+  }
+  throw new TestFailure('failed', [`${cmp.message}.`, q.known, q.hint, explanation].filter((x) => x).join(' '));
+}
+
+/** Concatenates tensors' data into one flat tensor (several outputs as one, for {@link gradeGradient}). */
+export function flatConcat(list: readonly Tensor[]): Tensor {
+  const size = list.reduce((a, t) => a + t.size, 0);
+  const out = new Float64Array(size);
+  let at = 0;
+  for (const t of list) {
+    out.set(t.data, at);
+    at += t.size;
+  }
+  return new Tensor(out, [size]);
+}
+
+/** What {@link gradeGradients} needs: every gradient of one backward call. */
+export interface GradientsGrading {
+  readonly forward: string;
+  readonly backward: string;
+  /** The backward's raw result. */
+  readonly result: unknown;
+  /** The reference gradients to check, by key (`dx`, `dWh`, ...), from the reference forward's cache. */
+  readonly expected: Readonly<Record<string, Tensor>>;
+  /** The input each gradient belongs to, by gradient key (`dx` -> x, `dprevH` -> prevH). */
+  readonly points: Readonly<Record<string, Tensor>>;
+  /** The upstream gradient(s), flattened like `studentForward`'s output. */
+  readonly dout: Tensor;
+  /** Null when the student's forward is right for this input, else what is wrong. */
+  readonly forwardProblem: string | null;
+  /** The student's forward with the input of gradient `key` replaced by `p`; its outputs flattened. */
+  readonly studentForward: (key: string, p: Tensor) => Promise<Tensor>;
+  readonly rng: Rng;
+  readonly h?: number;
+  readonly hint?: string;
+  /** A known mistake for a wrong gradient (the diagnosis module, a replay of the steps...). */
+  readonly known?: (key: string, got: Tensor) => string | undefined | Promise<string | undefined>;
+  /**
+   * A second look at a gradient that differs from the reference, before the own-forward check:
+   * e.g. whether a sequence backward is the right composition of the student's own (wrong) step
+   * functions. A note accepts the gradient; undefined grades it as usual.
+   */
+  readonly alternative?: (key: string, got: Tensor) => Promise<string | undefined>;
+  /** Name of each gradient in messages (default the key). */
+  readonly inputName?: (key: string) => string;
+}
+
+/**
+ * Grades every gradient of one backward result with {@link gradeGradient} (one mistake costs
+ * once), in the order of `expected`.
+ *
+ * @returns the first note of a gradient accepted on a second look, else undefined
+ * @throws TestFailure for the first gradient that is wrong
+ */
+export async function gradeGradients(g: GradientsGrading): Promise<string | undefined> {
+  let note: string | undefined;
+  for (const [key, want] of Object.entries(g.expected)) {
+    const got = expectField(g.result, g.backward, key, want.shape);
+    if (compareTensors('', got, want, { tol: TOL }).ok) continue;
+    if (g.alternative) {
+      const accepted = await g.alternative(key, got);
+      if (accepted) {
+        note ??= accepted;
+        continue;
+      }
+    }
+    const input = g.inputName ? g.inputName(key) : key.replace(/^d/, '');
+    const accepted = await gradeGradient({
+      forward: g.forward,
+      backward: g.backward,
+      input,
+      point: g.points[key],
+      grad: got,
+      expected: want,
+      dout: g.dout,
+      forwardProblem: g.forwardProblem,
+      rng: g.rng,
+      ...(g.h !== undefined ? { h: g.h } : {}),
+      ...(g.hint ? { hint: g.hint } : {}),
+      known: g.known ? await g.known(key, got) : undefined,
+      studentForward: (p) => g.studentForward(key, p),
+    });
+    note ??= accepted;
+  }
+  return note;
+}
+
+/** A field of {@link jointRecord}: an integer range `[lo, hi]`, or any arbitrary (drawn the same way in every draw). */
+export type JointField = readonly [number, number] | fc.Arbitrary<unknown>;
+
+type JointValue<F> = F extends readonly [number, number] ? number : F extends fc.Arbitrary<infer V> ? V : never;
+
+/** Options of {@link jointRecord}. */
+export interface JointOptions<K extends string> {
+  /**
+   * The ranges of the edge draws, by field; default: each range without its lowest value
+   * (`[lo + 1, hi]`, or `[lo, lo]` when `lo = hi`), so that every setting is non-default at once.
+   */
+  readonly edge?: Partial<Record<K, readonly [number, number] | fc.Arbitrary<unknown>>>;
+  /** Weight of the edge draws against the free ones (default 1 : 2, a third of the draws). */
+  readonly edgeWeight?: number;
+}
+
+/**
+ * A record whose integer fields cover their ranges JOINTLY: free draws over every range, and
+ * in a fixed share of the draws (a third by default) every field at a non-default value at the
+ * same time (stride > 1 AND padding > 0 AND several images AND several channels...), so a bug
+ * that shows only when two settings are non-default together is drawn in every run, not by
+ * luck. Shrinking stays inside the branch a failing case came from, so a joint failure shrinks
+ * to a smallest joint case.
+ *
+ * @param fields - `[lo, hi]` integer ranges, or arbitraries for fields that are not ranges (seeds, flags)
+ * @example
+ * ```ts
+ * jointRecord({ N: [1, 3], stride: [1, 3], pad: [0, 2], seed: fc.nat() });
+ * // a third of the draws have N >= 2, stride >= 2 and pad >= 1 together
+ * ```
+ */
+export function jointRecord<F extends Record<string, JointField>>(fields: F, opts: JointOptions<Extract<keyof F, string>> = {}): fc.Arbitrary<{ [K in keyof F]: JointValue<F[K]> }> {
+  const toArb = (f: JointField): fc.Arbitrary<unknown> => (Array.isArray(f) ? fc.integer({ min: f[0], max: f[1] }) : (f as fc.Arbitrary<unknown>));
+  const free: Record<string, fc.Arbitrary<unknown>> = {};
+  const edge: Record<string, fc.Arbitrary<unknown>> = {};
+  for (const [k, f] of Object.entries(fields)) {
+    free[k] = toArb(f);
+    const e = (opts.edge as Record<string, JointField | undefined> | undefined)?.[k];
+    if (e !== undefined) edge[k] = toArb(e);
+    else if (Array.isArray(f)) edge[k] = fc.integer({ min: Math.min(f[0] + 1, f[1]), max: f[1] });
+    else edge[k] = free[k];
+  }
+  return fc.oneof({ arbitrary: fc.record(edge), weight: opts.edgeWeight ?? 1 }, { arbitrary: fc.record(free), weight: 2 }) as fc.Arbitrary<{ [K in keyof F]: JointValue<F[K]> }>;
 }
