@@ -6,7 +6,12 @@
  * ```
  * pnpm grade:selftest                       # all exercises, the fixed self-test seed
  * pnpm grade:selftest --exercises 02 --seed 7
+ * pnpm grade:selftest --quick               # no shrinking: same verdicts, faster (CI, the grader's tests)
  * ```
+ *
+ * It prints one line per mutant, then a table per exercise: mutants, how many lose points, how
+ * many lose them exactly in the tests that name their bug, how many are interaction, constant
+ * and forward-only mutants, and the reference solution's score.
  *
  * Exit code 0 when the reference has full marks and every mutant loses points exactly in the
  * tests it names; 1 otherwise; 2 for a usage error.
@@ -44,8 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--seed <n>', `seed of the random cases (default ${SELFTEST_SEED})`, integer('--seed', 0, MAX_SEED))
     .option('--jobs <n>', 'submissions graded at once (default: the number of CPUs)', integer('--jobs', 1, 256))
     .option('--no-reference', 'do not grade the reference solutions')
+    .option('--quick', 'do not shrink failing cases (same verdicts, several times faster; the counterexamples are not the smallest)')
     .exitOverride();
-  let opts: { solutions: string; exercises?: string[]; seed?: number; jobs?: number; reference: boolean };
+  let opts: { solutions: string; exercises?: string[]; seed?: number; jobs?: number; reference: boolean; quick?: boolean };
   try {
     program.parse(['node', 'selftest', ...argv]);
     opts = program.opts();
@@ -57,6 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const report = await runSelftest({
     solutions: path.resolve(process.env.INIT_CWD ?? process.cwd(), opts.solutions),
     reference: opts.reference,
+    ...(opts.quick ? { quick: true } : {}),
     ...(opts.exercises ? { exercises: opts.exercises } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { gradeClass } from '../batch/class.js';
 import type { Counterexample, SubmissionResult } from '../results.js';
 import { SUITES } from '../suites/index.js';
-import type { Suite } from '../suites/types.js';
+import type { Suite, TestContext } from '../suites/types.js';
 import { catalogueProblems, loadMutants } from './catalogue.js';
 import { applyMutant, type Mutant } from './types.js';
 
@@ -54,6 +54,8 @@ export interface SelftestReport {
   readonly exact: number;
   readonly total: number;
   readonly durationMs: number;
+  /** True for a quick run (no shrinking). */
+  readonly quick?: boolean;
 }
 
 /** Options of {@link runSelftest}. */
@@ -71,8 +73,26 @@ export interface SelftestOptions {
   readonly timeoutMs?: number;
   readonly numRuns?: number;
   readonly suites?: readonly Suite[];
+  /**
+   * Quick mode: failing cases are not shrunk (the self-test needs to know that a test fails,
+   * not its smallest case), which makes a mutant several times cheaper to grade. The verdicts
+   * are the same; the counterexamples are the first failing case found.
+   */
+  readonly quick?: boolean;
   /** Called as each submission (mutant or reference) is graded. */
   readonly onProgress?: (done: number, total: number, name: string) => void;
+}
+
+/** A suite whose tests stop at the first failing case (no shrinking). */
+export function withoutShrinking(suite: Suite): Suite {
+  return {
+    ...suite,
+    tests: suite.tests.map((t) => ({
+      ...t,
+      // the context keeps its own methods: a child object that only adds shrink: false
+      run: (ctx: TestContext) => t.run(Object.assign(Object.create(ctx) as TestContext, { shrink: false })),
+    })),
+  };
 }
 
 /** The folder name of a mutant's submission. */
@@ -94,7 +114,7 @@ function copyExercise(solutions: string, exercise: string, dest: string): void {
  */
 export async function runSelftest(opts: SelftestOptions): Promise<SelftestReport> {
   const started = Date.now();
-  const suites = opts.suites ?? SUITES;
+  const suites = opts.quick ? (opts.suites ?? SUITES).map(withoutShrinking) : (opts.suites ?? SUITES);
   const seed = opts.seed ?? SELFTEST_SEED;
   const all = opts.mutants ?? (await loadMutants());
   const withSolution = all.filter((m) => suites.some((s) => s.id === m.exercise) && (opts.exercises ? opts.exercises.includes(m.exercise) : true));
@@ -174,6 +194,7 @@ export async function runSelftest(opts: SelftestOptions): Promise<SelftestReport
       exact: outcomes.filter((o) => o.verdict === 'exact').length,
       total: outcomes.length,
       durationMs: Date.now() - started,
+      ...(opts.quick ? { quick: true } : {}),
     };
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -185,7 +206,60 @@ export function selftestPassed(r: SelftestReport): boolean {
   return (r.reference === undefined || r.reference.score === r.reference.maxScore) && r.exact === r.total;
 }
 
-/** The self-test as text: one line per mutant, the reference, and the mutation score. */
+/** One exercise's line of the self-test's table. */
+export interface ExerciseScore {
+  readonly exercise: string;
+  readonly mutants: number;
+  /** Mutants that lost points anywhere. */
+  readonly killed: number;
+  /** Mutants that lost points exactly in the tests that name their bug. */
+  readonly exact: number;
+  /** Mutants by kind (`single`, `interaction`, `constant`, `forward-only`). */
+  readonly kinds: Readonly<Record<string, number>>;
+  /** The reference solution's score of this exercise, when graded. */
+  readonly reference?: { readonly score: number; readonly maxScore: number };
+}
+
+/** The self-test per exercise, in exercise order. */
+export function exerciseScores(r: SelftestReport): ExerciseScore[] {
+  const ids = [...new Set([...r.outcomes.map((o) => o.mutant.exercise), ...(r.reference?.exercises.map((e) => e.id) ?? [])])].sort();
+  return ids.map((exercise) => {
+    const mine = r.outcomes.filter((o) => o.mutant.exercise === exercise);
+    const kinds: Record<string, number> = {};
+    for (const o of mine) kinds[o.mutant.kind ?? 'single'] = (kinds[o.mutant.kind ?? 'single'] ?? 0) + 1;
+    const ref = r.reference?.exercises.find((e) => e.id === exercise);
+    return {
+      exercise,
+      mutants: mine.length,
+      killed: mine.filter((o) => o.verdict !== 'survived').length,
+      exact: mine.filter((o) => o.verdict === 'exact').length,
+      kinds,
+      ...(ref ? { reference: { score: ref.score, maxScore: ref.maxScore } } : {}),
+    };
+  });
+}
+
+/** The per-exercise table of the self-test, as aligned text. */
+export function renderExerciseTable(r: SelftestReport): string {
+  const head = ['exercise', 'mutants', 'lose points', 'exactly', 'interaction', 'constant', 'forward-only', 'reference'];
+  const rows = exerciseScores(r).map((e) => [
+    e.exercise,
+    String(e.mutants),
+    String(e.killed),
+    String(e.exact),
+    String(e.kinds.interaction ?? 0),
+    String(e.kinds.constant ?? 0),
+    String(e.kinds['forward-only'] ?? 0),
+    e.reference ? `${e.reference.score}/${e.reference.maxScore}` : '-',
+  ]);
+  const total = ['all', String(r.total), String(r.killed), String(r.exact), ...['interaction', 'constant', 'forward-only'].map((k) => String(r.outcomes.filter((o) => o.mutant.kind === k).length)), r.reference ? `${r.reference.score}/${r.reference.maxScore}` : '-'];
+  const all = [head, ...rows, total];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const line = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), widths.map((w) => '-'.repeat(w)).join('  '), line(total)].join('\n');
+}
+
+/** The self-test as text: one line per mutant, the per-exercise table, the reference, and the mutation score. */
 export function renderSelftest(r: SelftestReport): string {
   const lines: string[] = [];
   const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -202,6 +276,8 @@ export function renderSelftest(r: SelftestReport): string {
     if (o.verdict !== 'exact') lines.push(`${' '.repeat(width + 13)}${o.mutant.description}`);
   }
   lines.push('');
+  lines.push(renderExerciseTable(r));
+  lines.push('');
   if (r.reference) {
     const ref = r.reference;
     const lost = ref.exercises.flatMap((e) => e.tests.filter((t) => t.status !== 'passed').map((t) => `${e.id}/${t.id}`));
@@ -211,6 +287,6 @@ export function renderSelftest(r: SelftestReport): string {
   lines.push(`mutation score: ${r.killed}/${r.total} mutants lose points (${pct(r.killed)}); ${r.exact}/${r.total} exactly in the tests that name their bug (${pct(r.exact)})`);
   const survived = r.outcomes.filter((o) => o.verdict === 'survived');
   if (survived.length) lines.push(`survived: ${survived.map((o) => `${o.mutant.exercise}/${o.mutant.id}`).join(', ')}`);
-  lines.push(`seed ${r.seed}; ${(r.durationMs / 1000).toFixed(1)} s`);
+  lines.push(`seed ${r.seed}; ${(r.durationMs / 1000).toFixed(1)} s${r.quick ? ' (quick: failing cases not shrunk)' : ''}`);
   return lines.join('\n');
 }

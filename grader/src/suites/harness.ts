@@ -72,7 +72,7 @@ export async function checkProperty<T>(ctx: TestContext, arb: fc.Arbitrary<T>, b
   // A replay runs exactly the case at `replayPath` (fast-check's path of the shrunk counterexample).
   let details = ctx.replayPath
     ? await fc.check(property, { seed: ctx.seed, numRuns: ctx.numRuns, path: ctx.replayPath, endOnFailure: true })
-    : await fc.check(property, { seed: ctx.seed, numRuns: ctx.numRuns });
+    : await fc.check(property, { seed: ctx.seed, numRuns: ctx.numRuns, ...(ctx.shrink === false ? { endOnFailure: true } : {}) });
   if (!ctx.replayPath && !details.failed && !internal && examples.length > 0) {
     details = await fc.check(property, { seed: ctx.seed, numRuns: examples.length, examples: examples.map((e) => [e] as [T]) });
   }

@@ -30,6 +30,11 @@ export interface TestContext {
    */
   readonly replayPath?: string;
   /**
+   * Whether a failing generated case is shrunk to a smallest one (default true). The mutation
+   * self-test's quick mode turns it off: it needs to know THAT a test fails, not the smallest case.
+   */
+  readonly shrink?: boolean;
+  /**
    * Calls the export `fn` of the submission in the sandbox.
    *
    * @param args - Tensors, numbers, plain objects, handles from earlier results, function specs (`{ $fn }`)
