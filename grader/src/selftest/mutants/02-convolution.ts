@@ -34,16 +34,14 @@ export const mutants: readonly Mutant[] = [
   },
   {
     id: 'padding-one-side',
+    kind: 'forward-only',
     exercise,
     file,
     find: 'xPad.set(x.get(n, c, h, col), n, c, h + pad, col + pad);',
     replace: 'xPad.set(x.get(n, c, h, col), n, c, h, col);',
-    expectFailIn: ['forward-pad', 'backward-dw'],
-    description: 'zero padding only at the bottom and right (the image is not shifted by pad)',
-    expectFeedback: {
-      'forward-pad': ['conv2dForward: out differs at'],
-      'backward-dw': ['Your dw matches the gradient of your own conv2dForward', 'but your conv2dForward is wrong for this input'],
-    },
+    expectFailIn: ['forward-pad', 'forward-stride-pad'],
+    description: 'zero padding only at the bottom and right (the image is not shifted by pad), in the forward and backward passes alike: the forward tests with padding lose; the backward tests grade dw against this forward and keep their points',
+    expectFeedback: { 'forward-pad': ['conv2dForward: out differs at', 'Your padding is all at the bottom and right'] },
   },
   {
     id: 'forward-ignores-stride',
@@ -51,7 +49,7 @@ export const mutants: readonly Mutant[] = [
     file,
     find: 'xPad.get(n, c, i * stride + kh, j * stride + kw);',
     replace: 'xPad.get(n, c, i + kh, j + kw);',
-    expectFailIn: ['forward-stride'],
+    expectFailIn: ['forward-stride', 'forward-stride-pad'],
     description: 'the forward pass slides the window by 1 whatever the stride',
   },
   {
@@ -88,7 +86,7 @@ export const mutants: readonly Mutant[] = [
     file,
     find: 'let s = b.get(f);',
     replace: 'let s = 0;',
-    expectFailIn: ['forward-basic', 'forward-pad', 'forward-stride'],
+    expectFailIn: ['forward-basic', 'forward-pad', 'forward-stride', 'forward-stride-pad'],
     description: 'the forward pass forgets the bias',
   },
   {
@@ -97,7 +95,7 @@ export const mutants: readonly Mutant[] = [
     file,
     find: 's += w.get(f, c, kh, kw) * xPad.get(',
     replace: 's += w.get(f, c, HH - 1 - kh, WW - 1 - kw) * xPad.get(',
-    expectFailIn: ['forward-basic', 'forward-pad', 'forward-stride'],
+    expectFailIn: ['forward-basic', 'forward-pad', 'forward-stride', 'forward-stride-pad'],
     description: "a true convolution (flipped filter) instead of deep learning's cross-correlation",
   },
   {
@@ -151,7 +149,7 @@ export const mutants: readonly Mutant[] = [
     file,
     find: 'return Math.floor((size + 2 * pad - kernel) / stride) + 1;',
     replace: 'return Math.ceil((size + 2 * pad - kernel) / stride) + 1;',
-    expectFailIn: ['output-size', 'forward-stride', 'backward-dx', 'backward-dw', 'backward-db'],
+    expectFailIn: ['output-size', 'forward-stride', 'forward-stride-pad', 'backward-dx', 'backward-dw', 'backward-db'],
     description: 'the output size rounds up instead of down when the stride does not divide',
   },
   {
