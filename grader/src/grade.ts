@@ -5,15 +5,18 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ArchiveError, archiveBaseName, archiveKind, unpackArchive } from './batch/archive.js';
 import { discover, submissionRoot, UsageError, type FoundSubmission } from './discover.js';
 import type { ExerciseResult, GradeReport, RunInfo, SandboxInfo, SubmissionResult, TestResult } from './results.js';
 import { bundleExercise, TENSOR_EXPORTS } from './sandbox/bundle.js';
 import { detectIsolation } from './sandbox/isolation.js';
+import { preflightSandbox } from './sandbox/preflight.js';
 import { HEAP_LIMIT_MB } from './sandbox/sandbox.js';
+import { refusalMessage, snapshotExercise } from './sandbox/snapshot.js';
+import { makeTempDir, removeTempDir, sweepStaleTempDirs, type TEMP_KINDS } from './sandbox/tempdirs.js';
 import { ExerciseSandbox } from './exercise-sandbox.js';
 import { SUITES } from './suites/index.js';
 import { TestFailure, type Suite, type TestContext } from './suites/types.js';
@@ -158,8 +161,9 @@ export function scrubPaths(text: string, submissionDir: string, workDir: string)
   let out = text;
   // A folder's path, only where it ends (a separator, or no further name character follows).
   const at = (dir: string): string => `(?:file://)?${escapeRegExp(dir)}(?![\\w.-])`;
-  for (const dir of new Set([workDir, safeRealpath(workDir)])) out = out.replace(new RegExp(at(dir), 'g'), '<grader-temp>');
+  // The submission first: it may lie inside the work folder (its copy, an unpacked archive).
   for (const dir of new Set([submissionDir, safeRealpath(submissionDir)])) out = out.replace(new RegExp(`${at(dir)}/?`, 'g'), '');
+  for (const dir of new Set([workDir, safeRealpath(workDir)])) out = out.replace(new RegExp(at(dir), 'g'), '<grader-temp>');
   return out;
 }
 
@@ -191,17 +195,27 @@ export interface ExerciseOptions {
  * Grades one exercise folder of one submission with its suite.
  *
  * @param suite - the exercise's suite
- * @param exerciseDir - absolute path of the exercise folder
- * @param submissionDir - absolute path of the submission (error locations are shown relative to it)
+ * @param originalDir - absolute path of the exercise folder in the submission; it is copied
+ *   ({@link snapshotExercise}) before anything reads it, and refused (every test 0, the refused
+ *   paths named) if it holds symbolic links, outside hard links, devices or pipes
+ * @param originalRoot - absolute path of the submission (paths are shown relative to it)
  * @returns the exercise's result; never throws for anything the submission does
  * @throws InternalError (from a suite) for a bug in the grader itself
  */
-export async function gradeExercise(suite: Suite, exerciseDir: string, submissionDir: string, opts: ExerciseOptions): Promise<ExerciseResult> {
+export async function gradeExercise(suite: Suite, originalDir: string, originalRoot: string, opts: ExerciseOptions): Promise<ExerciseResult> {
   const seedOf = (testId: string): number => testSeed(opts.seed, suite.id, testId);
+  // From here on nothing reads the submission itself: its exercise folder is reduced to regular
+  // files and copied (see snapshotExercise), and the copy is bundled, imported and reported on.
+  const rel = path.relative(originalRoot, originalDir);
+  const shownAs = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : suite.id;
+  const submissionDir = path.join(opts.workDir, 'src');
+  const snap = snapshotExercise(originalDir, path.join(submissionDir, shownAs), shownAs);
+  if (!snap.ok) return exerciseResult(suite, failAll(suite, new TestFailure('error', refusalMessage(snap.refusals)), seedOf, opts.only));
+  const exerciseDir = snap.dir;
   const scrub = (text: string): string => scrubPaths(text, submissionDir, opts.workDir);
   const missing = suite.modules.filter((m) => !existsSync(path.join(exerciseDir, m)));
   if (missing.length > 0) {
-    const where = displayPath(exerciseDir, submissionDir);
+    const where = displayPath(originalDir, originalRoot);
     return exerciseResult(suite, failAll(suite, new TestFailure('error', `${missing.join(', ')} not found in ${where}`), seedOf, opts.only));
   }
   const bundle = await bundleExercise(exerciseDir, suite.modules, opts.workDir, { exercise: suite.id, forbidden: forbiddenImports(suite, exerciseDir) });
@@ -277,10 +291,8 @@ export function runInfo(started: number, exercises?: RunInfo['exercises']): RunI
  * A fresh temporary folder for bundles (the caller removes it), readable by the child, which
  * may run as another user.
  */
-export function makeWorkDir(prefix = 'dlkata-grade-'): string {
-  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), prefix)));
-  chmodSync(dir, 0o755);
-  return dir;
+export function makeWorkDir(prefix: (typeof TEMP_KINDS)[number] = 'dlkata-grade-'): string {
+  return makeTempDir(prefix);
 }
 
 /**
@@ -315,11 +327,15 @@ export async function grade(target: string, opts: GradeOptions = {}): Promise<Gr
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const numRuns = opts.numRuns ?? DEFAULT_NUM_RUNS;
+  sweepStaleTempDirs();
+  // An environment fault (no permission flag, OS measures that stop Node) stops the run here,
+  // with its cause, instead of giving every student 0.
+  await preflightSandbox();
   const work = makeWorkDir();
   try {
     return await gradeIn(work, target, cwd, suites, seed, timeoutMs, numRuns, started, opts);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeTempDir(work);
   }
 }
 

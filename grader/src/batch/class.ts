@@ -52,6 +52,8 @@ import { submissionMarkdown } from '../writers/markdown.js';
 import { summaryMarkdown } from '../writers/summary.js';
 import { ArchiveError, archiveBaseName, archiveKind, ARCHIVE_LIMITS, unpackArchive, type ArchiveLimits } from './archive.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
+import { preflightSandbox } from '../sandbox/preflight.js';
+import { removeTempDir, sweepStaleTempDirs } from '../sandbox/tempdirs.js';
 
 /** One entry of the class folder. */
 export interface ClassEntry {
@@ -248,14 +250,14 @@ function lock(out: string): () => void {
 }
 
 /** Prefix of a class run's temporary folder: `dlkata-class-<pid>-XXXXXX` in the system's temp folder. */
-export const WORK_PREFIX = 'dlkata-class-';
+export const WORK_PREFIX = 'dlkata-class-' as const;
 
-/** Removes temporary folders of class runs whose grader is no longer running (killed before it could clean up). */
+/**
+ * Removes temporary folders of earlier grader runs that could not clean up (killed with
+ * SIGKILL): see {@link sweepStaleTempDirs}.
+ */
 export function removeStaleWork(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const m = /^dlkata-class-(\d+)-/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
-  }
+  sweepStaleTempDirs();
 }
 
 /** Removes this process's class-run temporary folders (when interrupted). */
@@ -332,11 +334,12 @@ export interface SubmissionOptions {
 export async function gradeSubmission(entry: ClassEntry, manifest: ClassManifest, opts: SubmissionOptions = {}): Promise<SubmissionResult> {
   const suites = opts.suites ?? SUITES;
   const own = opts.workDir === undefined;
+  await preflightSandbox();
   const workDir = opts.workDir ?? makeWorkDir();
   try {
     return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS);
   } finally {
-    if (own) rmSync(workDir, { recursive: true, force: true });
+    if (own) removeTempDir(workDir);
   }
 }
 
@@ -414,7 +417,15 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
   mkdirSync(out, { recursive: true });
   const unlock = lock(out);
   removeStaleWork();
-  const work = makeWorkDir(`${WORK_PREFIX}${process.pid}-`);
+  let work: string;
+  try {
+    // An environment fault stops the run before anyone is graded (see preflightSandbox).
+    await preflightSandbox();
+    work = makeWorkDir(WORK_PREFIX);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   try {
     const resultsDir = path.join(out, 'results');
     const feedbackDir = path.join(out, 'feedback');
@@ -490,7 +501,7 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
     );
     return { report, graded: timings.map((t) => t.submission), resumed, manifest, files };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeTempDir(work);
     unlock();
   }
 }
