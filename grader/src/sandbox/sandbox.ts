@@ -16,7 +16,7 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, copyFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { describeValue, encodeValue, parseChildMessage, type ChildMessage, type ReadyMessage, type WireError } from '../protocol.js';
+import { CHANNEL_LOST_EXIT_CODE, describeValue, encodeValue, parseChildMessage, type ChildMessage, type ReadyMessage, type WireError } from '../protocol.js';
 import { cpuLimitSeconds, detectIsolation } from './isolation.js';
 import { makeTempDir, removeTempDir } from './tempdirs.js';
 import { decodePayload, encodeFrame, FrameReader, MAX_FRAME_BYTES, WireFormatError } from './wire.js';
@@ -137,9 +137,12 @@ export function readableByOthers(file: string): boolean {
  * The flag that turns on Node's permission model for the Node running the grader (the child
  * runs the same binary): `--permission` where Node knows it (22.13+, 23.5+, 24+; Node 24 rejects
  * the old name), else `--experimental-permission` (Node 20, early 22). Found from the runtime's
- * own list of flags, not from its version number.
+ * own list of flags, not from its version number. `DLKATA_GRADER_PERMISSION_FLAG` overrides the
+ * choice (for a Node build that names it differently, and to test the preflight).
  */
-export function permissionFlag(): '--permission' | '--experimental-permission' {
+export function permissionFlag(): string {
+  const forced = process.env.DLKATA_GRADER_PERMISSION_FLAG;
+  if (forced) return forced;
   return process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
 }
 
@@ -312,8 +315,14 @@ export class Sandbox {
   private onBytes(chunk: Buffer): void {
     if (this.broken !== undefined || this.killedByUs) return;
     try {
-      for (const payload of this.frames.push(chunk)) {
-        const raw = decodePayload(payload);
+      const { frames, error } = this.frames.push(chunk);
+      for (const payload of frames) {
+        let raw: unknown;
+        try {
+          raw = decodePayload(payload);
+        } catch (e) {
+          throw new WireFormatError(`a malformed frame (${(e as Error).message})`);
+        }
         const m = parseChildMessage(raw);
         if (!m) throw new WireFormatError(`a message that is not part of the protocol (${describeValue(raw)})`);
         if (this.onStartMessage) {
@@ -326,6 +335,7 @@ export class Sandbox {
         this.onMessage(m);
         if (this.broken !== undefined) return;
       }
+      if (error) throw error;
     } catch (e) {
       this.breakChannel(e instanceof WireFormatError ? e.message : `an unreadable message (${(e as Error).message})`);
     }
@@ -356,6 +366,7 @@ export class Sandbox {
     else if (signal === 'SIGKILL' && this.killedByUs) what = `was stopped by the grader ${during}`;
     else if (signal) what = `was killed by ${signal} ${during}`;
     else if (code === 0) what = `exited (code 0) ${during}; does the code call process.exit()?`;
+    else if (code === CHANNEL_LOST_EXIT_CODE) what = `lost its channel to the grader ${during}; does the code close or replace file descriptor 3?`;
     else what = `exited with code ${code} ${during}`;
     const tail = err
       .split('\n')
@@ -368,7 +379,12 @@ export class Sandbox {
 
   private onMessage(m: ChildMessage): void {
     const p = this.pending;
-    if (!p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) {
+    if (m.type === 'ready' || m.type === 'import-error') {
+      this.unsolicited++;
+      this.breakChannel(`an unsolicited ${m.type} message after the modules were imported`);
+      return;
+    }
+    if (!p || m.id !== p.id) {
       this.unsolicited++;
       this.breakChannel(p ? `a ${m.type} message that does not answer the pending request` : `an unsolicited ${m.type} message while no request was pending`);
       return;

@@ -62,7 +62,6 @@ const taBuffer = getter(TypedArrayProto, 'buffer');
 const taByteOffset = getter(TypedArrayProto, 'byteOffset');
 const taTag = getter(TypedArrayProto, Symbol.toStringTag);
 const taSet = (TypedArrayProto as { set: (this: unknown, src: ArrayLike<number>, offset?: number) => void }).set;
-const taSubarray = (TypedArrayProto as { subarray: (this: unknown, begin?: number, end?: number) => Uint8Array }).subarray;
 const dvGetU32 = DataView.prototype.getUint32;
 const dvSetU32 = DataView.prototype.setUint32;
 const dvGetU16 = DataView.prototype.getUint16;
@@ -184,7 +183,8 @@ class Writer {
 
   frame(): Uint8Array {
     apply(dvSetU32, this.view, [0, this.pos - 4, true]);
-    return apply(taSubarray, this.buf, [0, this.pos]);
+    // A view made with the captured constructor: `subarray` would consult the (patchable) species.
+    return new U8(apply(taBuffer, this.buf, []) as ArrayBuffer, 0, this.pos);
   }
 }
 
@@ -265,7 +265,8 @@ class Reader {
       const n = this.u32('array length');
       this.need(8 * n, 'Float64Array');
       const out = new F64(n);
-      apply(taSet, new U8(apply(taBuffer, out, []) as ArrayBuffer), [apply(taSubarray, this.bytes, [this.pos, this.pos + 8 * n])]);
+      const src = new U8(apply(taBuffer, this.bytes, []) as ArrayBuffer, (apply(taByteOffset, this.bytes, []) as number) + this.pos, 8 * n);
+      apply(taSet, new U8(apply(taBuffer, out, []) as ArrayBuffer), [src]);
       this.pos += 8 * n;
       return out;
     }
@@ -317,6 +318,7 @@ export class FrameReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private expected = -1;
+  private failed: WireFormatError | undefined;
 
   /** @param limit - largest payload accepted, in bytes */
   constructor(private readonly limit = MAX_FRAME_BYTES) {}
@@ -329,25 +331,32 @@ export class FrameReader {
   /**
    * Adds bytes from the stream.
    *
-   * @returns the payloads completed by them, in order
-   * @throws WireFormatError when a header announces more than the limit (the stream cannot be trusted after that)
+   * @returns the payloads completed by them, in order, and the fault that ends the stream if
+   *   one was met after them (a header announcing more than the limit: nothing after it can be
+   *   trusted, and the reader takes no more bytes)
    */
-  push(chunk: Uint8Array): Uint8Array[] {
+  push(chunk: Uint8Array): { frames: Uint8Array[]; error?: WireFormatError } {
+    const frames: Uint8Array[] = [];
+    if (this.failed) return { frames, error: this.failed };
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const out: Uint8Array[] = [];
     for (;;) {
       if (this.expected < 0) {
         if (this.buffered < 4) break;
         const head = this.take(4);
         this.expected = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
-        if (this.expected > this.limit) throw new WireFormatError(`a frame header announcing ${this.expected} bytes, more than the limit of ${this.limit}`);
+        if (this.expected > this.limit) {
+          this.failed = new WireFormatError(`a frame header announcing ${this.expected} bytes, more than the limit of ${this.limit}`);
+          this.chunks = [];
+          this.buffered = 0;
+          return { frames, error: this.failed };
+        }
       }
       if (this.buffered < this.expected) break;
-      out.push(this.take(this.expected));
+      frames.push(this.take(this.expected));
       this.expected = -1;
     }
-    return out;
+    return { frames };
   }
 
   private take(n: number): Uint8Array {
