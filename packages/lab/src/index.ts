@@ -23,6 +23,6 @@ export * from './tasks/plots.js';
 export { runDepth, createStack, stackForward, stackBackward, lossAndGrads, evaluateStack, downsample, formatDepthTable, depthPlotSpec } from './cli/depth.js';
 export type { StackKind, DepthInit, StackOptions, DepthStack, StackCache, DepthOptions, DepthRow, DepthProgress } from './cli/depth.js';
 export { createFcn, fcnForward, fcnBackward, evaluateFcn, maskGridSvg, runFcn, DEFAULT_FCN_CHANNELS, CLASS_PALETTE } from './cli/fcn.js';
-export type { FcnConfig, FcnCache, FcnEvaluation, MaskExample, FcnRunOptions, FcnRunResult } from './cli/fcn.js';
+export type { FcnConfig, FcnCache, StageCache, FcnEvaluation, MaskExample, FcnRunOptions, FcnRunResult } from './cli/fcn.js';
 export { runTransfer, freezeLayers, withNewHead, firstPerClass, SOURCE_DIGITS, TARGET_DIGITS } from './cli/transfer.js';
 export type { TransferRunOptions, TransferRun, TransferRunResult } from './cli/transfer.js';

@@ -115,7 +115,7 @@ const SAME3 = { stride: 1, pad: 1 } as const;
 const POOL = { kernel: 2, stride: 2 } as const;
 
 /** A convolution followed by a ReLU and a 2x2 max pool (or no pool). */
-interface StageCache {
+export interface StageCache {
   readonly conv: Conv2dCache;
   readonly relu: ReluCache;
   readonly pool: MaxPool2dCache | null;
