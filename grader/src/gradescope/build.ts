@@ -193,7 +193,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   let secret: string | undefined;
-  let secretNote = 'a fresh secret, kept only in the zip';
+  let secretNote = 'a fresh secret that exists only in the zip';
   if (opts.secretFile !== undefined) {
     try {
       const s = loadSecret({ file: path.resolve(cwd, opts.secretFile) });
@@ -218,7 +218,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     [
       `wrote ${out} (${n} files)`,
       `assignment: ${config.exercises.join(', ')} (every student is graded on all of them; a missing one scores 0)`,
-      `seeds: per submission, from ${secretNote} and the submission's files`,
+      `seeds: per submission, derived from its files and ${secretNote}`,
       'Upload it as the autograder of a Gradescope programming assignment ("Zip file upload"), base image Ubuntu 22.04.',
       '',
     ].join('\n'),

@@ -102,7 +102,7 @@ export function toGradescope(report: GradeReport, opts: GradescopeOptions = {}):
       score: t.points,
       max_score: t.maxPoints,
       status: t.status === 'passed' ? ('passed' as const) : ('failed' as const),
-      output: ex.missing ? `**not submitted**: ${mdEscape(t.feedback)}` : testMarkdown(t, report.seed === null ? undefined : replayCommand(where, ex.id, t, report.seed, report.numRuns)),
+      output: ex.missing ? `**not submitted**: ${mdEscape(t.feedback.replace(/^not submitted: /, ''))}` : testMarkdown(t, report.seed === null ? undefined : replayCommand(where, ex.id, t, report.seed, report.numRuns)),
       output_format: 'md' as const,
       tags: [ex.id, ex.missing ? 'not-submitted' : t.status],
       visibility: t.visibility ?? 'visible',
