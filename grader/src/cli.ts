@@ -79,6 +79,12 @@ export function parseExercises(v: string, ids: readonly string[] = SUITES.map((s
   return [...out].sort();
 }
 
+/** True when `file` is `dir` or lies under it. */
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 function write(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text);
@@ -204,6 +210,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (opts.seed !== undefined && opts.secretFile !== undefined) throw new UsageError('--seed and --secret-file exclude each other: --seed fixes every seed, the secret derives them');
     const secret = opts.seed === undefined ? loadSecret(opts.secretFile !== undefined ? { file: path.resolve(cwd, opts.secretFile) } : {}) : undefined;
     if (secret?.created) process.stderr.write(`created the grader secret ${secret.source} (id ${secret.id}); keep it to replay reports, and keep it out of submissions\n`);
+    if (secret && secret.source !== `$${SECRET_ENV}` && isInside(path.resolve(secret.source), path.resolve(cwd, target))) {
+      throw new UsageError(`the grader secret ${secret.source} lies inside the submission ${target}; keep it outside submissions`);
+    }
     if (opts.out) return await classMain(target, opts, cwd, explicit, secret);
     for (const [flag, set] of [['--force', opts.force], ['--jobs', opts.jobs !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} needs --out (a class run)`);
