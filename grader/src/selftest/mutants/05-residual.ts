@@ -16,7 +16,6 @@ export const mutants: readonly Mutant[] = [
     id: 'skip-after-relu',
     exercise,
     file,
-    kind: 'forward-only',
     find: 'const sum = add(c2.out, skip);\n  const r2 = reluForward(sum);',
     replace: 'const r2 = reluForward(c2.out);',
     also: [{ find: 'return { out: r2.out, cache:', replace: 'return { out: add(r2.out, skip), cache:' }],

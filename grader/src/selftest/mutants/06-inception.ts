@@ -64,7 +64,6 @@ export const mutants: readonly Mutant[] = [
     id: 'conv1x1-no-relu',
     exercise,
     file,
-    kind: 'forward-only',
     find: 'out.data[(n * F + f) * P + p] = Math.max(0, s);',
     replace: 'out.data[(n * F + f) * P + p] = s;',
     expectFailIn: ['conv1x1-forward', 'forward', 'backward-dx', 'backward-params'],

@@ -64,7 +64,6 @@ export const mutants: readonly Mutant[] = [
     id: 'forward-starts-from-zero',
     exercise,
     file,
-    kind: 'forward-only',
     find: '  let prev = h0;',
     replace: '  let prev = h0.map(() => 0);',
     expectFailIn: ['forward', 'backward-dx'],
