@@ -121,3 +121,54 @@ export function diagnosePoolBackward(x: Tensor, params: PoolParams, dout: Tensor
   }
   return undefined;
 }
+
+/** Transposed convolution hyper-parameters as exercise 07 takes them. */
+export interface ConvTransposeParams {
+  readonly stride: number;
+  readonly pad: number;
+  readonly outputPadding?: number;
+}
+
+/**
+ * Explains a wrong `convTranspose2dForward` output.
+ *
+ * Recognised: `=` instead of `+=` where neighbouring pixels' kernels overlap (kernel larger
+ * than the stride) or where input channels add up; the bias left out.
+ *
+ * @param x - `[N, C, H, W]`; `w` `[C, F, KH, KW]` (PyTorch's layout); `b` `[F]`
+ * @param got - the student's `out`
+ */
+export function diagnoseConvTransposeForward(x: Tensor, w: Tensor, b: Tensor, params: ConvTransposeParams, got: Tensor): string | undefined {
+  const [N, C, H, W] = x.shape;
+  const [, F, KH, KW] = w.shape;
+  const { stride, pad } = params;
+  const op = params.outputPadding ?? 0;
+  const Hout = (H - 1) * stride - 2 * pad + KH + op;
+  const Wout = (W - 1) * stride - 2 * pad + KW + op;
+  if (got.shape.join() !== [N, F, Hout, Wout].join()) return undefined;
+  const scatter = (overwrite: boolean, bias: boolean): Tensor => {
+    const out = Tensor.zeros([N, F, Hout, Wout]);
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let i = 0; i < H; i++)
+          for (let j = 0; j < W; j++)
+            for (let f = 0; f < F; f++)
+              for (let kh = 0; kh < KH; kh++)
+                for (let kw = 0; kw < KW; kw++) {
+                  const r = i * stride - pad + kh;
+                  const s = j * stride - pad + kw;
+                  if (r < 0 || r >= Hout || s < 0 || s >= Wout) continue;
+                  const v = x.get(n, c, i, j) * w.get(c, f, kh, kw);
+                  const o = out.offset(n, f, r, s);
+                  out.data[o] = overwrite ? v : out.data[o] + v;
+                }
+    if (bias) for (let q = 0; q < out.size; q++) out.data[q] += b.data[Math.floor(q / (Hout * Wout)) % F];
+    return out;
+  };
+  const over = scatter(true, true);
+  if (close(got, over) && !close(over, scatter(false, true))) {
+    return `Missing += where contributions meet: with kernel ${KH}x${KW} and stride ${stride}, neighbouring pixels' kernels overlap in the output (and every input channel adds to the same outputs); each contribution must be ADDED to out, not written over it.`;
+  }
+  if (close(got, scatter(false, false))) return 'Your output leaves out the bias: add b[f] once to every output pixel of channel f.';
+  return undefined;
+}

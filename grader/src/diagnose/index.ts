@@ -27,7 +27,7 @@
  */
 export { close, DIAGNOSIS_TOL, firstOfBatch, seqOf, stepOf, sumOf } from './common.js';
 export { checkAgainstOwnForward, describeOwnForwardCheck, type OwnForwardCheck, type OwnForwardQuestion } from './gradient.js';
-export { diagnoseConvBackward, diagnoseConvForward, diagnosePoolBackward, type ConvParams, type PoolParams } from './conv.js';
+export { diagnoseConvBackward, diagnoseConvForward, diagnoseConvTransposeForward, diagnosePoolBackward, type ConvParams, type ConvTransposeParams, type PoolParams } from './conv.js';
 export { diagnoseResidualForward, type ResidualOptions } from './residual.js';
 export { diagnoseInceptionForward } from './inception.js';
 export { diagnoseStepCombination, type StepGradients } from './sequence.js';

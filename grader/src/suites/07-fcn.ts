@@ -38,6 +38,7 @@ import {
 } from '@dlkata/layers';
 import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { describeValue, field, isRecord } from '../protocol.js';
+import { diagnoseConvTransposeForward } from '../diagnose/index.js';
 import { jointRecord, checkProperty, expectClose, expectField, expectNumber, expectTensor, forwardProblem, gradeGradient, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
@@ -145,7 +146,8 @@ function forwardTest(id: string, name: string, points: number, arb: fc.Arbitrary
           const t = ctTensors(c);
           const expected = refForward(t.x, t.w, t.b, t.params).out;
           const out = await studentForwardOut(ctx, t, t.x, t.w, t.b, expected.shape);
-          expectClose('convTranspose2dForward: out', out, expected, hint);
+          const cmp = compareTensors('convTranspose2dForward: out', out, expected);
+          if (!cmp.ok) throw new TestFailure('failed', `${cmp.message}. ${diagnoseConvTransposeForward(t.x, t.w, t.b, t.params, out) ?? hint}`.trim());
         },
         { examples, describe: describeConvTranspose },
       ),

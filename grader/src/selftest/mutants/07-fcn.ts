@@ -84,6 +84,7 @@ export const mutants: readonly Mutant[] = [
     replace: 'out.data[out.offset(n, f, r, s)] = v * w.get(c, f, kh, kw);',
     expectFailIn: ['forward-basic', 'forward-stride', 'forward-pad', 'forward-outpad'],
     description: 'the forward pass overwrites where kernels overlap (= instead of +=), and across input channels',
+    expectFeedback: { 'forward-basic': ['Missing += where contributions meet'] },
   },
   // Interactions
   {
