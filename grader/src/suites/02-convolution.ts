@@ -3,8 +3,10 @@
  * `conv2dBackward` and `conv1x1`, checked against `@dlkata/layers`' im2col convolution.
  *
  * The tests are cut so that a realistic bug costs points in the test that names it and
- * nowhere else: the forward pass is checked without padding or stride, with padding only and
- * with stride only; the backward pass separately for `dx`, `dw` and `db`.
+ * nowhere else: the forward pass is checked without padding or stride, with padding only, with
+ * stride only, and with stride and padding together; the backward pass separately for `dx`,
+ * `dw` and `db`, each against the reference or, when the forward is wrong, against the
+ * gradient of the student's own forward (one mistake costs once).
  *
  * @module
  */
