@@ -1,55 +1,12 @@
-import {
-  compareTensors,
-  convOutputSize as referenceConvOutputSize,
-  NotImplementedError,
-  numericalGradient,
-  Rng,
-  ShapeError,
-  Tensor,
-  ValueError,
-  type CompareOptions,
-} from '@dlkata/tensor';
+import { expectGradients, expectTensor, expectTensors, forAll, thrownBy, VALUE_TOL } from '@dlkata/exercise-support';
 import { conv2dBackward as referenceConv2dBackward, conv2dForward as referenceConv2dForward } from '@dlkata/layers';
+import { compareTensors, convOutputSize as referenceConvOutputSize, numericalGradient, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { conv1x1, conv2dBackward, conv2dForward, convOutputSize } from './conv.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_102;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** The lecture's 5x5 image for the 1x1 convolution example, as `[1, 1, 5, 5]`. */
 const LECTURE_IMAGE = [
@@ -139,7 +96,7 @@ describe('convOutputSize', () => {
     const args = fc
       .tuple(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 5 }))
       .filter(([size, kernel, , pad]) => kernel <= size + 2 * pad);
-    forAll(args, 200, ([size, kernel, stride, pad]) => {
+    forAll(args, { seed: SEED, runs: 200 }, ([size, kernel, stride, pad]) => {
       expect(convOutputSize(size, kernel, stride, pad), `convOutputSize(${size}, ${kernel}, ${stride}, ${pad})`).toBe(
         referenceConvOutputSize(size, kernel, stride, pad),
       );
@@ -207,11 +164,11 @@ describe('conv2dForward', () => {
   });
 
   test(`random shapes, strides, paddings: out matches the reference (seed ${SEED})`, () => {
-    forAll(convCases, 40, (c) => {
+    forAll(convCases, { seed: SEED, runs: 40, name }, (c) => {
       const { x, w, b } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out } = conv2dForward(x, w, b, params);
-      expectTensor(`conv2dForward: out (${name(c)})`, out, referenceConv2dForward(x, w, b, params).out);
+      expectTensor('conv2dForward: out', out, referenceConv2dForward(x, w, b, params).out);
     });
   });
 });
@@ -245,30 +202,47 @@ describe('conv2dBackward', () => {
   });
 
   test(`random shapes: dx, dw, db match numerical gradients of your conv2dForward (seed ${SEED})`, () => {
-    forAll(convCases, 12, (c) => {
+    forAll(convCases, { seed: SEED, runs: 12, name }, (c) => {
       const { x, w, b, dout: randomDout } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out, cache } = conv2dForward(x, w, b, params);
       const dout = randomDout(out.shape);
       const { dx, dw, db } = conv2dBackward(dout, cache);
       const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
-      expectTensor(`conv2dBackward: dx (${name(c)})`, dx, numericalGradient((t) => forward(t, w, b), x, dout), GRAD_TOL);
-      expectTensor(`conv2dBackward: dw (${name(c)})`, dw, numericalGradient((t) => forward(x, t, b), w, dout), GRAD_TOL);
-      expectTensor(`conv2dBackward: db (${name(c)})`, db, numericalGradient((t) => forward(x, w, t), b, dout), GRAD_TOL);
+      expectTensors(
+        'conv2dBackward',
+        [
+          { name: 'dx', got: dx, expected: numericalGradient((t) => forward(t, w, b), x, dout) },
+          { name: 'dw', got: dw, expected: numericalGradient((t) => forward(x, t, b), w, dout) },
+          { name: 'db', got: db, expected: numericalGradient((t) => forward(x, w, t), b, dout) },
+        ],
+        { against: 'numerical' },
+      );
     });
   });
 
-  test(`random shapes: dx, dw, db match the reference (seed ${SEED})`, () => {
-    forAll(convCases, 40, (c) => {
+  test(`random shapes: dx, dw, db match the reference (your conv2dForward's gradient where your forward is wrong) (seed ${SEED})`, () => {
+    forAll(convCases, { seed: SEED, runs: 40, name }, (c) => {
       const { x, w, b, dout: randomDout } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out, cache } = conv2dForward(x, w, b, params);
       const dout = randomDout(out.shape);
-      const { dx, dw, db } = conv2dBackward(dout, cache);
-      const expected = referenceConv2dBackward(dout, referenceConv2dForward(x, w, b, params).cache);
-      expectTensor(`conv2dBackward: dx (${name(c)})`, dx, expected.dx);
-      expectTensor(`conv2dBackward: dw (${name(c)})`, dw, expected.dw);
-      expectTensor(`conv2dBackward: db (${name(c)})`, db, expected.db);
+      const got = conv2dBackward(dout, cache);
+      const reference = referenceConv2dForward(x, w, b, params);
+      const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
+      expectGradients('conv2dBackward', got, {
+        forward: 'conv2dForward',
+        forwardOk: compareTensors('', out, reference.out, VALUE_TOL).ok,
+        reference: () => {
+          const r = referenceConv2dBackward(dout, reference.cache);
+          return { dx: r.dx, dw: r.dw, db: r.db };
+        },
+        ownNumerical: () => ({
+          dx: numericalGradient((t) => forward(t, w, b), x, dout),
+          dw: numericalGradient((t) => forward(x, t, b), w, dout),
+          db: numericalGradient((t) => forward(x, w, t), b, dout),
+        }),
+      });
     });
   });
 });
@@ -311,13 +285,13 @@ describe('conv1x1', () => {
       F: fc.integer({ min: 1, max: 8 }),
       seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     });
-    forAll(shapes, 30, ({ N, C, H, W, F, seed }) => {
+    forAll(shapes, { seed: SEED, runs: 30 }, ({ N, C, H, W, F, seed }) => {
       const rng = new Rng(seed);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C]);
       const b = rng.randn([F]);
       const expected = referenceConv2dForward(x, w.reshape([F, C, 1, 1]), b, { stride: 1, pad: 0 }).out;
-      expectTensor(`conv1x1: out (x=[${N},${C},${H},${W}] w=[${F},${C}] seed=${seed})`, conv1x1(x, w, b), expected);
+      expectTensor('conv1x1: out', conv1x1(x, w, b), expected, undefined, { case: `x=[${N},${C},${H},${W}] w=[${F},${C}] seed=${seed}` });
     });
   });
 });
