@@ -20,7 +20,7 @@
 import path from 'node:path';
 import { compareTensors, formatShape, NotImplementedError, Tensor, type CompareOptions } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { expect, TestRunner } from 'vitest';
+import { expect, TestRunner, type RunnerTask, type RunnerTestCase } from 'vitest';
 
 export { diagnoseByCandidates, type Candidate } from './diagnose.js';
 
@@ -120,10 +120,15 @@ export function expectTensors(fn: string, checks: readonly TensorCheck[], opts: 
     if (m !== undefined) wrong.push(m);
   }
   if (wrong.length === 0) return;
-  const head = checks.length === 1 ? `${fn}:` : `${fn}: ${wrong.length} of ${checks.length} wrong`;
-  const lines = [head];
-  if (opts.note) lines.push(`  ${opts.note}`);
-  for (const w of wrong) lines.push(...w.split('\n').map((l, i) => (i === 0 ? `  ${l}` : `  ${l}`)));
+  const lines: string[] = [];
+  if (checks.length === 1 && !opts.note) {
+    const [first, ...rest] = wrong[0].split('\n');
+    lines.push(`${fn}: ${first}`, ...rest.map((l) => `  ${l}`));
+  } else {
+    lines.push(`${fn}: ${wrong.length} of ${checks.length} wrong`);
+    if (opts.note) lines.push(`  ${opts.note}`);
+    for (const w of wrong) lines.push(...w.split('\n').map((l) => `  ${l}`));
+  }
   if (opts.case) lines.push(`  case: ${opts.case}`);
   const diagnosis = safely(opts.diagnose);
   if (diagnosis) lines.push(`  diagnosis: ${diagnosis}`);
@@ -323,7 +328,35 @@ export function replayCommand(seed: number, casePath: string | null): string {
   const state = expect.getState();
   const file = state.testPath ? path.relative(process.cwd(), path.dirname(state.testPath)).split(path.sep).join('/') : '.';
   const test = TestRunner.getCurrentTest();
-  const name = test?.name ?? state.currentTestName ?? '';
   const env = `${REPLAY_ENV.seed}=${seed}${casePath ? ` ${REPLAY_ENV.path}=${casePath}` : ''}`;
-  return `${env} pnpm test ${file || '.'} -t ${shellQuote(escapeRegExp(name.replace(/ \(seed \d+\)$/, '')))}`;
+  return `${env} pnpm test ${file || '.'} -t ${shellQuote(namePattern(test))}`;
+}
+
+/** Full names of every test in the file of `test` (`describe name test name`, as `-t` matches them). */
+function fileTestNames(test: RunnerTestCase): string[] {
+  const names: string[] = [];
+  const walk = (t: RunnerTask, prefix: string): void => {
+    const full = prefix ? `${prefix} ${t.name}` : t.name;
+    if (t.type === 'test') names.push(full);
+    else if ('tasks' in t) for (const c of t.tasks) walk(c, t.type === 'suite' && t !== (test.file as RunnerTask) ? full : '');
+  };
+  walk(test.file, '');
+  return names;
+}
+
+/**
+ * A `-t` pattern that selects `test` alone: the shortest plain-text start of its name (cut at
+ * the first character a regular expression would read specially) that no other test of the file
+ * contains, else the whole name escaped.
+ */
+function namePattern(test: RunnerTestCase | undefined): string {
+  if (!test) return '';
+  const name = test.name.replace(/ \(seed \d+\)$/, '');
+  const others = fileTestNames(test).filter((n) => !n.endsWith(` ${test.name}`) && n !== test.name);
+  const plain = name.split(/[.*+?^${}()|[\]\\']/)[0].trimEnd();
+  const prefix = test.suite && test.suite.type === 'suite' ? `${test.suite.name} ` : '';
+  for (const candidate of [plain, `${prefix}${plain}`]) {
+    if (candidate.length >= 8 && !others.some((n) => n.includes(candidate))) return candidate;
+  }
+  return escapeRegExp(name);
 }

@@ -100,27 +100,29 @@ export default class ExerciseReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     const failures: Failure[] = [];
-    const notes: string[] = [];
+    const notes = new Map<string, string[]>();
     for (const m of modules) {
       const tests = [...m.children.allTests()];
       let ok = 0;
       let ran = 0;
+      let notRun = 0;
       for (const t of tests) {
         const r = t.result();
         if (r.state === 'passed') {
           ok++;
           ran++;
-          for (const a of t.annotations()) notes.push(`${dim('note:')} ${shortName(t)}: ${a.message}`);
+          for (const a of t.annotations()) notes.set(a.message, [...(notes.get(a.message) ?? []), shortName(t)]);
         } else if (r.state === 'failed') {
           ran++;
           failures.push({ test: t, error: r.errors?.[0] ?? { message: 'failed without an error' } });
-        } else skipped++;
+        } else notRun++;
       }
+      skipped += notRun;
       passed += ok;
       failed += ran - ok;
       const errors = m.errors();
       const mark = errors.length > 0 || ok < ran ? red('✗') : green('✓');
-      out.push(` ${mark} ${this.relative(m.moduleId)}: ${ok} of ${ran} passed${skipped ? dim(` (${skipped} not run)`) : ''}`);
+      out.push(` ${mark} ${this.relative(m.moduleId)}: ${ok} of ${ran} passed${notRun ? dim(` (${notRun} not run)`) : ''}`);
       for (const e of errors) out.push('', ...this.block(red('the test file does not load'), e));
     }
     for (const l of this.logs.get('') ?? []) out.push(dim(l));
@@ -141,6 +143,7 @@ export default class ExerciseReporter implements Reporter {
     }
     let full = 0;
     const brief: string[] = [];
+    const diagnosed = new Map<string, number>();
     for (const item of order) {
       if ('todo' in item) {
         const t = todos.get(item.todo)!;
@@ -148,14 +151,23 @@ export default class ExerciseReporter implements Reporter {
         out.push('', ` ${yellow('TODO')} ${dim(`(${waits})`)}`, ...indent(item.todo.replace(/^TODO: /, '')));
         const at = this.frame(t.first.error);
         if (at) out.push(dim(`   at ${at}`));
-      } else if (full < FULL_BLOCKS) {
-        full++;
-        out.push('', ...this.block(`${red('✗')} ${bold(shortName(item.test))}`, item.error, item.test));
-      } else brief.push(`   ${red('✗')} ${shortName(item.test)}`);
+      } else {
+        const diagnosis = /^\s*diagnosis: (.*)$/m.exec(item.error.message)?.[1];
+        if (diagnosis !== undefined && diagnosed.has(diagnosis)) {
+          diagnosed.set(diagnosis, diagnosed.get(diagnosis)! + 1);
+          brief.push(`   ${red('✗')} ${shortName(item.test)} ${dim('(same diagnosis)')}`);
+        } else if (full < FULL_BLOCKS) {
+          full++;
+          if (diagnosis !== undefined) diagnosed.set(diagnosis, 1);
+          out.push('', ...this.block(`${red('✗')} ${bold(shortName(item.test))}`, item.error, item.test));
+        } else brief.push(`   ${red('✗')} ${shortName(item.test)}`);
+      }
     }
-    if (brief.length > 0) out.push('', ` ${brief.length} more failing test(s), probably the same cause; fix the ones above first:`, ...brief);
+    if (brief.length > 0) out.push('', ` ${brief.length} more failing test${brief.length > 1 ? 's' : ''}; fix the ones above first, these may follow:`, ...brief);
     for (const e of unhandled) out.push('', ...this.block(red('error outside any test'), e));
-    if (notes.length > 0) out.push('', ...notes.map((n) => ` ${n}`));
+    for (const [message, tests] of notes) {
+      out.push('', ` ${dim('note:')} ${message}`, ...tests.slice(0, 3).map((t) => dim(`   ${t}`)), ...(tests.length > 3 ? [dim(`   and ${tests.length - 3} more`)] : []));
+    }
     for (const [id, lines] of this.logs) {
       if (id === '') continue;
       const t = this.ctx.state.idMap.get(id);
@@ -183,7 +195,9 @@ export default class ExerciseReporter implements Reporter {
   /** The first stack frame in the project's own code (the student's file first, then the test file). */
   private frame(error: SerializedError, _test?: TestCase): string | undefined {
     const frames = (error.stacks ?? []).filter((f) => f.file && !/node_modules|^node:|\/@vitest\/|\/vitest\//.test(f.file) && !f.file.includes('exercise-support'));
-    const own = frames.find((f) => !f.file.endsWith('.test.ts')) ?? frames[0];
+    // The student's code if the error comes from there, else the test's own line (the last
+    // frame in the test file: the test body, not a helper it called).
+    const own = frames.find((f) => !f.file.endsWith('.test.ts')) ?? frames.filter((f) => f.file.endsWith('.test.ts')).at(-1);
     return own ? `${this.relative(own.file)}:${own.line}` : undefined;
   }
 
