@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { conv2dBackward as refBackward, conv2dForward as refForward } from '@dlkata/layers';
 import { compareTensors, convOutputSize as refOutputSize, Rng, Tensor } from '@dlkata/tensor';
 import { field } from '../protocol.js';
+import { diagnoseConvBackward, diagnoseConvForward } from '../diagnose/index.js';
 import { checkProperty, expectClose, expectField, expectNumber, expectTensor, explainGradient, forwardProblem, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
@@ -130,7 +131,8 @@ function forwardTest(id: string, name: string, points: number, stride: [number, 
           const { x, w, b, params } = tensors(c);
           const expected = refForward(x, w, b, params).out;
           const out = await studentForwardOut(ctx, x, w, b, params, expected.shape);
-          expectClose('conv2dForward: out', out, expected, hint);
+          const cmp = compareTensors('conv2dForward: out', out, expected);
+          if (!cmp.ok) throw new TestFailure('failed', `${cmp.message}. ${diagnoseConvForward(x, w, b, params, out) ?? hint}`.trim());
         },
         { examples, describe: describeConv },
       ),
@@ -178,7 +180,8 @@ function backwardTest(id: string, points: number, which: GradName, examples: Con
             studentForward: (p) =>
               studentForwardOut(ctx, input === 'x' ? p : t.x, input === 'w' ? p : t.w, input === 'b' ? p : t.b, t.params, ref.out.shape),
           });
-          throw new TestFailure('failed', `${cmp.message}. ${diagnosis}`.trim());
+          const known = diagnoseConvBackward(which, t.x, t.w, t.b, t.params, t.dout, grad);
+          throw new TestFailure('failed', `${cmp.message}. ${known ? `${known} ` : ''}${diagnosis}`.trim());
         },
         { examples, describe: describeConv },
       ),

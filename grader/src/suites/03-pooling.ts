@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { maxPool2dBackward as refBackward, maxPool2dForward as refForward } from '@dlkata/layers';
 import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { field } from '../protocol.js';
+import { diagnosePoolBackward } from '../diagnose/index.js';
 import { checkProperty, expectClose, expectField, explainGradient, forwardProblem, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
@@ -121,7 +122,7 @@ function backwardTest(id: string, name: string, points: number, arb: fc.Arbitrar
           const dx = expectField(await ctx.call('maxPool2dBackward', [t.dout, cache]), 'maxPool2dBackward', 'dx', expected.shape);
           const cmp = compareTensors('maxPool2dBackward: dx', dx, expected);
           if (cmp.ok) return;
-          let diagnosis = hint;
+          let diagnosis = diagnosePoolBackward(t.x, t.params, t.dout, dx) ?? hint;
           if (c.values === 'distinct') {
             // Away from ties max pooling is locally linear, so the student's own forward gives a
             // directional derivative to compare with.
@@ -137,7 +138,7 @@ function backwardTest(id: string, name: string, points: number, arb: fc.Arbitrar
               h: 1e-5,
               studentForward: (p) => studentForward(ctx, p, t.params, ref.out.shape),
             });
-            diagnosis = `${hint} ${diagnosis}`.trim();
+            diagnosis = `${diagnosePoolBackward(t.x, t.params, t.dout, dx) ?? hint} ${diagnosis}`.trim();
           }
           throw new TestFailure('failed', `${cmp.message}.${diagnosis ? ` ${diagnosis}` : ''}`);
         },

@@ -19,17 +19,16 @@
  */
 import fc from 'fast-check';
 import {
-  conv2dForward as refConv,
   initResidualBlockParams,
-  reluForward as refRelu,
   residualBlockBackward as refBackward,
   residualBlockForward as refForward,
   residualNeedsProjection as refNeedsProjection,
   type ResidualBlockGrads,
   type ResidualBlockParams,
 } from '@dlkata/layers';
-import { add, compareTensors, Rng, Tensor } from '@dlkata/tensor';
+import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { describeValue, field } from '../protocol.js';
+import { diagnoseResidualForward } from '../diagnose/index.js';
 import { checkProperty, expectClose, expectField, explainGradient, forwardProblem, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
@@ -104,21 +103,6 @@ function fixed(label: string, shape: [number, number, number, number], F: number
   return { N, C, H, W, F, stride, projection: projection || refNeedsProjection(C, F, stride), seed, label, ...(tweak ? { tweak } : {}) };
 }
 
-/**
- * If `out` equals a known wrong block (computed here with the library's layers), says which.
- *
- * @returns a sentence, or '' when it matches none
- */
-function diagnoseForward(out: Tensor, t: BlockTensors): string {
-  const { x, params: p, opts } = t;
-  const main = refConv(refRelu(refConv(x, p.w1, p.b1, { stride: opts.stride, pad: 1 }).out).out, p.w2, p.b2, { pad: 1 }).out;
-  const skip = p.ws && p.bs ? refConv(x, p.ws, p.bs, { stride: opts.stride }).out : x;
-  const close = (a: Tensor): boolean => compareTensors('', out, a).ok;
-  if (close(add(refRelu(main).out, skip))) return 'Your output is relu(main path) + shortcut: the skip must be added BEFORE the last ReLU, out = relu(main path + shortcut).';
-  if (close(refRelu(main).out)) return 'Your output is relu(main path) without the shortcut: add the skip connection before the last ReLU.';
-  return '';
-}
-
 async function studentForward(ctx: TestContext, t: BlockTensors, params: ResidualBlockParams, x: Tensor, shape: readonly number[]): Promise<Tensor> {
   const r = await ctx.call('residualBlockForward', [x, params, t.opts], ['cache']);
   return expectField(r, 'residualBlockForward', 'out', shape);
@@ -139,7 +123,7 @@ function forwardTest(id: string, name: string, points: number, cases: fc.Arbitra
           const out = await studentForward(ctx, t, t.params, t.x, expected.shape);
           const cmp = compareTensors('residualBlockForward: out', out, expected);
           if (cmp.ok) return;
-          throw new TestFailure('failed', `${cmp.message}. ${diagnoseForward(out, t) || hint}`.trim());
+          throw new TestFailure('failed', `${cmp.message}. ${diagnoseResidualForward(t.x, t.params, t.opts, out) ?? hint}`.trim());
         },
         { examples, describe: describeBlock },
       ),

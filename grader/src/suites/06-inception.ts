@@ -43,6 +43,7 @@ import {
 } from '@dlkata/layers';
 import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { describeValue, field, isRecord } from '../protocol.js';
+import { diagnoseInceptionForward } from '../diagnose/index.js';
 import { checkProperty, expectClose, expectField, expectNumber, expectTensor, explainGradient, forwardProblem, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
@@ -283,37 +284,6 @@ export function describeModule(c: ModuleCase): string {
   return c.label ? `${c.label}: ${what} (seed ${c.seed})` : `${what} (values: seed ${c.seed})`;
 }
 
-const BRANCHES = ['1x1', '1x1 -> 3x3', '1x1 -> 5x5', '3x3 max pool (stride 1, pad 1) -> 1x1'] as const;
-
-/** `Channels 3..5` (or `Channels 3..3` for one), inclusive, for feedback. */
-const channels = (from: number, n: number): string => `Channels ${from}..${from + n - 1}`;
-
-/** Says which branch's channels differ first, and whether they hold another branch's output. */
-function diagnoseModule(out: Tensor, expected: Tensor, spec: InceptionSpec): string {
-  const sizes = [spec.c1, spec.c3, spec.c5, spec.poolProj];
-  const got = refSplit(out, sizes);
-  const want = refSplit(expected, sizes);
-  const C = out.shape[1];
-  const offset = (i: number): number => sizes.slice(0, i).reduce((a, s) => a + s, 0);
-  /** Whether the student's channels `at .. at + size - 1` hold branch j's output. */
-  const holds = (at: number, j: number): boolean => at + sizes[j] <= C && compareTensors('', refSplit(out, [at, sizes[j], C - at - sizes[j]])[1], want[j]).ok;
-  for (let i = 0; i < 4; i++) {
-    if (compareTensors('', got[i], want[i]).ok) continue;
-    const from = offset(i);
-    const wrong = `${channels(from, sizes[i])} should be branch ${i + 1} (${BRANCHES[i]}) and are not.`;
-    const order = 'concatenate the branches in the order 1x1 | 3x3 | 5x5 | pool';
-    // Another branch where this one belongs, or this branch somewhere else: the order is wrong.
-    for (let j = 0; j < 4; j++) {
-      if (j !== i && holds(from, j)) return `${wrong} They hold branch ${j + 1} (${BRANCHES[j]}): ${order}.`;
-    }
-    for (let at = 0; at + sizes[i] <= C; at++) {
-      if (at !== from && holds(at, i)) return `${wrong} Branch ${i + 1} is in your ${channels(at, sizes[i]).toLowerCase()}: ${order}.`;
-    }
-    return wrong;
-  }
-  return '';
-}
-
 async function studentModule(ctx: TestContext, x: Tensor, params: InceptionParams, spec: InceptionSpec): Promise<unknown> {
   return ctx.call('inceptionForward', [x, params, spec], ['cache']);
 }
@@ -351,7 +321,7 @@ const forwardValues: SuiteTest = {
         const expected = refForward(x, params, c.spec).out;
         const out = expectField(await studentModule(ctx, x, params, c.spec), 'inceptionForward', 'out', expected.shape);
         const cmp = compareTensors('inceptionForward: out', out, expected);
-        if (!cmp.ok) throw new TestFailure('failed', `${cmp.message}. ${diagnoseModule(out, expected, c.spec)}`.trim());
+        if (!cmp.ok) throw new TestFailure('failed', `${cmp.message}. ${diagnoseInceptionForward(out, expected, c.spec) ?? ''}`.trim());
       },
       { examples: MODULE_EXAMPLES, describe: describeModule },
     ),

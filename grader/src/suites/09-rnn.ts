@@ -28,6 +28,7 @@ import {
   type RnnStepCache,
 } from '@dlkata/rnn';
 import { field } from '../protocol.js';
+import { diagnoseStepCombination, seqOf, stepOf, sumOf } from '../diagnose/index.js';
 import { checkProperty, expectField, shapeOf, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
@@ -97,13 +98,7 @@ export function describeSeq(c: SeqCase, gates: 1 | 4 = 1, step = false): string 
   return c.label ? `${c.label}: ${shapes} (seed ${c.seed})` : `${shapes} (values: normal from seed ${c.seed})`;
 }
 
-/** Time step `t` of `[N, T, F]` as `[N, F]`. */
-export function stepOf(seq: Tensor, t: number): Tensor {
-  const [N, T, F] = seq.shape;
-  const out = Tensor.zeros([N, F]);
-  for (let n = 0; n < N; n++) out.data.set(seq.data.subarray((n * T + t) * F, (n * T + t + 1) * F), n * F);
-  return out;
-}
+export { stepOf, seqOf } from '../diagnose/index.js';
 
 /** Reads a handle (the forward's `cache`) out of a raw result, failing the case when it is missing. */
 export function cacheOf(result: unknown, fn: string, consumer: string): unknown {
@@ -131,16 +126,6 @@ export function firstDifference(fn: string, result: unknown, expected: Readonly<
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-function sumOf(list: readonly Tensor[]): Tensor {
-  const out = Tensor.zeros(list[0].shape);
-  for (const t of list) for (let i = 0; i < out.size; i++) out.data[i] += t.data[i];
-  return out;
-}
-
-function close(a: Tensor, b: Tensor): boolean {
-  return compareTensors('', a, b, { tol: TOL }).ok;
 }
 
 /**
@@ -187,21 +172,8 @@ export async function diagnoseSequence(backward: string, name: string, got: Tens
     }
   }
   const steps = `Step gradients right: your ${ref.stepBackward} matches the reference at every time step t = 0..${ref.T - 1} of this sequence, so the error is in how ${backward} combines the steps.`;
-  if (shared) {
-    for (let t = 0; t < ref.T; t++) {
-      if (ref.T > 1 && close(got, ref.steps[t][name])) {
-        return `${steps} Accumulation over t is missing: your ${name} equals the gradient of time step t = ${t} alone; the weights are shared by every step, so ${name} must be the SUM over t of the steps' ${name} (+=, not =).`;
-      }
-    }
-    if (ref.T > 1 && close(got, ref.noCarry[name])) {
-      return `${steps} Your ${name} is the sum over the steps, but each step received only its own dh[:, t, :]: add the gradient coming back from step t+1 (dprevH) to it before calling ${ref.stepBackward}.`;
-    }
-    const total = sumOf(ref.steps.map((s) => s[name]));
-    if (!close(total, got)) return steps;
-  } else if (ref.T > 1 && close(got, ref.noCarry[name])) {
-    return `${steps} The gradient does not flow back through time: each step received only its own dh[:, t, :]; add the gradient coming back from step t+1 (dprevH) to it before calling ${ref.stepBackward}.`;
-  }
-  return steps;
+  const why = diagnoseStepCombination(backward, ref.stepBackward, name, got, ref, shared);
+  return why ? `${steps} ${why}` : steps;
 }
 
 /** The step-by-step reference of an RNN sequence case. */
@@ -235,17 +207,6 @@ function rnnStepwise(ctx: TestContext, s: SeqTensors, dh: Tensor): StepwiseRefer
     stepForward: 'rnnStepForward',
     stepBackward: 'rnnStepBackward',
   };
-}
-
-/** Stacks per-step `[N, F]` tensors into `[N, T, F]`. */
-export function seqOf(list: readonly Tensor[]): Tensor {
-  const [N, F] = list[0].shape;
-  const T = list.length;
-  const out = Tensor.zeros([N, T, F]);
-  list.forEach((s, t) => {
-    for (let n = 0; n < N; n++) out.data.set(s.data.subarray(n * F, (n + 1) * F), (n * T + t) * F);
-  });
-  return out;
 }
 
 const SMALL = { N: 2, T: 4, D: 3, H: 3 };

@@ -25,42 +25,18 @@ import {
   lstmStepForward as refStepForward,
 } from '@dlkata/rnn';
 import { cacheOf, describeSeq, diagnoseSequence, expectAll, firstDifference, seqCases, seqOf, seqTensors, stepOf, type SeqCase, type SeqTensors, type StepwiseReference } from './09-rnn.js';
+import { permuteGates, WRONG_GATE_ORDERS, type Gate } from '../diagnose/index.js';
 import { checkProperty, expectField, TOL } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
-
-type Gate = (typeof LSTM_GATE_ORDER)[number];
-
-function permutations(items: readonly Gate[]): Gate[][] {
-  if (items.length <= 1) return [[...items]];
-  return items.flatMap((g, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [g, ...rest]));
-}
-
-/** Every order of the four gates but the right one. */
-const WRONG_ORDERS = permutations([...LSTM_GATE_ORDER]).filter((p) => p.join() !== LSTM_GATE_ORDER.join());
-
-/**
- * Weights for the reference that make it behave like code reading column block `k` as gate
- * `order[k]`: the reference's block for gate `g` is taken from block `order.indexOf(g)`.
- */
-function permuteGates(w: Tensor, H: number, order: readonly Gate[]): Tensor {
-  const rows = w.ndim === 1 ? 1 : w.shape[0];
-  const G = 4 * H;
-  const out = Tensor.zeros(w.shape);
-  LSTM_GATE_ORDER.forEach((gate, m) => {
-    const from = order.indexOf(gate);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < H; j++) out.data[r * G + m * H + j] = w.data[r * G + from * H + j];
-  });
-  return out;
-}
 
 /**
  * The gate order a wrong forward output corresponds to, if any: `run(order)` computes the
  * reference outputs with the weights permuted as for that order.
  */
 function detectGateOrder(fn: string, result: unknown, run: (order: readonly Gate[]) => Record<string, Tensor>): string {
-  for (const order of WRONG_ORDERS) {
+  for (const order of WRONG_GATE_ORDERS) {
     if (firstDifference(fn, result, run(order)) === null) {
-      return `Your ${fn} reads the four gate blocks in the order ${order.join(', ')}; this exercise uses PyTorch's i, f, g, o: columns [0, H) input gate i, [H, 2H) forget gate f, [2H, 3H) cell candidate g, [3H, 4H) output gate o.`;
+      return `Your ${fn} reads the four gate blocks in the order ${order.join(', ')}${order.join() === 'i,f,o,g' ? " (CS231n's order)" : ''}; this exercise uses PyTorch's i, f, g, o: columns [0, H) input gate i, [H, 2H) forget gate f, [2H, 3H) cell candidate g, [3H, 4H) output gate o.`;
     }
   }
   return '';

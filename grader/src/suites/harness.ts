@@ -6,7 +6,8 @@
  * @module
  */
 import fc from 'fast-check';
-import { compareTensors, dot, randomDirection, type Rng, Tensor } from '@dlkata/tensor';
+import { compareTensors, type Rng, Tensor } from '@dlkata/tensor';
+import { checkAgainstOwnForward, describeOwnForwardCheck } from '../diagnose/index.js';
 import { decodeNumber, decodeTensor, field, InvalidOutputError } from '../protocol.js';
 import { TestFailure, type TestContext, type TestOutcome } from './types.js';
 
@@ -139,10 +140,6 @@ export function forwardProblem(result: unknown, fn: string, expected: Tensor, to
   }
 }
 
-function num(v: number): string {
-  return Number(v.toPrecision(6)).toString();
-}
-
 /** What {@link explainGradient} needs to know. */
 export interface GradientQuestion {
   /** The forward function's name, e.g. `"conv2dForward"`. */
@@ -177,34 +174,15 @@ export interface GradientQuestion {
  *   backward matches your forward, but your forward is wrong", with the numbers
  */
 export async function explainGradient(q: GradientQuestion): Promise<string> {
-  const h = q.h ?? 1e-4;
-  const d = `d${q.input}`;
-  let numeric: number;
-  let analytic: number;
   try {
-    const u = randomDirection(q.point.shape, q.rng);
-    const plus = await q.studentForward(q.point.map((v, i) => v + h * u.data[i]));
-    const minus = await q.studentForward(q.point.map((v, i) => v - h * u.data[i]));
-    if (plus.size !== q.dout.size || minus.size !== q.dout.size) return '';
-    numeric = 0;
-    for (let j = 0; j < q.dout.size; j++) numeric += (plus.data[j] - minus.data[j]) * q.dout.data[j];
-    numeric /= 2 * h;
-    analytic = dot(q.grad, u);
+    const check = await checkAgainstOwnForward({ point: q.point, grad: q.grad, dout: q.dout, forward: q.studentForward, rng: q.rng, directions: 1, ...(q.h !== undefined ? { h: q.h } : {}) });
+    if (Number.isNaN(check.numeric)) return '';
+    const text = describeOwnForwardCheck({ forward: q.forward, backward: q.backward, input: q.input }, check, q.forwardProblem);
+    return q.forwardProblem !== null && check.agrees ? `${text.slice(0, -1)}; fix the forward pass first.` : text;
   } catch (e) {
     if (e instanceof TestFailure && e.fatal) throw e;
     return `(The grader could not run your ${q.forward} for a gradient check: ${(e as Error).message})`;
   }
-  const rel = Math.abs(numeric - analytic) / Math.max(1e-8, Math.abs(numeric) + Math.abs(analytic));
-  const agree = rel < 1e-5;
-  const check = `along a random direction u, sum(dout * (f(${q.input} + h u) - f(${q.input} - h u))) / 2h = ${num(numeric)} but <${d}, u> = ${num(analytic)} (relative error ${rel.toExponential(1)})`;
-  if (q.forwardProblem === null) {
-    return agree
-      ? `Your ${d} passes a directional check against your own ${q.forward} (relative error ${rel.toExponential(1)}) but differs from the reference elementwise.`
-      : `Your ${q.backward} disagrees with your own ${q.forward}: ${check}.`;
-  }
-  return agree
-    ? `Your ${d} matches the gradient of your own ${q.forward} (directional check, relative error ${rel.toExponential(1)}), but your ${q.forward} is wrong for this input (${q.forwardProblem}); fix the forward pass first.`
-    : `Your ${q.forward} is wrong for this input too (${q.forwardProblem}), and your ${d} does not match it either: ${check}.`;
 }
 
 /** A short shape list for descriptions: `x [2,3,5,5]`. */
