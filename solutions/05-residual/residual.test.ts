@@ -1,4 +1,4 @@
-import { diagnoseByCandidates, expectGradients, expectTensor, expectTensors, forAll, thrownBy, VALUE_TOL, type Candidate } from '@dlkata/exercise-support';
+import { diagnoseResidualForward, expectGradients, expectTensor, expectTensors, forAll, thrownBy, VALUE_TOL } from '@dlkata/exercise-support';
 import { add, compareTensors, maxAbs, numericalGradient, Rng, ShapeError, Tensor } from '@dlkata/tensor';
 import {
   conv2dBackward as referenceConvBackward,
@@ -80,21 +80,9 @@ function mainPathDx(x: Tensor, p: ResidualBlockParams, stride: number, g: Tensor
 /** Which ReLU inputs are positive: a numerical gradient is exact only if no perturbation changes this. */
 const pattern = (c: ResidualBlockCache): string => [c.relu1.x, c.relu2.x].map((t) => Array.from(t.data, (v) => (v > 0 ? 1 : 0)).join('')).join('|');
 
-/** Known wrong blocks (built from the library's layers) and what each means. */
-function wrongBlocks(x: Tensor, p: ResidualBlockParams, stride: number): Candidate[] {
-  const main = (): Tensor => referenceConvForward(referenceReluForward(referenceConvForward(x, p.w1, p.b1, { stride, pad: 1 }).out).out, p.w2, p.b2, { pad: 1 }).out;
-  const skip = (): Tensor => (p.ws && p.bs ? referenceConvForward(x, p.ws, p.bs, { stride }).out : x);
-  const relu = (t: Tensor): Tensor => referenceReluForward(t).out;
-  return [
-    { says: 'skip added after the ReLU: your out is relu(main path) + shortcut; the block adds the shortcut BEFORE the last ReLU, out = relu(main path + shortcut)', value: () => add(relu(main()), skip()) },
-    { says: 'no shortcut: your out is relu(main path); add the shortcut before the last ReLU', value: () => relu(main()) },
-    { says: 'the last ReLU is missing: your out is main path + shortcut, not relu(main path + shortcut)', value: () => add(main(), skip()) },
-  ];
-}
-
 /** Checks a block's out, naming the mistake when it is a known one. */
 function expectBlockOut(out: Tensor, expected: Tensor, x: Tensor, p: ResidualBlockParams, stride = 1, label = 'out'): void {
-  expectTensor(`residualBlockForward: ${label}`, out, expected, undefined, { diagnose: () => diagnoseByCandidates(out, wrongBlocks(x, p, stride)) });
+  expectTensor(`residualBlockForward: ${label}`, out, expected, undefined, { diagnose: () => diagnoseResidualForward(x, p, { stride }, out) });
 }
 
 /**

@@ -13,7 +13,8 @@
  * - {@link explainRelativeError} says what a relative error means (CS231n's scale).
  *
  * Nothing here knows a solution: expected values come from the tests (the reference library or
- * hand-computed numbers); diagnoses compare a wrong answer against known wrong variants.
+ * hand-computed numbers). The diagnoses are re-exported from the grader's diagnosis module
+ * (`@dlkata/grader/diagnose`), which compares a wrong answer against known wrong variants.
  *
  * @packageDocumentation
  */
@@ -22,7 +23,22 @@ import { compareTensors, formatShape, NotImplementedError, Tensor, type CompareO
 import fc from 'fast-check';
 import { expect, TestRunner, type RunnerTask, type RunnerTestCase } from 'vitest';
 
-export { diagnoseByCandidates, type Candidate } from './diagnose.js';
+/**
+ * The diagnoses are the grader's (`@dlkata/grader/diagnose`), so a visible test and the grader
+ * explain a mistake in the same words.
+ */
+export {
+  diagnoseConvBackward,
+  diagnoseConvForward,
+  diagnoseInceptionForward,
+  diagnoseLstmGateOrder,
+  diagnoseLstmStepGateOrder,
+  diagnosePoolBackward,
+  diagnoseResidualForward,
+  diagnoseRnnStep,
+  diagnoseStepCombination,
+  type StepGradients,
+} from '@dlkata/grader/diagnose';
 
 /** Values against the reference (`@dlkata/layers`) or exact hand-computed numbers: same math, so only rounding differs. */
 export const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
