@@ -1,4 +1,4 @@
-import { expectGradients, expectTensor, expectTensors, forAll, thrownBy, VALUE_TOL } from '@dlkata/exercise-support';
+import { diagnoseConvBackward, diagnoseConvForward, expectGradients, expectTensor, forAll, thrownBy, VALUE_TOL } from '@dlkata/exercise-support';
 import { conv2dBackward as referenceConv2dBackward, conv2dForward as referenceConv2dForward } from '@dlkata/layers';
 import { compareTensors, convOutputSize as referenceConvOutputSize, numericalGradient, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import fc from 'fast-check';
@@ -61,6 +61,39 @@ function inputs(c: ConvCase): { x: Tensor; w: Tensor; b: Tensor; dout: (shape: r
   const w = rng.randn([c.F, c.C, c.HH, c.WW]);
   const b = rng.randn([c.F]);
   return { x, w, b, dout: (shape) => rng.randn(shape) };
+}
+
+/**
+ * Checks conv2dBackward's gradients: against `expected` (default: the reference's) when the
+ * student's conv2dForward is right for this case; where it is wrong, the reference or the
+ * gradient of the student's own forward both pass (one mistake costs once).
+ */
+function expectConvGradients(
+  got: { dx: Tensor; dw: Tensor; db: Tensor },
+  c: { x: Tensor; w: Tensor; b: Tensor; params: { stride: number; pad: number }; dout: Tensor; expected?: () => Record<string, Tensor>; prefer?: 'reference' | 'numerical' },
+): void {
+  const { x, w, b, params, dout } = c;
+  const reference = referenceConv2dForward(x, w, b, params);
+  const expected =
+    c.expected ??
+    ((): Record<string, Tensor> => {
+      const r = referenceConv2dBackward(dout, reference.cache);
+      return { dx: r.dx, dw: r.dw, db: r.db };
+    });
+  const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
+  const inputsOf: Record<string, () => Tensor> = {
+    dx: () => numericalGradient((t) => forward(t, w, b), x, dout),
+    dw: () => numericalGradient((t) => forward(x, t, b), w, dout),
+    db: () => numericalGradient((t) => forward(x, w, t), b, dout),
+  };
+  expectGradients('conv2dBackward', got, {
+    forward: 'conv2dForward',
+    forwardOk: compareTensors('', conv2dForward(x, w, b, params).out, reference.out, VALUE_TOL).ok,
+    prefer: c.prefer,
+    reference: expected,
+    ownNumerical: () => Object.fromEntries(Object.keys(expected()).map((k) => [k, inputsOf[k]()])),
+    diagnose: () => (['dw', 'db'] as const).map((k) => diagnoseConvBackward(k, x, w, b, params, dout, got[k])).filter(Boolean).join(' ') || undefined,
+  });
 }
 
 describe('convOutputSize', () => {
@@ -132,14 +165,16 @@ describe('conv2dForward', () => {
 
   test('x=[1,1,3,3] = 1..9, w=[1,1,2,2] ones, b=[1] s=1 p=0: [[13,17],[25,29]]', () => {
     const x = Tensor.from([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
-    const { out } = conv2dForward(x, Tensor.ones([1, 1, 2, 2]), Tensor.from([1]), { stride: 1, pad: 0 });
-    expectTensor('conv2dForward: out', out, Tensor.from([[[[13, 17], [25, 29]]]]));
+    const [w, b, params] = [Tensor.ones([1, 1, 2, 2]), Tensor.from([1]), { stride: 1, pad: 0 }];
+    const { out } = conv2dForward(x, w, b, params);
+    expectTensor('conv2dForward: out', out, Tensor.from([[[[13, 17], [25, 29]]]]), undefined, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
   });
 
   test('x=[1,1,3,3] = 1..9, w=[1,1,2,2] ones, b=[0] s=2 p=1: [[1,5],[11,28]] (padding is zeros)', () => {
     const x = Tensor.from([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
-    const { out } = conv2dForward(x, Tensor.ones([1, 1, 2, 2]), Tensor.zeros([1]), { stride: 2, pad: 1 });
-    expectTensor('conv2dForward: out', out, Tensor.from([[[[1, 5], [11, 28]]]]));
+    const [w, b, params] = [Tensor.ones([1, 1, 2, 2]), Tensor.zeros([1]), { stride: 2, pad: 1 }];
+    const { out } = conv2dForward(x, w, b, params);
+    expectTensor('conv2dForward: out', out, Tensor.from([[[[1, 5], [11, 28]]]]), undefined, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
   });
 
   test("x=[2,3,4,4] w=[3,3,4,4] s=2 p=1, linspace inputs: CS231n's published output", () => {
@@ -147,7 +182,8 @@ describe('conv2dForward', () => {
     const x = linspace(-0.1, 0.5, [2, 3, 4, 4]);
     const w = linspace(-0.2, 0.3, [3, 3, 4, 4]);
     const b = linspace(-0.1, 0.2, [3]);
-    const { out } = conv2dForward(x, w, b, { stride: 2, pad: 1 });
+    const params = { stride: 2, pad: 1 };
+    const { out } = conv2dForward(x, w, b, params);
     const published = Tensor.from([
       [
         [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
@@ -160,7 +196,7 @@ describe('conv2dForward', () => {
         [[2.36270298, 2.36904306], [2.38090835, 2.38247847]],
       ],
     ]);
-    expectTensor('conv2dForward: out', out, published, { tol: 1e-6, atol: 1e-8 });
+    expectTensor('conv2dForward: out', out, published, { tol: 1e-6, atol: 1e-8 }, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
   });
 
   test(`random shapes, strides, paddings: out matches the reference (seed ${SEED})`, () => {
@@ -168,7 +204,7 @@ describe('conv2dForward', () => {
       const { x, w, b } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out } = conv2dForward(x, w, b, params);
-      expectTensor('conv2dForward: out', out, referenceConv2dForward(x, w, b, params).out);
+      expectTensor('conv2dForward: out', out, referenceConv2dForward(x, w, b, params).out, undefined, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
     });
   });
 });
@@ -185,20 +221,20 @@ describe('conv2dBackward', () => {
 
   test('x=[2,1,4,4] w=[3,1,2,2] s=2 p=0, dout = 1: db = N * H\' * W\' = 8 per filter', () => {
     const rng = new Rng(5);
-    const { out, cache } = conv2dForward(rng.randn([2, 1, 4, 4]), rng.randn([3, 1, 2, 2]), rng.randn([3]), { stride: 2, pad: 0 });
-    const { db } = conv2dBackward(Tensor.ones(out.shape), cache);
-    expectTensor('conv2dBackward: db', db, Tensor.from([8, 8, 8]));
+    const [x, w, b, params] = [rng.randn([2, 1, 4, 4]), rng.randn([3, 1, 2, 2]), rng.randn([3]), { stride: 2, pad: 0 }];
+    const { out, cache } = conv2dForward(x, w, b, params);
+    const dout = Tensor.ones(out.shape);
+    expectConvGradients(conv2dBackward(dout, cache), { x, w, b, params, dout, expected: () => ({ db: Tensor.from([8, 8, 8]) }) });
   });
 
   test("x=[1,1,5,5] (the lecture's image) w=[1,1,1,1] = 2: dx = 2 dout, dw = sum(x * dout)", () => {
     const x = Tensor.from([[LECTURE_IMAGE]]);
     const { cache } = conv2dForward(x, Tensor.from([[[[2]]]]), Tensor.zeros([1]), { stride: 1, pad: 0 });
     const dout = new Rng(6).randn([1, 1, 5, 5]);
-    const { dx, dw } = conv2dBackward(dout, cache);
-    expectTensor('conv2dBackward: dx', dx, dout.map((v) => 2 * v));
     let s = 0;
     for (let i = 0; i < 25; i++) s += x.data[i] * dout.data[i];
-    expectTensor('conv2dBackward: dw', dw, Tensor.from([[[[s]]]]));
+    const expected = { dx: dout.map((v) => 2 * v), dw: Tensor.from([[[[s]]]]) };
+    expectConvGradients(conv2dBackward(dout, cache), { x, w: Tensor.from([[[[2]]]]), b: Tensor.zeros([1]), params: { stride: 1, pad: 0 }, dout, expected: () => expected });
   });
 
   test(`random shapes: dx, dw, db match numerical gradients of your conv2dForward (seed ${SEED})`, () => {
@@ -207,17 +243,7 @@ describe('conv2dBackward', () => {
       const params = { stride: c.stride, pad: c.pad };
       const { out, cache } = conv2dForward(x, w, b, params);
       const dout = randomDout(out.shape);
-      const { dx, dw, db } = conv2dBackward(dout, cache);
-      const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
-      expectTensors(
-        'conv2dBackward',
-        [
-          { name: 'dx', got: dx, expected: numericalGradient((t) => forward(t, w, b), x, dout) },
-          { name: 'dw', got: dw, expected: numericalGradient((t) => forward(x, t, b), w, dout) },
-          { name: 'db', got: db, expected: numericalGradient((t) => forward(x, w, t), b, dout) },
-        ],
-        { against: 'numerical' },
-      );
+      expectConvGradients(conv2dBackward(dout, cache), { x, w, b, params, dout, prefer: 'numerical' });
     });
   });
 
@@ -227,22 +253,7 @@ describe('conv2dBackward', () => {
       const params = { stride: c.stride, pad: c.pad };
       const { out, cache } = conv2dForward(x, w, b, params);
       const dout = randomDout(out.shape);
-      const got = conv2dBackward(dout, cache);
-      const reference = referenceConv2dForward(x, w, b, params);
-      const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
-      expectGradients('conv2dBackward', got, {
-        forward: 'conv2dForward',
-        forwardOk: compareTensors('', out, reference.out, VALUE_TOL).ok,
-        reference: () => {
-          const r = referenceConv2dBackward(dout, reference.cache);
-          return { dx: r.dx, dw: r.dw, db: r.db };
-        },
-        ownNumerical: () => ({
-          dx: numericalGradient((t) => forward(t, w, b), x, dout),
-          dw: numericalGradient((t) => forward(x, t, b), w, dout),
-          db: numericalGradient((t) => forward(x, w, t), b, dout),
-        }),
-      });
+      expectConvGradients(conv2dBackward(dout, cache), { x, w, b, params, dout });
     });
   });
 });

@@ -108,8 +108,9 @@ function mismatch(c: TensorCheck, tol: CompareOptions, against: Against): string
   const want = c.expected.data[c.expected.offset(...r.index)];
   const head = `${c.name} ${formatShape(c.expected.shape)} wrong at [${r.index.join(',')}]: got ${num(got)}, expected ${num(want)}`;
   const lines = [Number.isFinite(got) ? `${head}; ${explainRelativeError(r.error, against)}` : head];
-  // Small tensors are shown whole (NumPy-style), so a pattern (a row of zeros, a transpose) is visible.
-  if (c.expected.size > 1 && c.expected.size <= 16) {
+  // Small tensors (at most one matrix) are shown whole, NumPy-style, so a pattern (a row of
+  // zeros, a transpose, a constant offset) is visible.
+  if (c.expected.size > 1 && c.expected.size <= 16 && c.expected.shape.slice(0, -2).every((d) => d === 1)) {
     lines.push(c.got.format({ prefix: '    got      ', suffix: '' }), c.expected.format({ prefix: '    expected ', suffix: '' }));
   }
   return lines.join('\n');
@@ -187,45 +188,65 @@ export interface GradientOptions {
   readonly forwardOk: boolean;
   /** The reference gradients, computed with the reference forward's cache. */
   readonly reference: () => Record<string, Tensor>;
-  /** Numerical gradients of the STUDENT's forward (used when `forwardOk` is false). */
+  /** Numerical gradients of the STUDENT's forward. */
   readonly ownNumerical: () => Record<string, Tensor>;
+  /**
+   * What the test is about: `'reference'` (default) grades against the reference when the
+   * forward is right; `'numerical'` grades against the numerical gradients of the student's
+   * forward in any case. Either way, when the forward is wrong, matching the reference OR the
+   * gradient of the student's own forward passes.
+   */
+  readonly prefer?: Against;
   readonly case?: string;
-  /** Called on failure against the reference: the likely mistake. */
+  /** Called on a failure: the likely mistake. */
   readonly diagnose?: () => string | undefined;
 }
 
 /**
- * One mistake costs once: grades the student's gradients against the reference when their
- * forward is right, and against the numerical gradient of their own forward when it is not.
- * In the second case a pass is annotated on the test ("checked against your own forward"),
- * and a failure says so.
+ * One mistake costs once: grades a backward pass so that a bug in the forward pass is not
+ * charged again here.
+ *
+ * - Forward right: the gradients must match the reference (or, with `prefer: 'numerical'`,
+ *   the numerical gradients of the forward, which then are the same).
+ * - Forward wrong: the gradients pass if they match the reference gradients (the backward
+ *   is right, only the forward is not) or the numerical gradients of the student's OWN forward
+ *   (the backward is right for the forward the student wrote). A pass is noted on the test;
+ *   a failure says what it was checked against.
  *
  * @param fn - the backward function, e.g. `"conv2dBackward"`
- * @param got - the student's gradients by name (`{ dx, dw, db }`); names missing from the
- *   expected set are ignored, expected names missing here fail as "got undefined"
+ * @param got - the student's gradients by name (`{ dx, dw, db }`); an expected name missing
+ *   here fails as "got undefined"; extra names are ignored
  * @throws CheckFailure listing every wrong gradient
  */
 export function expectGradients(fn: string, got: Record<string, unknown>, opts: GradientOptions): void {
+  const against = (expected: Record<string, Tensor>): TensorCheck[] => Object.keys(expected).map((k) => ({ name: k, got: got[k], expected: expected[k] }));
+  const prefer = opts.prefer ?? 'reference';
   if (opts.forwardOk) {
-    const ref = opts.reference();
-    expectTensors(
-      fn,
-      Object.keys(ref).map((k) => ({ name: k, got: got[k], expected: ref[k] })),
-      { case: opts.case, diagnose: opts.diagnose },
-    );
+    const expected = prefer === 'reference' ? opts.reference() : opts.ownNumerical();
+    expectTensors(fn, against(expected), { against: prefer, case: opts.case, diagnose: opts.diagnose });
     return;
   }
-  const own = opts.ownNumerical();
-  expectTensors(
-    fn,
-    Object.keys(own).map((k) => ({ name: k, got: got[k], expected: own[k] })),
-    {
-      against: 'numerical',
-      case: opts.case,
-      note: `your ${opts.forward} is wrong for this case (its own tests say how), so these gradients were checked against numerical gradients of YOUR ${opts.forward}:`,
-    },
-  );
-  annotate(`${opts.forward} is wrong on some cases; there ${fn} was checked against the gradient of your own ${opts.forward}, and matches it.`);
+  if (passes(fn, against(opts.reference()), 'reference')) {
+    annotate(`your ${opts.forward} is wrong on some cases, but your ${fn} gives the reference gradients there: no points lost here.`);
+    return;
+  }
+  expectTensors(fn, against(opts.ownNumerical()), {
+    against: 'numerical',
+    case: opts.case,
+    diagnose: opts.diagnose,
+    note: `your ${opts.forward} is wrong for this case (its own tests say how), so these gradients were checked against numerical gradients of YOUR ${opts.forward}:`,
+  });
+  annotate(`your ${opts.forward} is wrong on some cases; there ${fn} was checked against the gradient of your own ${opts.forward}, and matches it.`);
+}
+
+function passes(fn: string, checks: readonly TensorCheck[], against: Against): boolean {
+  try {
+    expectTensors(fn, checks, { against });
+    return true;
+  } catch (e) {
+    if (e instanceof CheckFailure) return false;
+    throw e;
+  }
 }
 
 const annotated = new WeakSet<object>();
