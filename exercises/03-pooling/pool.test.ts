@@ -1,34 +1,12 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, GRAD_TOL } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import { maxPool2dBackward as referenceMaxPool2dBackward, maxPool2dForward as referenceMaxPool2dForward } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { maxPool2dBackward, maxPool2dForward } from './pool.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_103;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 /** `n` evenly spaced numbers from `lo` to `hi` (NumPy's `linspace`), reshaped. */
 function linspace(lo: number, hi: number, shape: number[]): Tensor {
@@ -122,7 +100,7 @@ describe('maxPool2dForward', () => {
   });
 
   test(`random shapes, windows, strides: out matches the reference (seed ${SEED})`, () => {
-    forAll(poolCases, 60, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 60 }, (c) => {
       const x = new Rng(c.seed).randn([c.N, c.C, c.H, c.W]);
       const params = { kernel: c.kernel, stride: c.stride };
       expectTensor(`maxPool2dForward: out (${name(c)})`, maxPool2dForward(x, params).out, referenceMaxPool2dForward(x, params).out);
@@ -161,7 +139,7 @@ describe('maxPool2dBackward', () => {
   });
 
   test(`random shapes (distinct values): dx matches the numerical gradient of your maxPool2dForward (seed ${SEED})`, () => {
-    forAll(poolCases, 30, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 30 }, (c) => {
       const rng = new Rng(c.seed);
       const x = distinct(rng, [c.N, c.C, c.H, c.W]);
       const params = { kernel: c.kernel, stride: c.stride };
@@ -174,7 +152,7 @@ describe('maxPool2dBackward', () => {
   });
 
   test(`random shapes with many ties (values in {0, 1, 2}): dx matches the reference (seed ${SEED})`, () => {
-    forAll(poolCases, 60, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 60 }, (c) => {
       const rng = new Rng(c.seed);
       const x = rng.rand([c.N, c.C, c.H, c.W]).map((v) => Math.floor(3 * v));
       const params = { kernel: c.kernel, stride: c.stride };

@@ -1,4 +1,5 @@
-import { add, compareTensors, maxAbs, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, GRAD_TOL } from '@dlkata/exercise-support';
+import { add, maxAbs, numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import {
   concatChannels as referenceConcat,
   conv2dBackward as referenceConvBackward,
@@ -34,29 +35,6 @@ import {
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_106;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 /** The lecture's 5x5 image for the 1x1 convolution example, as `[1, 1, 5, 5]`. */
 const LECTURE_IMAGE = [
@@ -156,7 +134,7 @@ describe('conv1x1ReluForward', () => {
 
   test(`random shapes: out matches the reference (conv 1x1, then ReLU) (seed ${SEED})`, () => {
     const cases = fc.record({ N: int(1, 3), C: int(1, 8), H: int(1, 6), W: int(1, 6), F: int(1, 8), seed });
-    forAll(cases, 30, ({ N, C, H, W, F, seed: s }) => {
+    forAll(cases, { seed: SEED, runs: 30 }, ({ N, C, H, W, F, seed: s }) => {
       const rng = new Rng(s);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C, 1, 1]);
@@ -188,7 +166,7 @@ describe('conv1x1ReluBackward', () => {
   });
 
   test(`random shapes: dx, dw, db match numerical gradients of your conv1x1ReluForward (seed ${SEED})`, () => {
-    forAll(cases, 15, ({ N, C, H, W, F, seed: s }) => {
+    forAll(cases, { seed: SEED, runs: 15 }, ({ N, C, H, W, F, seed: s }) => {
       const rng = new Rng(s);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C, 1, 1]);
@@ -216,7 +194,7 @@ describe('conv1x1ReluBackward', () => {
   });
 
   test(`random shapes: dx, dw, db match the reference (seed ${SEED})`, () => {
-    forAll(cases, 30, ({ N, C, H, W, F, seed: s }) => {
+    forAll(cases, { seed: SEED, runs: 30 }, ({ N, C, H, W, F, seed: s }) => {
       const rng = new Rng(s);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C, 1, 1]);
@@ -255,7 +233,7 @@ describe('concatChannels and splitChannels', () => {
   });
 
   test(`random lists: concatChannels matches the reference, and splitChannels undoes it (seed ${SEED})`, () => {
-    forAll(parts, 30, ({ N, H, W, channels, seed: s }) => {
+    forAll(parts, { seed: SEED, runs: 30 }, ({ N, H, W, channels, seed: s }) => {
       const rng = new Rng(s);
       const xs = channels.map((C) => rng.randn([N, C, H, W]));
       const what = `[${channels.map((C) => `[${N},${C},${H},${W}]`).join(', ')}]`;
@@ -268,7 +246,7 @@ describe('concatChannels and splitChannels', () => {
   });
 
   test(`random tensors and sizes: splitChannels matches the reference (seed ${SEED})`, () => {
-    forAll(parts, 30, ({ N, H, W, channels, seed: s }) => {
+    forAll(parts, { seed: SEED, runs: 30 }, ({ N, H, W, channels, seed: s }) => {
       const x = new Rng(s).randn([N, channels.reduce((a, c) => a + c, 0), H, W]);
       const expected = referenceSplit(x, channels);
       splitChannels(x, channels).forEach((t, i) => expectTensor(`splitChannels: part ${i} (x [${x.shape.join(',')}], sizes [${channels.join(',')}])`, t, expected[i]));
@@ -311,7 +289,7 @@ describe('inceptionForward', () => {
   });
 
   test(`random shapes and filter counts: out matches the reference (seed ${SEED})`, () => {
-    forAll(moduleCases, 30, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 30 }, (c) => {
       const { x, params } = moduleInputs(c);
       expectTensor(`inceptionForward: out (${name(c)})`, inceptionForward(x, params, c.spec).out, referenceForward(x, params, c.spec).out);
     });
@@ -356,7 +334,7 @@ describe('inceptionBackward', () => {
   });
 
   test(`random shapes: dx and the twelve parameter gradients match numerical gradients of your inceptionForward (seed ${SEED})`, () => {
-    forAll(moduleCases, 8, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 8 }, (c) => {
       const { x, params, rng } = moduleInputs(c);
       const { out, cache } = inceptionForward(x, params, c.spec);
       const dout = rng.randn(out.shape);
@@ -388,7 +366,7 @@ describe('inceptionBackward', () => {
   });
 
   test(`random shapes: dx and the twelve parameter gradients match the reference (seed ${SEED})`, () => {
-    forAll(moduleCases, 30, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 30 }, (c) => {
       const { x, params, rng } = moduleInputs(c);
       const { out, cache } = inceptionForward(x, params, c.spec);
       const dout = rng.randn(out.shape);
@@ -429,7 +407,7 @@ describe('convMultiplies and inceptionMultiplies', () => {
       .record({ C: int(1, 64), H: int(1, 40), W: int(1, 40), filters: int(1, 128), half: int(0, 3), stride: int(1, 3), pad: fc.oneof(int(0, 3), fc.constant('same' as const)) })
       .map((c) => ({ ...c, kernel: 2 * c.half + 1, stride: c.pad === 'same' ? 1 : c.stride }))
       .filter((c) => c.pad === 'same' || (c.kernel <= c.H + 2 * c.pad && c.kernel <= c.W + 2 * c.pad));
-    forAll(cases, 100, ({ C, H, W, filters, kernel, stride, pad }) => {
+    forAll(cases, { seed: SEED, runs: 100 }, ({ C, H, W, filters, kernel, stride, pad }) => {
       const call = `convMultiplies([${C}, ${H}, ${W}], ${filters}, ${kernel}, ${stride}, ${JSON.stringify(pad)})`;
       expect(convMultiplies([C, H, W], filters, kernel, stride, pad), call).toBe(referenceConvMultiplies([C, H, W], filters, kernel, stride, pad));
     });
@@ -457,7 +435,7 @@ describe('convMultiplies and inceptionMultiplies', () => {
       W: int(1, 32),
       spec: fc.record({ c1: int(1, 128), c3reduce: int(1, 128), c3: int(1, 256), c5reduce: int(1, 64), c5: int(1, 128), poolProj: int(1, 128) }),
     });
-    forAll(cases, 100, ({ C, H, W, spec }) => {
+    forAll(cases, { seed: SEED, runs: 100 }, ({ C, H, W, spec }) => {
       const got = inceptionMultiplies([C, H, W], spec);
       const expected = referenceInceptionMultiplies([C, H, W], spec);
       const call = `inceptionMultiplies([${C}, ${H}, ${W}], ${specName(spec)})`;

@@ -1,32 +1,11 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, GRAD_TOL } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { lstmBackward, lstmForward, lstmStepBackward, lstmStepForward } from './lstm.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_111;
-const VALUE_TOL: CompareOptions = { tol: 1e-9, atol: 1e-12 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 const sig = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -121,7 +100,7 @@ describe('lstmStepForward', () => {
   });
 
   test(`random N, D, H: nextH and nextC equal the formulas (seed ${SEED})`, () => {
-    forAll(seqCases(1), 40, (c) => {
+    forAll(seqCases(1), { seed: SEED, runs: 40 }, (c) => {
       const { x, prevH, prevC, Wx, Wh, b } = stepInputs(c);
       const got = lstmStepForward(x, prevH, prevC, Wx, Wh, b);
       const want = oracleStep(x, prevH, prevC, Wx, Wh, b);
@@ -140,7 +119,7 @@ describe('lstmStepBackward', () => {
   });
 
   test(`random N, D, H: every gradient matches the numerical gradient of your lstmStepForward, loss sum(nextH dnextH) + sum(nextC dnextC) (seed ${SEED})`, () => {
-    forAll(seqCases(1), 20, (c) => {
+    forAll(seqCases(1), { seed: SEED, runs: 20 }, (c) => {
       const { x, prevH, prevC, Wx, Wh, b, rng } = stepInputs(c);
       const { cache } = lstmStepForward(x, prevH, prevC, Wx, Wh, b);
       const dnextH = rng.randn([c.N, c.H]);
@@ -187,7 +166,7 @@ describe('lstmForward', () => {
   });
 
   test(`random N, T, D, H: h and cT equal the formulas applied step by step (seed ${SEED})`, () => {
-    forAll(seqCases(6), 25, (c) => {
+    forAll(seqCases(6), { seed: SEED, runs: 25 }, (c) => {
       const { x, h0, c0, Wx, Wh, b } = inputs(c);
       const { h, cT } = lstmForward(x, h0, Wx, Wh, b, c0);
       let ph = h0;
@@ -238,11 +217,11 @@ describe('lstmBackward', () => {
   });
 
   test(`random N, T, D, H: every gradient matches the numerical gradient of sum(h dh) (seed ${SEED})`, () => {
-    forAll(seqCases(5), 10, (c) => checkAll(c, false, false));
+    forAll(seqCases(5), { seed: SEED, runs: 10 }, (c) => checkAll(c, false, false));
   });
 
   test(`gradient from the final cell state: dh = 0, dcT random: every gradient matches the numerical gradient of sum(cT dcT) (seed ${SEED})`, () => {
-    forAll(seqCases(5), 10, (c) => checkAll(c, true, true));
+    forAll(seqCases(5), { seed: SEED, runs: 10 }, (c) => checkAll(c, true, true));
   });
 
   test('forget gate open, input gate closed: the gradient of the final cell state reaches c0 unchanged (dc0 = dcT) over T = 20 steps', () => {

@@ -1,33 +1,11 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, GRAD_TOL } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { rnnBackward, rnnForward, rnnStepBackward, rnnStepForward } from './rnn.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_109;
-/** Values against the plain-loop oracle below. */
-const VALUE_TOL: CompareOptions = { tol: 1e-9, atol: 1e-12 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 /** The oracle: one step by the formula, with `get`/`set` (independent of the exercise's code). */
 function oracleStep(x: Tensor, prevH: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor): Tensor {
@@ -118,7 +96,7 @@ describe('rnnStepForward', () => {
   });
 
   test(`random N, D, H: nextH equals the formula (seed ${SEED})`, () => {
-    forAll(seqCases(1), 40, (c) => {
+    forAll(seqCases(1), { seed: SEED, runs: 40 }, (c) => {
       const { x, prevH, Wx, Wh, b } = stepInputs(c);
       expectTensor(`rnnStepForward: nextH (${name(c)})`, rnnStepForward(x, prevH, Wx, Wh, b).nextH, oracleStep(x, prevH, Wx, Wh, b));
     });
@@ -147,7 +125,7 @@ describe('rnnStepBackward', () => {
   });
 
   test(`random N, D, H: dx, dprevH, dWx, dWh, db match numerical gradients of your rnnStepForward (seed ${SEED})`, () => {
-    forAll(seqCases(1), 25, (c) => {
+    forAll(seqCases(1), { seed: SEED, runs: 25 }, (c) => {
       const { x, prevH, Wx, Wh, b, rng } = stepInputs(c);
       const { cache } = rnnStepForward(x, prevH, Wx, Wh, b);
       const dout = rng.randn([c.N, c.H]);
@@ -187,7 +165,7 @@ describe('rnnForward', () => {
   });
 
   test(`random N, T, D, H: h equals the formula applied step by step (seed ${SEED})`, () => {
-    forAll(seqCases(8), 30, (c) => {
+    forAll(seqCases(8), { seed: SEED, runs: 30 }, (c) => {
       const { x, h0, Wx, Wh, b } = inputs(c);
       expectTensor(`rnnForward: h (${name(c)})`, rnnForward(x, h0, Wx, Wh, b).h, oracleSequence(x, h0, Wx, Wh, b));
     });
@@ -236,7 +214,7 @@ describe('rnnBackward', () => {
   });
 
   test(`random N, T, D, H: dx, dh0, dWx, dWh, db match numerical gradients of your rnnForward (seed ${SEED})`, () => {
-    forAll(seqCases(6), 15, (c) => {
+    forAll(seqCases(6), { seed: SEED, runs: 15 }, (c) => {
       const { x, h0, Wx, Wh, b, rng } = inputs(c);
       const { h, cache } = rnnForward(x, h0, Wx, Wh, b);
       const dh = rng.randn(h.shape);

@@ -205,9 +205,10 @@ export default class ExerciseReporter implements Reporter {
     return path.relative(this.ctx?.config.root ?? process.cwd(), file).split(path.sep).join('/');
   }
 
+  /** The folder all test files share (an exercise, or `exercises` for several). */
   private firstDir(modules: ReadonlyArray<TestModule>): string {
-    const m = modules[0];
-    return m ? path.dirname(this.relative(m.moduleId)) : '';
+    const dirs = [...new Set(modules.map((m) => path.dirname(this.relative(m.moduleId))))];
+    return dirs.length === 1 ? dirs[0] : (dirs[0]?.split('/')[0] ?? '');
   }
 }
 
