@@ -1,4 +1,4 @@
-import { expectTensor, forAll, GRAD_TOL } from '@dlkata/exercise-support';
+import { diagnosePoolBackward, expectGradients, expectTensor, forAll, succeeds } from '@dlkata/exercise-support';
 import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import { maxPool2dBackward as referenceMaxPool2dBackward, maxPool2dForward as referenceMaxPool2dForward } from '@dlkata/layers';
 import fc from 'fast-check';
@@ -46,6 +46,22 @@ function distinct(rng: Rng, shape: readonly number[]): Tensor {
   const p = rng.permutation(t.size);
   for (let i = 0; i < t.size; i++) t.data[i] = (p[i] - t.size / 2) * 0.01;
   return t;
+}
+
+/**
+ * Checks maxPool2dBackward's dx (one mistake costs once: where the student's maxPool2dForward is
+ * wrong, the reference gradient or the gradient of their own forward both pass).
+ */
+function expectPoolGradient(dx: Tensor, x: Tensor, params: { kernel: number; stride: number }, dout: Tensor, prefer: 'reference' | 'numerical'): void {
+  const reference = referenceMaxPool2dForward(x, params);
+  expectGradients('maxPool2dBackward', { dx }, {
+    forward: 'maxPool2dForward',
+    forwardOk: succeeds(() => expectTensor('maxPool2dForward: out', maxPool2dForward(x, params).out, reference.out)),
+    prefer,
+    reference: () => ({ dx: referenceMaxPool2dBackward(dout, reference.cache).dx }),
+    ownNumerical: () => ({ dx: numericalGradient((t) => maxPool2dForward(t, params).out, x, dout) }),
+    diagnose: () => diagnosePoolBackward(x, params, dout, dx),
+  });
 }
 
 describe('maxPool2dForward', () => {
@@ -100,10 +116,10 @@ describe('maxPool2dForward', () => {
   });
 
   test(`random shapes, windows, strides: out matches the reference (seed ${SEED})`, () => {
-    forAll(poolCases, { seed: SEED, runs: 60 }, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 60, name }, (c) => {
       const x = new Rng(c.seed).randn([c.N, c.C, c.H, c.W]);
       const params = { kernel: c.kernel, stride: c.stride };
-      expectTensor(`maxPool2dForward: out (${name(c)})`, maxPool2dForward(x, params).out, referenceMaxPool2dForward(x, params).out);
+      expectTensor('maxPool2dForward: out', maxPool2dForward(x, params).out, referenceMaxPool2dForward(x, params).out);
     });
   });
 });
@@ -128,8 +144,11 @@ describe('maxPool2dBackward', () => {
     // Windows at (0,0) and (0,1) both pick x[0,1], the first of their tied 3s; (1,0) and (1,1) pick x[1,1].
     const x = Tensor.from([[[[1, 3, 3], [0, 3, 1], [2, 0, 1]]]]);
     const { cache } = maxPool2dForward(x, { kernel: 2, stride: 1 });
-    const { dx } = maxPool2dBackward(Tensor.from([[[[1, 2], [3, 4]]]]), cache);
-    expectTensor('maxPool2dBackward: dx', dx, Tensor.from([[[[0, 1 + 2, 0], [0, 3 + 4, 0], [0, 0, 0]]]]));
+    const dout = Tensor.from([[[[1, 2], [3, 4]]]]);
+    const { dx } = maxPool2dBackward(dout, cache);
+    expectTensor('maxPool2dBackward: dx', dx, Tensor.from([[[[0, 1 + 2, 0], [0, 3 + 4, 0], [0, 0, 0]]]]), undefined, {
+      diagnose: () => diagnosePoolBackward(x, { kernel: 2, stride: 1 }, dout, dx),
+    });
   });
 
   test('x=[1,1,2,2] all equal k=2 s=2: the whole gradient goes to the first element', () => {
@@ -139,28 +158,26 @@ describe('maxPool2dBackward', () => {
   });
 
   test(`random shapes (distinct values): dx matches the numerical gradient of your maxPool2dForward (seed ${SEED})`, () => {
-    forAll(poolCases, { seed: SEED, runs: 30 }, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 30, name }, (c) => {
       const rng = new Rng(c.seed);
       const x = distinct(rng, [c.N, c.C, c.H, c.W]);
       const params = { kernel: c.kernel, stride: c.stride };
       const { out, cache } = maxPool2dForward(x, params);
       const dout = rng.randn(out.shape);
       const { dx } = maxPool2dBackward(dout, cache);
-      const numeric = numericalGradient((t) => maxPool2dForward(t, params).out, x, dout);
-      expectTensor(`maxPool2dBackward: dx (${name(c)})`, dx, numeric, GRAD_TOL);
+      expectPoolGradient(dx, x, params, dout, 'numerical');
     });
   });
 
   test(`random shapes with many ties (values in {0, 1, 2}): dx matches the reference (seed ${SEED})`, () => {
-    forAll(poolCases, { seed: SEED, runs: 60 }, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 60, name }, (c) => {
       const rng = new Rng(c.seed);
       const x = rng.rand([c.N, c.C, c.H, c.W]).map((v) => Math.floor(3 * v));
       const params = { kernel: c.kernel, stride: c.stride };
       const { out, cache } = maxPool2dForward(x, params);
       const dout = rng.randn(out.shape);
       const { dx } = maxPool2dBackward(dout, cache);
-      const expected = referenceMaxPool2dBackward(dout, referenceMaxPool2dForward(x, params).cache).dx;
-      expectTensor(`maxPool2dBackward: dx (${name(c)})`, dx, expected);
+      expectPoolGradient(dx, x, params, dout, 'reference');
     });
   });
 });

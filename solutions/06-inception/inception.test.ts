@@ -1,4 +1,4 @@
-import { expectTensor, forAll, GRAD_TOL } from '@dlkata/exercise-support';
+import { diagnoseInceptionForward, expectGradients, expectTensor, expectTensors, forAll, succeeds } from '@dlkata/exercise-support';
 import { add, maxAbs, numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import {
   concatChannels as referenceConcat,
@@ -16,7 +16,7 @@ import {
   splitChannels as referenceSplit,
 } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   concatChannels,
   conv1x1ReluBackward,
@@ -188,8 +188,11 @@ describe('conv1x1ReluBackward', () => {
         db: numericalGradient((t) => f(x, w, t), b, dout),
       };
       fc.pre(!crossed); // a perturbation that flips a ReLU crosses a kink: skip the case
-      const what = `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}`;
-      for (const k of ['dx', 'dw', 'db'] as const) expectTensor(`conv1x1ReluBackward: ${k} (${what})`, grads[k], numeric[k], GRAD_TOL);
+      expectTensors(
+        'conv1x1ReluBackward',
+        (['dx', 'dw', 'db'] as const).map((k) => ({ name: k, got: grads[k], expected: numeric[k] })),
+        { against: 'numerical', case: `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}` },
+      );
     });
   });
 
@@ -205,8 +208,11 @@ describe('conv1x1ReluBackward', () => {
       const c = referenceConvForward(x, w, b);
       const r = referenceReluForward(c.out);
       const expected = referenceConvBackward(referenceReluBackward(dout, r.cache).dx, c.cache);
-      const what = `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}`;
-      for (const k of ['dx', 'dw', 'db'] as const) expectTensor(`conv1x1ReluBackward: ${k} (${what})`, grads[k], expected[k]);
+      expectTensors(
+        'conv1x1ReluBackward',
+        (['dx', 'dw', 'db'] as const).map((k) => ({ name: k, got: grads[k], expected: expected[k] })),
+        { case: `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}` },
+      );
     });
   });
 });
@@ -285,13 +291,16 @@ describe('inceptionForward', () => {
     const x = rng.randn([1, 192, 6, 6]);
     const { out } = inceptionForward(x, p, INCEPTION_3A);
     expect(out.shape, 'inceptionForward: shape of out').toEqual([1, 256, 6, 6]);
-    expectTensor('inceptionForward: out', out, referenceForward(x, p, INCEPTION_3A).out);
+    const expected = referenceForward(x, p, INCEPTION_3A).out;
+    expectTensor('inceptionForward: out', out, expected, undefined, { diagnose: () => diagnoseInceptionForward(out, expected, INCEPTION_3A) });
   });
 
   test(`random shapes and filter counts: out matches the reference (seed ${SEED})`, () => {
-    forAll(moduleCases, { seed: SEED, runs: 30 }, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 30, name }, (c) => {
       const { x, params } = moduleInputs(c);
-      expectTensor(`inceptionForward: out (${name(c)})`, inceptionForward(x, params, c.spec).out, referenceForward(x, params, c.spec).out);
+      const { out } = inceptionForward(x, params, c.spec);
+      const expected = referenceForward(x, params, c.spec).out;
+      expectTensor('inceptionForward: out', out, expected, undefined, { diagnose: () => diagnoseInceptionForward(out, expected, c.spec) });
     });
   });
 });
@@ -334,7 +343,7 @@ describe('inceptionBackward', () => {
   });
 
   test(`random shapes: dx and the twelve parameter gradients match numerical gradients of your inceptionForward (seed ${SEED})`, () => {
-    forAll(moduleCases, { seed: SEED, runs: 8 }, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 8, name }, (c) => {
       const { x, params, rng } = moduleInputs(c);
       const { out, cache } = inceptionForward(x, params, c.spec);
       const dout = rng.randn(out.shape);
@@ -357,26 +366,35 @@ describe('inceptionBackward', () => {
         ...keys.map((k): [string, Tensor] => [`d${k}`, numeric((t) => inceptionForward(x, { ...params, [k]: t }, c.spec), params[k])]),
       ];
       fc.pre(!crossed); // a perturbation that flips a ReLU or a pooling winner crosses a kink: skip the case
-      for (const [k, grad] of expected) {
-        const got = grads[k];
-        if (got === undefined) assert.fail(`inceptionBackward: ${k} missing (${name(c)})`);
-        expectTensor(`inceptionBackward: ${k} (${name(c)})`, got, grad, GRAD_TOL);
-      }
+      expectTensors(
+        'inceptionBackward',
+        expected.map(([k, grad]) => ({ name: k, got: grads[k], expected: grad })),
+        { against: 'numerical' },
+      );
     });
   });
 
   test(`random shapes: dx and the twelve parameter gradients match the reference (seed ${SEED})`, () => {
-    forAll(moduleCases, { seed: SEED, runs: 30 }, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 30, name }, (c) => {
       const { x, params, rng } = moduleInputs(c);
       const { out, cache } = inceptionForward(x, params, c.spec);
       const dout = rng.randn(out.shape);
       const grads: InceptionGrads = inceptionBackward(dout, cache);
-      const expected = referenceBackward(dout, referenceForward(x, params, c.spec).cache);
-      for (const k of Object.keys(expected) as (keyof InceptionGrads)[]) {
-        const got = grads[k];
-        if (got === undefined) assert.fail(`inceptionBackward: ${k} missing (${name(c)})`);
-        expectTensor(`inceptionBackward: ${k} (${name(c)})`, got, expected[k]);
-      }
+      const reference = referenceForward(x, params, c.spec);
+      const expected = referenceBackward(dout, reference.cache) as unknown as Record<string, Tensor>;
+      expectGradients('inceptionBackward', grads as unknown as Record<string, unknown>, {
+        forward: 'inceptionForward',
+        forwardOk: succeeds(() => expectTensor('inceptionForward: out', out, reference.out)),
+        reference: () => expected,
+        ownNumerical: () =>
+          Object.fromEntries(
+            Object.keys(expected).map((k) => {
+              const input = k.slice(1) as 'x' | keyof InceptionParams;
+              const at = input === 'x' ? x : params[input];
+              return [k, numericalGradient((t) => inceptionForward(input === 'x' ? t : x, input === 'x' ? params : { ...params, [input]: t }, c.spec).out, at, dout)];
+            }),
+          ),
+      });
     });
   });
 });
