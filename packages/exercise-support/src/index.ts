@@ -101,6 +101,7 @@ export interface ExpectOptions {
 
 /** A mismatch line, or undefined when the tensor is right. */
 function mismatch(c: TensorCheck, tol: CompareOptions, against: Against): string | undefined {
+  if (c.got === undefined) return `${c.name} is missing (undefined), expected a Tensor of shape ${formatShape(c.expected.shape)}`;
   const r = compareTensors(c.name, c.got as Tensor, c.expected, tol);
   if (r.ok) return undefined;
   if (!(c.got instanceof Tensor) || r.index === undefined) return r.message;
@@ -371,7 +372,7 @@ function errMessage(e: unknown): string {
 function stackFrames(stack: string): string {
   return stack
     .split('\n')
-    .filter((l) => /^\s+at /.test(l))
+    .filter((l) => /^\s+at /.test(l) && !/node_modules|node:internal|\(node:/.test(l))
     .join('\n');
 }
 
