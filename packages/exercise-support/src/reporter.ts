@@ -19,8 +19,12 @@
  * @module
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { UserConsoleLog } from 'vitest';
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason, TestSpecification, Vitest } from 'vitest/node';
+
+/** This package's own sources: its frames are never the place to look. */
+const SUPPORT_SRC = path.dirname(fileURLToPath(import.meta.url));
 
 /** Full failure blocks printed per run; the rest get one line each. */
 const FULL_BLOCKS = 6;
@@ -194,7 +198,7 @@ export default class ExerciseReporter implements Reporter {
 
   /** The first stack frame in the project's own code (the student's file first, then the test file). */
   private frame(error: SerializedError, _test?: TestCase): string | undefined {
-    const frames = (error.stacks ?? []).filter((f) => f.file && !/node_modules|^node:|\/@vitest\/|\/vitest\//.test(f.file) && !f.file.includes('exercise-support'));
+    const frames = (error.stacks ?? []).filter((f) => f.file && !/node_modules|^node:|\/@vitest\/|\/vitest\//.test(f.file) && !(f.file.startsWith(SUPPORT_SRC) && !f.file.endsWith('.test.ts')));
     // The student's code if the error comes from there, else the test's own line (the last
     // frame in the test file: the test body, not a helper it called).
     const own = frames.find((f) => !f.file.endsWith('.test.ts')) ?? frames.filter((f) => f.file.endsWith('.test.ts')).at(-1);
