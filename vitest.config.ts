@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { isStudentRun } from './packages/exercise-support/src/reporter.js';
 
 /**
  * Time limits are generous on purpose: they catch a hang, not slowness. Speed is measured
@@ -10,12 +11,21 @@ import { defineConfig } from 'vitest/config';
  *   calling `vitest run --project <name>` so turbo can cache them one by one.
  * - `pnpm test exercises/02-convolution` runs `vitest run exercises/02-convolution`: the
  *   path filter selects exactly that exercise's visible tests.
+ *
+ * A run of exercise or solution tests only (every path under `exercises/` or `solutions/`)
+ * gets the compact reporter of `@dlkata/exercise-support`: each TODO once, one short block per
+ * failure, no library stack frames. `DLKATA_REPORTER=default` gives vitest's usual output; a
+ * `--reporter` on the command line always wins.
  */
+const studentRun = isStudentRun(process.argv.slice(2));
+
 export default defineConfig({
   test: {
+    ...(studentRun ? { reporters: ['./packages/exercise-support/src/reporter.ts'] } : {}),
     projects: [
       { test: { name: 'tensor', include: ['packages/tensor/src/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'layers', include: ['packages/layers/src/**/*.test.ts'], testTimeout: 120_000 } },
+      { test: { name: 'exercise-support', include: ['packages/exercise-support/src/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'rnn', include: ['packages/rnn/src/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'lab', include: ['packages/lab/src/**/*.test.ts'], testTimeout: 300_000 } },
       { test: { name: 'grader', include: ['grader/test/**/*.test.ts', 'grader/src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
@@ -27,7 +37,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts', 'grader/src/**/*.ts'],
-      exclude: ['**/*.test.ts', 'grader/src/cli.ts', 'packages/lab/src/cli/train.ts', 'packages/lab/src/cli/lenet.ts', 'packages/lab/src/cli/longterm.ts', 'packages/lab/src/cli/charlm.ts', 'packages/lab/src/figures/figures.ts', 'packages/*/bench/**'],
+      exclude: ['**/*.test.ts', 'packages/exercise-support/**', 'grader/src/cli.ts', 'packages/lab/src/cli/train.ts', 'packages/lab/src/cli/lenet.ts', 'packages/lab/src/cli/longterm.ts', 'packages/lab/src/cli/charlm.ts', 'packages/lab/src/figures/figures.ts', 'packages/*/bench/**'],
       thresholds: { lines: 90 },
     },
   },

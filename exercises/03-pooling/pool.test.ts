@@ -1,34 +1,12 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { diagnosePoolBackward, expectGradients, expectTensor, forAll, succeeds } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import { maxPool2dBackward as referenceMaxPool2dBackward, maxPool2dForward as referenceMaxPool2dForward } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { maxPool2dBackward, maxPool2dForward } from './pool.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_103;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 /** `n` evenly spaced numbers from `lo` to `hi` (NumPy's `linspace`), reshaped. */
 function linspace(lo: number, hi: number, shape: number[]): Tensor {
@@ -68,6 +46,22 @@ function distinct(rng: Rng, shape: readonly number[]): Tensor {
   const p = rng.permutation(t.size);
   for (let i = 0; i < t.size; i++) t.data[i] = (p[i] - t.size / 2) * 0.01;
   return t;
+}
+
+/**
+ * Checks maxPool2dBackward's dx (one mistake costs once: where the student's maxPool2dForward is
+ * wrong, the reference gradient or the gradient of their own forward both pass).
+ */
+function expectPoolGradient(dx: Tensor, x: Tensor, params: { kernel: number; stride: number }, dout: Tensor, prefer: 'reference' | 'numerical'): void {
+  const reference = referenceMaxPool2dForward(x, params);
+  expectGradients('maxPool2dBackward', { dx }, {
+    forward: 'maxPool2dForward',
+    forwardOk: succeeds(() => expectTensor('maxPool2dForward: out', maxPool2dForward(x, params).out, reference.out)),
+    prefer,
+    reference: () => ({ dx: referenceMaxPool2dBackward(dout, reference.cache).dx }),
+    ownNumerical: () => ({ dx: numericalGradient((t) => maxPool2dForward(t, params).out, x, dout) }),
+    diagnose: () => diagnosePoolBackward(x, params, dout, dx),
+  });
 }
 
 describe('maxPool2dForward', () => {
@@ -122,10 +116,10 @@ describe('maxPool2dForward', () => {
   });
 
   test(`random shapes, windows, strides: out matches the reference (seed ${SEED})`, () => {
-    forAll(poolCases, 60, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 60, name }, (c) => {
       const x = new Rng(c.seed).randn([c.N, c.C, c.H, c.W]);
       const params = { kernel: c.kernel, stride: c.stride };
-      expectTensor(`maxPool2dForward: out (${name(c)})`, maxPool2dForward(x, params).out, referenceMaxPool2dForward(x, params).out);
+      expectTensor('maxPool2dForward: out', maxPool2dForward(x, params).out, referenceMaxPool2dForward(x, params).out);
     });
   });
 });
@@ -150,8 +144,11 @@ describe('maxPool2dBackward', () => {
     // Windows at (0,0) and (0,1) both pick x[0,1], the first of their tied 3s; (1,0) and (1,1) pick x[1,1].
     const x = Tensor.from([[[[1, 3, 3], [0, 3, 1], [2, 0, 1]]]]);
     const { cache } = maxPool2dForward(x, { kernel: 2, stride: 1 });
-    const { dx } = maxPool2dBackward(Tensor.from([[[[1, 2], [3, 4]]]]), cache);
-    expectTensor('maxPool2dBackward: dx', dx, Tensor.from([[[[0, 1 + 2, 0], [0, 3 + 4, 0], [0, 0, 0]]]]));
+    const dout = Tensor.from([[[[1, 2], [3, 4]]]]);
+    const { dx } = maxPool2dBackward(dout, cache);
+    expectTensor('maxPool2dBackward: dx', dx, Tensor.from([[[[0, 1 + 2, 0], [0, 3 + 4, 0], [0, 0, 0]]]]), undefined, {
+      diagnose: () => diagnosePoolBackward(x, { kernel: 2, stride: 1 }, dout, dx),
+    });
   });
 
   test('x=[1,1,2,2] all equal k=2 s=2: the whole gradient goes to the first element', () => {
@@ -161,28 +158,26 @@ describe('maxPool2dBackward', () => {
   });
 
   test(`random shapes (distinct values): dx matches the numerical gradient of your maxPool2dForward (seed ${SEED})`, () => {
-    forAll(poolCases, 30, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 30, name }, (c) => {
       const rng = new Rng(c.seed);
       const x = distinct(rng, [c.N, c.C, c.H, c.W]);
       const params = { kernel: c.kernel, stride: c.stride };
       const { out, cache } = maxPool2dForward(x, params);
       const dout = rng.randn(out.shape);
       const { dx } = maxPool2dBackward(dout, cache);
-      const numeric = numericalGradient((t) => maxPool2dForward(t, params).out, x, dout);
-      expectTensor(`maxPool2dBackward: dx (${name(c)})`, dx, numeric, GRAD_TOL);
+      expectPoolGradient(dx, x, params, dout, 'numerical');
     });
   });
 
   test(`random shapes with many ties (values in {0, 1, 2}): dx matches the reference (seed ${SEED})`, () => {
-    forAll(poolCases, 60, (c) => {
+    forAll(poolCases, { seed: SEED, runs: 60, name }, (c) => {
       const rng = new Rng(c.seed);
       const x = rng.rand([c.N, c.C, c.H, c.W]).map((v) => Math.floor(3 * v));
       const params = { kernel: c.kernel, stride: c.stride };
       const { out, cache } = maxPool2dForward(x, params);
       const dout = rng.randn(out.shape);
       const { dx } = maxPool2dBackward(dout, cache);
-      const expected = referenceMaxPool2dBackward(dout, referenceMaxPool2dForward(x, params).cache).dx;
-      expectTensor(`maxPool2dBackward: dx (${name(c)})`, dx, expected);
+      expectPoolGradient(dx, x, params, dout, 'reference');
     });
   });
 });

@@ -1,4 +1,5 @@
-import { add, compareTensors, maxAbs, NotImplementedError, numericalGradient, Rng, ShapeError, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { diagnoseResidualForward, expectGradients, expectTensor, expectTensors, forAll, thrownBy, VALUE_TOL } from '@dlkata/exercise-support';
+import { add, compareTensors, maxAbs, numericalGradient, Rng, ShapeError, Tensor } from '@dlkata/tensor';
 import {
   conv2dBackward as referenceConvBackward,
   conv2dForward as referenceConvForward,
@@ -9,7 +10,7 @@ import {
   residualBlockForward as referenceForward,
 } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   residualBlockBackward,
   residualBlockForward,
@@ -21,40 +22,6 @@ import {
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_105;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** He-initialised 3x3 parameters (the library's), with non-zero biases so every bias gradient is exercised. */
 function blockParams(C: number, F: number, rng: Rng, stride = 1, projection = false): ResidualBlockParams {
@@ -113,6 +80,30 @@ function mainPathDx(x: Tensor, p: ResidualBlockParams, stride: number, g: Tensor
 /** Which ReLU inputs are positive: a numerical gradient is exact only if no perturbation changes this. */
 const pattern = (c: ResidualBlockCache): string => [c.relu1.x, c.relu2.x].map((t) => Array.from(t.data, (v) => (v > 0 ? 1 : 0)).join('')).join('|');
 
+/** Checks a block's out, naming the mistake when it is a known one. */
+function expectBlockOut(out: Tensor, expected: Tensor, x: Tensor, p: ResidualBlockParams, stride = 1, label = 'out'): void {
+  expectTensor(`residualBlockForward: ${label}`, out, expected, undefined, { diagnose: () => diagnoseResidualForward(x, p, { stride }, out) });
+}
+
+/**
+ * Checks the student's gradients: against `expected` when their residualBlockForward is right
+ * for this input, else against numerical gradients of their own forward (one mistake costs once).
+ */
+function expectBlockGradients(grads: ResidualBlockGrads, dout: Tensor, x: Tensor, p: ResidualBlockParams, stride: number, expected: () => Record<string, Tensor>): void {
+  const opts = { stride };
+  const own = (k: string): Tensor => {
+    const input = k.slice(1) as 'x' | keyof ResidualBlockParams;
+    const at = input === 'x' ? x : p[input]!;
+    return numericalGradient((t) => residualBlockForward(input === 'x' ? t : x, input === 'x' ? p : { ...p, [input]: t }, opts).out, at, dout);
+  };
+  expectGradients('residualBlockBackward', grads as unknown as Record<string, unknown>, {
+    forward: 'residualBlockForward',
+    forwardOk: compareTensors('', residualBlockForward(x, p, opts).out, referenceForward(x, p, opts).out, VALUE_TOL).ok,
+    reference: expected,
+    ownNumerical: () => Object.fromEntries(Object.keys(expected()).map((k) => [k, own(k)])),
+  });
+}
+
 describe('residualNeedsProjection', () => {
   test.each([
     [4, 4, 1, false, 'same channels, stride 1: the identity works'],
@@ -141,7 +132,7 @@ describe('residualBlockForward', () => {
     const x = rng.randn([...xShape]);
     const { out } = residualBlockForward(x, p, { stride });
     expect(out.shape, 'residualBlockForward: shape of out').toEqual(outShape);
-    expectTensor('residualBlockForward: out', out, referenceForward(x, p, { stride }).out);
+    expectBlockOut(out, referenceForward(x, p, { stride }).out, x, p, stride);
   });
 
   test.each([
@@ -157,16 +148,16 @@ describe('residualBlockForward', () => {
   test('x=[2,4,6,6] F=4, all weights and biases zero: out = relu(x), and = x for x >= 0 (the identity is easy to learn)', () => {
     const rng = new Rng(3);
     const x = rng.randn([2, 4, 6, 6]);
-    expectTensor('residualBlockForward: out', residualBlockForward(x, zeroMainPath(4, 4)).out, x.map((v) => Math.max(0, v)));
+    expectBlockOut(residualBlockForward(x, zeroMainPath(4, 4)).out, x.map((v) => Math.max(0, v)), x, zeroMainPath(4, 4));
     const xPos = x.map(Math.abs);
-    expectTensor('residualBlockForward: out (x >= 0)', residualBlockForward(xPos, zeroMainPath(4, 4)).out, xPos);
+    expectBlockOut(residualBlockForward(xPos, zeroMainPath(4, 4)).out, xPos, xPos, zeroMainPath(4, 4), 1, 'out (x >= 0)');
   });
 
   test('x=[1,2,3,3] F=2, zero weights, b2=[1,-1]: out = relu(x + b2), the skip added BEFORE the ReLU (not relu(b2) + x)', () => {
     const x = Tensor.from([[[[-2, -0.5, 0], [0.5, 1, 2], [-1, 3, -3]], [[2, 0.5, 1.5], [0.25, -1, 1], [3, 0, -2]]]]);
     const p = { ...zeroMainPath(2, 2), b2: Tensor.from([1, -1]) };
     const expected = Tensor.from([[[[0, 0.5, 1], [1.5, 2, 3], [0, 4, 0]], [[1, 0, 0.5], [0, 0, 0], [2, 0, 0]]]]);
-    expectTensor('residualBlockForward: out', residualBlockForward(x, p).out, expected);
+    expectBlockOut(residualBlockForward(x, p).out, expected, x, p);
   });
 
   test('x=[1,3,5,6] F=2 s=2, zero main path: out = relu(ws x + bs), the 1x1 projection read at every second pixel', () => {
@@ -184,14 +175,15 @@ describe('residualBlockForward', () => {
         }
       }
     }
-    expectTensor('residualBlockForward: out', residualBlockForward(x, { ...zeroMainPath(3, 2), ws, bs }, { stride: 2 }).out, expected);
+    const p = { ...zeroMainPath(3, 2), ws, bs };
+    expectBlockOut(residualBlockForward(x, p, { stride: 2 }).out, expected, x, p, 2);
   });
 
   test(`random shapes, strides 1-2, identity or projection: out matches the reference (seed ${SEED})`, () => {
-    forAll(blockCases, 30, (c) => {
+    forAll(blockCases, { seed: SEED, runs: 30, name }, (c) => {
       const { x, params } = inputs(c);
       const { out } = residualBlockForward(x, params, { stride: c.stride });
-      expectTensor(`residualBlockForward: out (${name(c)})`, out, referenceForward(x, params, { stride: c.stride }).out);
+      expectBlockOut(out, referenceForward(x, params, { stride: c.stride }).out, x, params, c.stride);
     });
   });
 });
@@ -225,9 +217,8 @@ describe('residualBlockBackward', () => {
     const x = rng.randn([1, 3, 4, 4]);
     const dout = rng.randn([1, 3, 4, 4]);
     const { out, cache } = residualBlockForward(x, p);
-    const { dx, dw1 } = residualBlockBackward(dout, cache);
-    expectTensor('residualBlockBackward: dx', dx, dout.map((g, i) => (out.data[i] > 0 ? g : 0)));
-    expectTensor('residualBlockBackward: dw1', dw1, Tensor.zeros([3, 3, 3, 3]));
+    const grads = residualBlockBackward(dout, cache);
+    expectBlockGradients(grads, dout, x, p, 1, () => ({ dx: dout.map((g, i) => (out.data[i] > 0 ? g : 0)), dw1: Tensor.zeros([3, 3, 3, 3]) }));
   });
 
   test('x=[2,4,5,5] F=4 (identity): dx = main-path dx + g, with g = dout * (out > 0) passed unchanged by the skip', () => {
@@ -236,11 +227,12 @@ describe('residualBlockBackward', () => {
     const x = rng.randn([2, 4, 5, 5]);
     const { out, cache } = residualBlockForward(x, p);
     const dout = rng.randn(out.shape);
-    const { dx } = residualBlockBackward(dout, cache);
-    const g = dout.map((v, i) => (out.data[i] > 0 ? v : 0));
+    const grads = residualBlockBackward(dout, cache);
+    const ref = referenceForward(x, p).out;
+    const g = dout.map((v, i) => (ref.data[i] > 0 ? v : 0));
     const main = mainPathDx(x, p, 1, g);
     expect(maxAbs(main), 'the main path carries gradient too').toBeGreaterThan(0.1);
-    expectTensor('residualBlockBackward: dx', dx, add(main, g));
+    expectBlockGradients(grads, dout, x, p, 1, () => ({ dx: add(main, g) }));
   });
 
   test('x=[2,3,7,6] F=4 s=2 (projection): dx = main-path dx + the projection\'s dx', () => {
@@ -249,15 +241,16 @@ describe('residualBlockBackward', () => {
     const x = rng.randn([2, 3, 7, 6]);
     const { out, cache } = residualBlockForward(x, p, { stride: 2 });
     const dout = rng.randn(out.shape);
-    const { dx } = residualBlockBackward(dout, cache);
-    const g = dout.map((v, i) => (out.data[i] > 0 ? v : 0));
+    const grads = residualBlockBackward(dout, cache);
+    const ref = referenceForward(x, p, { stride: 2 }).out;
+    const g = dout.map((v, i) => (ref.data[i] > 0 ? v : 0));
     const skip = referenceConvBackward(g, referenceConvForward(x, p.ws!, p.bs!, { stride: 2 }).cache).dx;
     expect(maxAbs(skip), 'the skip path carries gradient').toBeGreaterThan(0.1);
-    expectTensor('residualBlockBackward: dx', dx, add(mainPathDx(x, p, 2, g), skip));
+    expectBlockGradients(grads, dout, x, p, 2, () => ({ dx: add(mainPathDx(x, p, 2, g), skip) }));
   });
 
   test(`random shapes: every gradient matches the numerical gradient of your residualBlockForward (seed ${SEED})`, () => {
-    forAll(blockCases, 12, (c) => {
+    forAll(blockCases, { seed: SEED, runs: 12, name }, (c) => {
       const { x, params, rng } = inputs(c);
       const opts = { stride: c.stride };
       const { out, cache } = residualBlockForward(x, params, opts);
@@ -285,29 +278,26 @@ describe('residualBlockBackward', () => {
       });
       // A perturbation that flips a ReLU crosses a kink, where the difference quotient is not the gradient: skip that case.
       fc.pre(!crossed);
-      for (const [k, grad] of numeric) {
-        const analytic = (grads as unknown as Record<string, Tensor | undefined>)[`d${k}`];
-        if (analytic === undefined) assert.fail(`residualBlockBackward: d${k} missing (${name(c)})`);
-        expectTensor(`residualBlockBackward: d${k} (${name(c)})`, analytic, grad, GRAD_TOL);
-      }
+      const got = grads as unknown as Record<string, unknown>;
+      expectTensors(
+        'residualBlockBackward',
+        numeric.map(([k, grad]) => ({ name: `d${k}`, got: got[`d${k}`], expected: grad })),
+        { against: 'numerical' },
+      );
     });
   });
 
-  test(`random shapes: every gradient matches the reference (seed ${SEED})`, () => {
-    forAll(blockCases, 30, (c) => {
+  test(`random shapes: every gradient matches the reference (your forward's gradient where your forward is wrong) (seed ${SEED})`, () => {
+    forAll(blockCases, { seed: SEED, runs: 30, name }, (c) => {
       const { x, params, rng } = inputs(c);
       const opts = { stride: c.stride };
       const { out, cache } = residualBlockForward(x, params, opts);
       const dout = rng.randn(out.shape);
       const grads: ResidualBlockGrads = residualBlockBackward(dout, cache);
       const expected = referenceBackward(dout, referenceForward(x, params, opts).cache);
-      for (const k of Object.keys(expected) as (keyof ResidualBlockGrads)[]) {
-        const got = grads[k];
-        if (got === undefined) assert.fail(`residualBlockBackward: ${k} missing (${name(c)})`);
-        expectTensor(`residualBlockBackward: ${k} (${name(c)})`, got, expected[k]!);
-      }
-      expect(Object.keys(grads).filter((k) => grads[k as keyof ResidualBlockGrads] !== undefined).sort(), `residualBlockBackward: gradients returned (${name(c)})`).toEqual(
-        Object.keys(expected).sort(),
+      expectBlockGradients(grads, dout, x, params, c.stride, () => expected as unknown as Record<string, Tensor>);
+      expect(Object.keys(grads).filter((k) => grads[k as keyof ResidualBlockGrads] !== undefined).sort(), 'residualBlockBackward: gradients returned').toEqual(
+        Object.keys(expected).filter((k) => expected[k as keyof ResidualBlockGrads] !== undefined).sort(),
       );
     });
   });

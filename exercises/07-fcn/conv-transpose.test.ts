@@ -1,4 +1,5 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, ShapeError, Tensor, ValueError, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, GRAD_TOL, thrownBy } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import {
   bilinearUpsampling as referenceBilinear,
   conv2dForward as referenceConv2dForward,
@@ -6,45 +7,11 @@ import {
   convTranspose2dForward as referenceForward,
 } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { bilinearUpsampling, convTranspose2dBackward, convTranspose2dForward, convTransposeOutputSize } from './conv-transpose.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_107;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** Sum of the elementwise products of two tensors of the same size. */
 function dot(a: Tensor, b: Tensor): number {
@@ -124,7 +91,7 @@ describe('convTransposeOutputSize', () => {
       pad: fc.integer({ min: 0, max: 3 }),
       op: fc.integer({ min: 0, max: 3 }),
     });
-    forAll(sizes, 60, ({ size, kernel, stride, pad, op }) => {
+    forAll(sizes, { seed: SEED, runs: 60 }, ({ size, kernel, stride, pad, op }) => {
       const outputPadding = op % stride;
       const out = (size - 1) * stride - 2 * pad + kernel + outputPadding;
       if (out < 1) return;
@@ -177,7 +144,7 @@ describe('convTranspose2dForward', () => {
   });
 
   test(`random shapes: <conv(y), x> = <y, convTranspose(x)>, it is the transpose of the convolution (seed ${SEED})`, () => {
-    forAll(cases.filter((c) => c.outputPadding === 0), 30, (c) => {
+    forAll(cases.filter((c) => c.outputPadding === 0), { seed: SEED, runs: 30 }, (c) => {
       const { x, w, params, rng } = inputs(c);
       const up = convTranspose2dForward(x, w, Tensor.zeros([c.F]), params).out;
       const y = rng.randn(up.shape);
@@ -188,7 +155,7 @@ describe('convTranspose2dForward', () => {
   });
 
   test(`random shapes, strides, paddings, output paddings: out matches the reference (seed ${SEED})`, () => {
-    forAll(cases, 40, (c) => {
+    forAll(cases, { seed: SEED, runs: 40 }, (c) => {
       const { x, w, b, params } = inputs(c);
       expectTensor(`convTranspose2dForward: out (${name(c)})`, convTranspose2dForward(x, w, b, params).out, referenceForward(x, w, b, params).out);
     });
@@ -212,7 +179,7 @@ describe('convTranspose2dBackward', () => {
   });
 
   test(`random shapes: dx, dw, db match numerical gradients of your convTranspose2dForward (seed ${SEED})`, () => {
-    forAll(cases, 12, (c) => {
+    forAll(cases, { seed: SEED, runs: 12 }, (c) => {
       const { x, w, b, params, rng } = inputs(c);
       const { out, cache } = convTranspose2dForward(x, w, b, params);
       const dout = rng.randn(out.shape);
@@ -225,7 +192,7 @@ describe('convTranspose2dBackward', () => {
   });
 
   test(`random shapes: dx, dw, db match the reference (seed ${SEED})`, () => {
-    forAll(cases, 40, (c) => {
+    forAll(cases, { seed: SEED, runs: 40 }, (c) => {
       const { x, w, b, params, rng } = inputs(c);
       const { out, cache } = convTranspose2dForward(x, w, b, params);
       const dout = rng.randn(out.shape);
@@ -256,7 +223,7 @@ describe('bilinearUpsampling', () => {
   });
 
   test(`channels 1-4, factors 1-5: w and params equal the reference (seed ${SEED})`, () => {
-    forAll(fc.record({ channels: fc.integer({ min: 1, max: 4 }), factor: fc.integer({ min: 1, max: 5 }) }), 20, ({ channels, factor }) => {
+    forAll(fc.record({ channels: fc.integer({ min: 1, max: 4 }), factor: fc.integer({ min: 1, max: 5 }) }), { seed: SEED, runs: 20 }, ({ channels, factor }) => {
       const got = bilinearUpsampling(channels, factor);
       const expected = referenceBilinear(channels, factor);
       expectTensor(`bilinearUpsampling(${channels}, ${factor}): w`, got.w, expected.w);

@@ -1,33 +1,11 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { annotate, diagnoseRnnStep, expectGradients, expectTensor, forAll, GRAD_TOL, succeeds } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
-import { rnnBackward, rnnForward, rnnStepBackward, rnnStepForward } from './rnn.js';
+import { describe, expect, test } from 'vitest';
+import { rnnBackward, rnnForward, rnnStepBackward, rnnStepForward, type RnnCache, type RnnStepCache } from './rnn.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_109;
-/** Values against the plain-loop oracle below. */
-const VALUE_TOL: CompareOptions = { tol: 1e-9, atol: 1e-12 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 /** The oracle: one step by the formula, with `get`/`set` (independent of the exercise's code). */
 function oracleStep(x: Tensor, prevH: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor): Tensor {
@@ -47,6 +25,22 @@ function oracleStep(x: Tensor, prevH: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor)
 
 /** The oracle over a sequence: `h[:, t, :] = oracleStep(x[:, t, :], h[:, t-1, :])`. */
 function oracleSequence(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor): Tensor {
+  return sequenceOf(x, h0, (xt, prev) => oracleStep(xt, prev, Wx, Wh, b));
+}
+
+/** The cache a right rnnForward returns (the exercise fixes its type): one oracle step cache per time step. */
+function oracleCache(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor): RnnCache {
+  const steps: RnnStepCache[] = [];
+  sequenceOf(x, h0, (xt, prevH) => {
+    const nextH = oracleStep(xt, prevH, Wx, Wh, b);
+    steps.push({ x: xt, prevH, Wx, Wh, nextH });
+    return nextH;
+  });
+  return { steps };
+}
+
+/** A sequence as a loop of `step` over t (the oracle's step, or the student's own). */
+function sequenceOf(x: Tensor, h0: Tensor, step: (xt: Tensor, prevH: Tensor) => Tensor): Tensor {
   const [N, T, D] = x.shape;
   const H = h0.shape[1];
   const h = Tensor.zeros([N, T, H]);
@@ -54,7 +48,7 @@ function oracleSequence(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor
   for (let t = 0; t < T; t++) {
     const xt = Tensor.zeros([N, D]);
     for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) xt.set(x.get(n, t, d), n, d);
-    prev = oracleStep(xt, prev, Wx, Wh, b);
+    prev = step(xt, prev);
     for (let n = 0; n < N; n++) for (let j = 0; j < H; j++) h.set(prev.get(n, j), n, t, j);
   }
   return h;
@@ -100,11 +94,34 @@ function stepInputs(c: SeqCase) {
   return { x: rng.randn([c.N, c.D]), prevH: rng.randn([c.N, c.H], 0.5), Wx, Wh, b, rng };
 }
 
+/**
+ * Checks rnnForward's h. One mistake costs once: while rnnStepForward is wrong (its tests
+ * charge it), h only has to be the composition of the student's own steps.
+ */
+function expectSequence(h: Tensor, expected: Tensor, x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor): void {
+  const [N, , D] = x.shape;
+  const probe = { N, T: 1, D, H: h0.shape[1], seed: 0 };
+  if (stepIsWrong(probe) && succeeds(() => expectTensor('rnnForward: h', h, sequenceOf(x, h0, (xt, ph) => rnnStepForward(xt, ph, Wx, Wh, b).nextH)))) {
+    annotate('your rnnStepForward is wrong (see its tests); rnnForward was checked as the composition of your own steps, and matches it.');
+    return;
+  }
+  expectTensor('rnnForward: h', h, expected);
+}
+
+/** Whether the student's rnnStepForward differs from the formula on this case's weights. */
+function stepIsWrong(c: SeqCase): boolean {
+  const { x, prevH, Wx, Wh, b } = stepInputs({ ...c, T: 1 });
+  return !succeeds(() => expectTensor('rnnStepForward: nextH', rnnStepForward(x, prevH, Wx, Wh, b).nextH, oracleStep(x, prevH, Wx, Wh, b)));
+}
+
 describe('rnnStepForward', () => {
   test('x=[1,2] H=2: nextH = tanh(x Wx + prevH Wh + b), by hand', () => {
-    const { nextH } = rnnStepForward(Tensor.from([[1, 2]]), Tensor.from([[0.5, -1]]), Tensor.from([[0.1, 0.2], [0.3, 0.4]]), Tensor.from([[1, 0], [0, 1]]), Tensor.from([0, -0.5]));
+    const args = [Tensor.from([[1, 2]]), Tensor.from([[0.5, -1]]), Tensor.from([[0.1, 0.2], [0.3, 0.4]]), Tensor.from([[1, 0], [0, 1]]), Tensor.from([0, -0.5])] as const;
+    const { nextH } = rnnStepForward(...args);
     expect(nextH.shape, 'rnnStepForward: shape of nextH').toEqual([1, 2]);
-    expectTensor('rnnStepForward: nextH', nextH, Tensor.from([[Math.tanh(0.1 + 0.6 + 0.5), Math.tanh(0.2 + 0.8 - 1 - 0.5)]]));
+    expectTensor('rnnStepForward: nextH', nextH, Tensor.from([[Math.tanh(0.1 + 0.6 + 0.5), Math.tanh(0.2 + 0.8 - 1 - 0.5)]]), undefined, {
+      diagnose: () => diagnoseRnnStep(...args, nextH),
+    });
   });
 
   test('x=[3,5] prevH=[3,4]: nextH [3,4], every entry in (-1, 1); the cache holds x, prevH, Wx, Wh, nextH', () => {
@@ -118,9 +135,10 @@ describe('rnnStepForward', () => {
   });
 
   test(`random N, D, H: nextH equals the formula (seed ${SEED})`, () => {
-    forAll(seqCases(1), 40, (c) => {
+    forAll(seqCases(1), { seed: SEED, runs: 40, name }, (c) => {
       const { x, prevH, Wx, Wh, b } = stepInputs(c);
-      expectTensor(`rnnStepForward: nextH (${name(c)})`, rnnStepForward(x, prevH, Wx, Wh, b).nextH, oracleStep(x, prevH, Wx, Wh, b));
+      const { nextH } = rnnStepForward(x, prevH, Wx, Wh, b);
+      expectTensor('rnnStepForward: nextH', nextH, oracleStep(x, prevH, Wx, Wh, b), undefined, { diagnose: () => diagnoseRnnStep(x, prevH, Wx, Wh, b, nextH) });
     });
   });
 });
@@ -147,18 +165,28 @@ describe('rnnStepBackward', () => {
   });
 
   test(`random N, D, H: dx, dprevH, dWx, dWh, db match numerical gradients of your rnnStepForward (seed ${SEED})`, () => {
-    forAll(seqCases(1), 25, (c) => {
+    forAll(seqCases(1), { seed: SEED, runs: 25, name }, (c) => {
       const { x, prevH, Wx, Wh, b, rng } = stepInputs(c);
       const { cache } = rnnStepForward(x, prevH, Wx, Wh, b);
       const dout = rng.randn([c.N, c.H]);
       const g = rnnStepBackward(dout, cache);
       const f = (xx: Tensor, hh: Tensor, wx: Tensor, wh: Tensor, bb: Tensor): Tensor => rnnStepForward(xx, hh, wx, wh, bb).nextH;
-      const at = name(c);
-      expectTensor(`rnnStepBackward: dx (${at})`, g.dx, numericalGradient((t) => f(t, prevH, Wx, Wh, b), x, dout), GRAD_TOL);
-      expectTensor(`rnnStepBackward: dprevH (${at})`, g.dprevH, numericalGradient((t) => f(x, t, Wx, Wh, b), prevH, dout), GRAD_TOL);
-      expectTensor(`rnnStepBackward: dWx (${at})`, g.dWx, numericalGradient((t) => f(x, prevH, t, Wh, b), Wx, dout), GRAD_TOL);
-      expectTensor(`rnnStepBackward: dWh (${at})`, g.dWh, numericalGradient((t) => f(x, prevH, Wx, t, b), Wh, dout), GRAD_TOL);
-      expectTensor(`rnnStepBackward: db (${at})`, g.db, numericalGradient((t) => f(x, prevH, Wx, Wh, t), b, dout), GRAD_TOL);
+      const numerical = (fwd: typeof f) => ({
+        dx: numericalGradient((t) => fwd(t, prevH, Wx, Wh, b), x, dout),
+        dprevH: numericalGradient((t) => fwd(x, t, Wx, Wh, b), prevH, dout),
+        dWx: numericalGradient((t) => fwd(x, prevH, t, Wh, b), Wx, dout),
+        dWh: numericalGradient((t) => fwd(x, prevH, Wx, t, b), Wh, dout),
+        db: numericalGradient((t) => fwd(x, prevH, Wx, Wh, t), b, dout),
+      });
+      expectGradients('rnnStepBackward', { ...g }, {
+        forward: 'rnnStepForward',
+        forwardOk: !stepIsWrong(c),
+        prefer: 'numerical',
+        reference: () => numerical(oracleStep),
+        referenceTol: GRAD_TOL,
+        ownNumerical: () => numerical(f),
+        onReferenceCache: () => ({ ...rnnStepBackward(dout, { x, prevH, Wx, Wh, nextH: oracleStep(x, prevH, Wx, Wh, b) }) }),
+      });
     });
   });
 });
@@ -174,22 +202,23 @@ describe('rnnForward', () => {
   test('T=1: the sequence is one step, h[:, 0, :] = rnnStepForward(x[:, 0, :], h0)', () => {
     const { x, h0, Wx, Wh, b } = inputs({ N: 2, T: 1, D: 3, H: 2, seed: 4 });
     const { h } = rnnForward(x, h0, Wx, Wh, b);
-    expectTensor('rnnForward: h', h, oracleStep(x.reshape([2, 3]), h0, Wx, Wh, b).reshape([2, 1, 2]));
+    expectSequence(h, oracleStep(x.reshape([2, 3]), h0, Wx, Wh, b).reshape([2, 1, 2]), x, h0, Wx, Wh, b);
   });
 
   test('x = 0, b = 0, Wh = I: h_t = tanh(h_{t-1}), applied t + 1 times to h0', () => {
     const h0 = Tensor.from([[0.9, -0.4]]);
-    const { h } = rnnForward(Tensor.zeros([1, 3, 1]), h0, Tensor.zeros([1, 2]), Tensor.from([[1, 0], [0, 1]]), Tensor.zeros([2]));
+    const args = [Tensor.zeros([1, 3, 1]), h0, Tensor.zeros([1, 2]), Tensor.from([[1, 0], [0, 1]]), Tensor.zeros([2])] as const;
+    const { h } = rnnForward(...args);
     const a = [Math.tanh(0.9), Math.tanh(-0.4)];
     const b2 = a.map(Math.tanh);
     const c3 = b2.map(Math.tanh);
-    expectTensor('rnnForward: h', h, Tensor.from([[a, b2, c3]]));
+    expectSequence(h, Tensor.from([[a, b2, c3]]), ...args);
   });
 
   test(`random N, T, D, H: h equals the formula applied step by step (seed ${SEED})`, () => {
-    forAll(seqCases(8), 30, (c) => {
+    forAll(seqCases(8), { seed: SEED, runs: 30, name }, (c) => {
       const { x, h0, Wx, Wh, b } = inputs(c);
-      expectTensor(`rnnForward: h (${name(c)})`, rnnForward(x, h0, Wx, Wh, b).h, oracleSequence(x, h0, Wx, Wh, b));
+      expectSequence(rnnForward(x, h0, Wx, Wh, b).h, oracleSequence(x, h0, Wx, Wh, b), x, h0, Wx, Wh, b);
     });
   });
 });
@@ -236,18 +265,28 @@ describe('rnnBackward', () => {
   });
 
   test(`random N, T, D, H: dx, dh0, dWx, dWh, db match numerical gradients of your rnnForward (seed ${SEED})`, () => {
-    forAll(seqCases(6), 15, (c) => {
+    forAll(seqCases(6), { seed: SEED, runs: 15, name }, (c) => {
       const { x, h0, Wx, Wh, b, rng } = inputs(c);
       const { h, cache } = rnnForward(x, h0, Wx, Wh, b);
       const dh = rng.randn(h.shape);
       const g = rnnBackward(dh, cache);
       const f = (xx: Tensor, hh: Tensor, wx: Tensor, wh: Tensor, bb: Tensor): Tensor => rnnForward(xx, hh, wx, wh, bb).h;
-      const at = name(c);
-      expectTensor(`rnnBackward: dx (${at})`, g.dx, numericalGradient((t) => f(t, h0, Wx, Wh, b), x, dh), GRAD_TOL);
-      expectTensor(`rnnBackward: dh0 (${at})`, g.dh0, numericalGradient((t) => f(x, t, Wx, Wh, b), h0, dh), GRAD_TOL);
-      expectTensor(`rnnBackward: dWx (${at})`, g.dWx, numericalGradient((t) => f(x, h0, t, Wh, b), Wx, dh), GRAD_TOL);
-      expectTensor(`rnnBackward: dWh (${at})`, g.dWh, numericalGradient((t) => f(x, h0, Wx, t, b), Wh, dh), GRAD_TOL);
-      expectTensor(`rnnBackward: db (${at})`, g.db, numericalGradient((t) => f(x, h0, Wx, Wh, t), b, dh), GRAD_TOL);
+      const numerical = (fwd: typeof f) => ({
+        dx: numericalGradient((t) => fwd(t, h0, Wx, Wh, b), x, dh),
+        dh0: numericalGradient((t) => fwd(x, t, Wx, Wh, b), h0, dh),
+        dWx: numericalGradient((t) => fwd(x, h0, t, Wh, b), Wx, dh),
+        dWh: numericalGradient((t) => fwd(x, h0, Wx, t, b), Wh, dh),
+        db: numericalGradient((t) => fwd(x, h0, Wx, Wh, t), b, dh),
+      });
+      expectGradients('rnnBackward', { ...g }, {
+        forward: 'rnnForward',
+        forwardOk: succeeds(() => expectTensor('rnnForward: h', h, oracleSequence(x, h0, Wx, Wh, b))),
+        prefer: 'numerical',
+        reference: () => numerical(oracleSequence),
+        referenceTol: GRAD_TOL,
+        ownNumerical: () => numerical(f),
+        onReferenceCache: () => ({ ...rnnBackward(dh, oracleCache(x, h0, Wx, Wh, b)) }),
+      });
     });
   });
 });

@@ -1,55 +1,12 @@
-import {
-  compareTensors,
-  convOutputSize as referenceConvOutputSize,
-  NotImplementedError,
-  numericalGradient,
-  Rng,
-  ShapeError,
-  Tensor,
-  ValueError,
-  type CompareOptions,
-} from '@dlkata/tensor';
+import { diagnoseConvBackward, diagnoseConvForward, expectGradients, expectTensor, forAll, thrownBy, VALUE_TOL } from '@dlkata/exercise-support';
 import { conv2dBackward as referenceConv2dBackward, conv2dForward as referenceConv2dForward } from '@dlkata/layers';
+import { compareTensors, convOutputSize as referenceConvOutputSize, numericalGradient, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { conv1x1, conv2dBackward, conv2dForward, convOutputSize } from './conv.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_102;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** The lecture's 5x5 image for the 1x1 convolution example, as `[1, 1, 5, 5]`. */
 const LECTURE_IMAGE = [
@@ -106,6 +63,39 @@ function inputs(c: ConvCase): { x: Tensor; w: Tensor; b: Tensor; dout: (shape: r
   return { x, w, b, dout: (shape) => rng.randn(shape) };
 }
 
+/**
+ * Checks conv2dBackward's gradients: against `expected` (default: the reference's) when the
+ * student's conv2dForward is right for this case; where it is wrong, the reference or the
+ * gradient of the student's own forward both pass (one mistake costs once).
+ */
+function expectConvGradients(
+  got: { dx: Tensor; dw: Tensor; db: Tensor },
+  c: { x: Tensor; w: Tensor; b: Tensor; params: { stride: number; pad: number }; dout: Tensor; expected?: () => Record<string, Tensor>; prefer?: 'reference' | 'numerical' },
+): void {
+  const { x, w, b, params, dout } = c;
+  const reference = referenceConv2dForward(x, w, b, params);
+  const expected =
+    c.expected ??
+    ((): Record<string, Tensor> => {
+      const r = referenceConv2dBackward(dout, reference.cache);
+      return { dx: r.dx, dw: r.dw, db: r.db };
+    });
+  const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
+  const inputsOf: Record<string, () => Tensor> = {
+    dx: () => numericalGradient((t) => forward(t, w, b), x, dout),
+    dw: () => numericalGradient((t) => forward(x, t, b), w, dout),
+    db: () => numericalGradient((t) => forward(x, w, t), b, dout),
+  };
+  expectGradients('conv2dBackward', got, {
+    forward: 'conv2dForward',
+    forwardOk: compareTensors('', conv2dForward(x, w, b, params).out, reference.out, VALUE_TOL).ok,
+    prefer: c.prefer,
+    reference: expected,
+    ownNumerical: () => Object.fromEntries(Object.keys(expected()).map((k) => [k, inputsOf[k]()])),
+    diagnose: () => (['dw', 'db'] as const).map((k) => diagnoseConvBackward(k, x, w, b, params, dout, got[k])).filter(Boolean).join(' ') || undefined,
+  });
+}
+
 describe('convOutputSize', () => {
   test.each([
     [32, 5, 1, 0, 28, "LeNet's first convolution"],
@@ -139,7 +129,7 @@ describe('convOutputSize', () => {
     const args = fc
       .tuple(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 5 }))
       .filter(([size, kernel, , pad]) => kernel <= size + 2 * pad);
-    forAll(args, 200, ([size, kernel, stride, pad]) => {
+    forAll(args, { seed: SEED, runs: 200 }, ([size, kernel, stride, pad]) => {
       expect(convOutputSize(size, kernel, stride, pad), `convOutputSize(${size}, ${kernel}, ${stride}, ${pad})`).toBe(
         referenceConvOutputSize(size, kernel, stride, pad),
       );
@@ -175,14 +165,16 @@ describe('conv2dForward', () => {
 
   test('x=[1,1,3,3] = 1..9, w=[1,1,2,2] ones, b=[1] s=1 p=0: [[13,17],[25,29]]', () => {
     const x = Tensor.from([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
-    const { out } = conv2dForward(x, Tensor.ones([1, 1, 2, 2]), Tensor.from([1]), { stride: 1, pad: 0 });
-    expectTensor('conv2dForward: out', out, Tensor.from([[[[13, 17], [25, 29]]]]));
+    const [w, b, params] = [Tensor.ones([1, 1, 2, 2]), Tensor.from([1]), { stride: 1, pad: 0 }];
+    const { out } = conv2dForward(x, w, b, params);
+    expectTensor('conv2dForward: out', out, Tensor.from([[[[13, 17], [25, 29]]]]), undefined, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
   });
 
   test('x=[1,1,3,3] = 1..9, w=[1,1,2,2] ones, b=[0] s=2 p=1: [[1,5],[11,28]] (padding is zeros)', () => {
     const x = Tensor.from([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
-    const { out } = conv2dForward(x, Tensor.ones([1, 1, 2, 2]), Tensor.zeros([1]), { stride: 2, pad: 1 });
-    expectTensor('conv2dForward: out', out, Tensor.from([[[[1, 5], [11, 28]]]]));
+    const [w, b, params] = [Tensor.ones([1, 1, 2, 2]), Tensor.zeros([1]), { stride: 2, pad: 1 }];
+    const { out } = conv2dForward(x, w, b, params);
+    expectTensor('conv2dForward: out', out, Tensor.from([[[[1, 5], [11, 28]]]]), undefined, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
   });
 
   test("x=[2,3,4,4] w=[3,3,4,4] s=2 p=1, linspace inputs: CS231n's published output", () => {
@@ -190,7 +182,8 @@ describe('conv2dForward', () => {
     const x = linspace(-0.1, 0.5, [2, 3, 4, 4]);
     const w = linspace(-0.2, 0.3, [3, 3, 4, 4]);
     const b = linspace(-0.1, 0.2, [3]);
-    const { out } = conv2dForward(x, w, b, { stride: 2, pad: 1 });
+    const params = { stride: 2, pad: 1 };
+    const { out } = conv2dForward(x, w, b, params);
     const published = Tensor.from([
       [
         [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
@@ -203,15 +196,15 @@ describe('conv2dForward', () => {
         [[2.36270298, 2.36904306], [2.38090835, 2.38247847]],
       ],
     ]);
-    expectTensor('conv2dForward: out', out, published, { tol: 1e-6, atol: 1e-8 });
+    expectTensor('conv2dForward: out', out, published, { tol: 1e-6, atol: 1e-8 }, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
   });
 
   test(`random shapes, strides, paddings: out matches the reference (seed ${SEED})`, () => {
-    forAll(convCases, 40, (c) => {
+    forAll(convCases, { seed: SEED, runs: 40, name }, (c) => {
       const { x, w, b } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out } = conv2dForward(x, w, b, params);
-      expectTensor(`conv2dForward: out (${name(c)})`, out, referenceConv2dForward(x, w, b, params).out);
+      expectTensor('conv2dForward: out', out, referenceConv2dForward(x, w, b, params).out, undefined, { diagnose: () => diagnoseConvForward(x, w, b, params, out) });
     });
   });
 });
@@ -228,47 +221,39 @@ describe('conv2dBackward', () => {
 
   test('x=[2,1,4,4] w=[3,1,2,2] s=2 p=0, dout = 1: db = N * H\' * W\' = 8 per filter', () => {
     const rng = new Rng(5);
-    const { out, cache } = conv2dForward(rng.randn([2, 1, 4, 4]), rng.randn([3, 1, 2, 2]), rng.randn([3]), { stride: 2, pad: 0 });
-    const { db } = conv2dBackward(Tensor.ones(out.shape), cache);
-    expectTensor('conv2dBackward: db', db, Tensor.from([8, 8, 8]));
+    const [x, w, b, params] = [rng.randn([2, 1, 4, 4]), rng.randn([3, 1, 2, 2]), rng.randn([3]), { stride: 2, pad: 0 }];
+    const { out, cache } = conv2dForward(x, w, b, params);
+    const dout = Tensor.ones(out.shape);
+    expectConvGradients(conv2dBackward(dout, cache), { x, w, b, params, dout, expected: () => ({ db: Tensor.from([8, 8, 8]) }) });
   });
 
   test("x=[1,1,5,5] (the lecture's image) w=[1,1,1,1] = 2: dx = 2 dout, dw = sum(x * dout)", () => {
     const x = Tensor.from([[LECTURE_IMAGE]]);
     const { cache } = conv2dForward(x, Tensor.from([[[[2]]]]), Tensor.zeros([1]), { stride: 1, pad: 0 });
     const dout = new Rng(6).randn([1, 1, 5, 5]);
-    const { dx, dw } = conv2dBackward(dout, cache);
-    expectTensor('conv2dBackward: dx', dx, dout.map((v) => 2 * v));
     let s = 0;
     for (let i = 0; i < 25; i++) s += x.data[i] * dout.data[i];
-    expectTensor('conv2dBackward: dw', dw, Tensor.from([[[[s]]]]));
+    const expected = { dx: dout.map((v) => 2 * v), dw: Tensor.from([[[[s]]]]) };
+    expectConvGradients(conv2dBackward(dout, cache), { x, w: Tensor.from([[[[2]]]]), b: Tensor.zeros([1]), params: { stride: 1, pad: 0 }, dout, expected: () => expected });
   });
 
   test(`random shapes: dx, dw, db match numerical gradients of your conv2dForward (seed ${SEED})`, () => {
-    forAll(convCases, 12, (c) => {
+    forAll(convCases, { seed: SEED, runs: 12, name }, (c) => {
       const { x, w, b, dout: randomDout } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out, cache } = conv2dForward(x, w, b, params);
       const dout = randomDout(out.shape);
-      const { dx, dw, db } = conv2dBackward(dout, cache);
-      const forward = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => conv2dForward(xx, ww, bb, params).out;
-      expectTensor(`conv2dBackward: dx (${name(c)})`, dx, numericalGradient((t) => forward(t, w, b), x, dout), GRAD_TOL);
-      expectTensor(`conv2dBackward: dw (${name(c)})`, dw, numericalGradient((t) => forward(x, t, b), w, dout), GRAD_TOL);
-      expectTensor(`conv2dBackward: db (${name(c)})`, db, numericalGradient((t) => forward(x, w, t), b, dout), GRAD_TOL);
+      expectConvGradients(conv2dBackward(dout, cache), { x, w, b, params, dout, prefer: 'numerical' });
     });
   });
 
-  test(`random shapes: dx, dw, db match the reference (seed ${SEED})`, () => {
-    forAll(convCases, 40, (c) => {
+  test(`random shapes: dx, dw, db match the reference (your conv2dForward's gradient where your forward is wrong) (seed ${SEED})`, () => {
+    forAll(convCases, { seed: SEED, runs: 40, name }, (c) => {
       const { x, w, b, dout: randomDout } = inputs(c);
       const params = { stride: c.stride, pad: c.pad };
       const { out, cache } = conv2dForward(x, w, b, params);
       const dout = randomDout(out.shape);
-      const { dx, dw, db } = conv2dBackward(dout, cache);
-      const expected = referenceConv2dBackward(dout, referenceConv2dForward(x, w, b, params).cache);
-      expectTensor(`conv2dBackward: dx (${name(c)})`, dx, expected.dx);
-      expectTensor(`conv2dBackward: dw (${name(c)})`, dw, expected.dw);
-      expectTensor(`conv2dBackward: db (${name(c)})`, db, expected.db);
+      expectConvGradients(conv2dBackward(dout, cache), { x, w, b, params, dout });
     });
   });
 });
@@ -311,13 +296,13 @@ describe('conv1x1', () => {
       F: fc.integer({ min: 1, max: 8 }),
       seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     });
-    forAll(shapes, 30, ({ N, C, H, W, F, seed }) => {
+    forAll(shapes, { seed: SEED, runs: 30 }, ({ N, C, H, W, F, seed }) => {
       const rng = new Rng(seed);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C]);
       const b = rng.randn([F]);
       const expected = referenceConv2dForward(x, w.reshape([F, C, 1, 1]), b, { stride: 1, pad: 0 }).out;
-      expectTensor(`conv1x1: out (x=[${N},${C},${H},${W}] w=[${F},${C}] seed=${seed})`, conv1x1(x, w, b), expected);
+      expectTensor('conv1x1: out', conv1x1(x, w, b), expected, undefined, { case: `x=[${N},${C},${H},${W}] w=[${F},${C}] seed=${seed}` });
     });
   });
 });

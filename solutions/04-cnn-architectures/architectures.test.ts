@@ -1,4 +1,5 @@
-import { NotImplementedError, ShapeError } from '@dlkata/tensor';
+import { forAll, thrownBy } from '@dlkata/exercise-support';
+import { ShapeError } from '@dlkata/tensor';
 import {
   analyze as referenceAnalyze,
   layerInfo as referenceLayerInfo,
@@ -23,30 +24,6 @@ import {
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_104;
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** A layer in words for test names and messages: `conv f=6 k=5 s=1 p=same`. */
 function show(layer: LayerSpec): string {
@@ -169,7 +146,7 @@ describe('layerOutputShape', () => {
   });
 
   test(`random layers: the output shape of the reference layerInfo (seed ${SEED})`, () => {
-    forAll(layerCases, 300, (c) => {
+    forAll(layerCases, { seed: SEED, runs: 300 }, (c) => {
       expect(layerOutputShape(c.layer, c.input), `layerOutputShape: ${name(c)}`).toEqual([...referenceLayerInfo(c.layer, c.input).outputShape]);
     });
   });
@@ -192,7 +169,7 @@ describe('layerParams', () => {
   });
 
   test(`random layers: the parameters of the reference layerInfo (seed ${SEED})`, () => {
-    forAll(layerCases, 300, (c) => {
+    forAll(layerCases, { seed: SEED, runs: 300 }, (c) => {
       expect(layerParams(c.layer, c.input), `layerParams: ${name(c)}`).toBe(referenceLayerInfo(c.layer, c.input).params);
     });
   });
@@ -223,7 +200,7 @@ describe('layerMacs', () => {
   });
 
   test(`random layers: the multiply-adds of the reference layerInfo (seed ${SEED})`, () => {
-    forAll(layerCases, 300, (c) => {
+    forAll(layerCases, { seed: SEED, runs: 300 }, (c) => {
       expect(layerMacs(c.layer, c.input), `layerMacs: ${name(c)}`).toBe(referenceLayerInfo(c.layer, c.input).macs);
     });
   });
@@ -298,7 +275,7 @@ describe('analyzeModel', () => {
   });
 
   test(`random networks: shapes, params and macs of the reference analyze (seed ${SEED})`, () => {
-    forAll(modelCases, 100, (m) => {
+    forAll(modelCases, { seed: SEED, runs: 100 }, (m) => {
       const ref = referenceAnalyze(m);
       const expected = { shapes: ref.layers.map((l) => [...l.outputShape]), params: ref.params, macs: ref.macs };
       expect(analyzeModel(m), `analyzeModel: ${m.layers.map(show).join(', ')} on [${m.inputShape.join(',')}]`).toEqual(expected);
@@ -313,7 +290,7 @@ describe('vggBlock', () => {
 
   test(`random blocks on random images: H and W halve (rounded down), the channels become the filters (seed ${SEED})`, () => {
     const cases = fc.record({ convs: int(1, 4), filters: int(1, 64), C: int(1, 16), H: int(2, 40), W: int(2, 40) });
-    forAll(cases, 100, ({ convs, filters, C, H, W }) => {
+    forAll(cases, { seed: SEED, runs: 100 }, ({ convs, filters, C, H, W }) => {
       const layers = vggBlock(convs, filters);
       const what = `vggBlock(${convs}, ${filters}) on [${C},${H},${W}]`;
       expect(layers.map((l) => l.type), `${what}: layer types`).toEqual([...Array.from({ length: convs }, () => ['conv', 'relu']).flat(), 'maxpool']);

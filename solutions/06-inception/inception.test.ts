@@ -1,4 +1,5 @@
-import { add, compareTensors, maxAbs, NotImplementedError, numericalGradient, Rng, Tensor, type CompareOptions } from '@dlkata/tensor';
+import { diagnoseInceptionForward, expectGradients, expectTensor, expectTensors, forAll, succeeds } from '@dlkata/exercise-support';
+import { add, maxAbs, numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import {
   concatChannels as referenceConcat,
   conv2dBackward as referenceConvBackward,
@@ -15,7 +16,7 @@ import {
   splitChannels as referenceSplit,
 } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   concatChannels,
   conv1x1ReluBackward,
@@ -34,29 +35,6 @@ import {
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_106;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
 
 /** The lecture's 5x5 image for the 1x1 convolution example, as `[1, 1, 5, 5]`. */
 const LECTURE_IMAGE = [
@@ -156,7 +134,7 @@ describe('conv1x1ReluForward', () => {
 
   test(`random shapes: out matches the reference (conv 1x1, then ReLU) (seed ${SEED})`, () => {
     const cases = fc.record({ N: int(1, 3), C: int(1, 8), H: int(1, 6), W: int(1, 6), F: int(1, 8), seed });
-    forAll(cases, 30, ({ N, C, H, W, F, seed: s }) => {
+    forAll(cases, { seed: SEED, runs: 30 }, ({ N, C, H, W, F, seed: s }) => {
       const rng = new Rng(s);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C, 1, 1]);
@@ -188,7 +166,7 @@ describe('conv1x1ReluBackward', () => {
   });
 
   test(`random shapes: dx, dw, db match numerical gradients of your conv1x1ReluForward (seed ${SEED})`, () => {
-    forAll(cases, 15, ({ N, C, H, W, F, seed: s }) => {
+    forAll(cases, { seed: SEED, runs: 15 }, ({ N, C, H, W, F, seed: s }) => {
       const rng = new Rng(s);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C, 1, 1]);
@@ -210,13 +188,16 @@ describe('conv1x1ReluBackward', () => {
         db: numericalGradient((t) => f(x, w, t), b, dout),
       };
       fc.pre(!crossed); // a perturbation that flips a ReLU crosses a kink: skip the case
-      const what = `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}`;
-      for (const k of ['dx', 'dw', 'db'] as const) expectTensor(`conv1x1ReluBackward: ${k} (${what})`, grads[k], numeric[k], GRAD_TOL);
+      expectTensors(
+        'conv1x1ReluBackward',
+        (['dx', 'dw', 'db'] as const).map((k) => ({ name: k, got: grads[k], expected: numeric[k] })),
+        { against: 'numerical', case: `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}` },
+      );
     });
   });
 
   test(`random shapes: dx, dw, db match the reference (seed ${SEED})`, () => {
-    forAll(cases, 30, ({ N, C, H, W, F, seed: s }) => {
+    forAll(cases, { seed: SEED, runs: 30 }, ({ N, C, H, W, F, seed: s }) => {
       const rng = new Rng(s);
       const x = rng.randn([N, C, H, W]);
       const w = rng.randn([F, C, 1, 1]);
@@ -227,8 +208,11 @@ describe('conv1x1ReluBackward', () => {
       const c = referenceConvForward(x, w, b);
       const r = referenceReluForward(c.out);
       const expected = referenceConvBackward(referenceReluBackward(dout, r.cache).dx, c.cache);
-      const what = `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}`;
-      for (const k of ['dx', 'dw', 'db'] as const) expectTensor(`conv1x1ReluBackward: ${k} (${what})`, grads[k], expected[k]);
+      expectTensors(
+        'conv1x1ReluBackward',
+        (['dx', 'dw', 'db'] as const).map((k) => ({ name: k, got: grads[k], expected: expected[k] })),
+        { case: `x=[${N},${C},${H},${W}] w=[${F},${C},1,1] seed=${s}` },
+      );
     });
   });
 });
@@ -255,7 +239,7 @@ describe('concatChannels and splitChannels', () => {
   });
 
   test(`random lists: concatChannels matches the reference, and splitChannels undoes it (seed ${SEED})`, () => {
-    forAll(parts, 30, ({ N, H, W, channels, seed: s }) => {
+    forAll(parts, { seed: SEED, runs: 30 }, ({ N, H, W, channels, seed: s }) => {
       const rng = new Rng(s);
       const xs = channels.map((C) => rng.randn([N, C, H, W]));
       const what = `[${channels.map((C) => `[${N},${C},${H},${W}]`).join(', ')}]`;
@@ -268,7 +252,7 @@ describe('concatChannels and splitChannels', () => {
   });
 
   test(`random tensors and sizes: splitChannels matches the reference (seed ${SEED})`, () => {
-    forAll(parts, 30, ({ N, H, W, channels, seed: s }) => {
+    forAll(parts, { seed: SEED, runs: 30 }, ({ N, H, W, channels, seed: s }) => {
       const x = new Rng(s).randn([N, channels.reduce((a, c) => a + c, 0), H, W]);
       const expected = referenceSplit(x, channels);
       splitChannels(x, channels).forEach((t, i) => expectTensor(`splitChannels: part ${i} (x [${x.shape.join(',')}], sizes [${channels.join(',')}])`, t, expected[i]));
@@ -307,13 +291,16 @@ describe('inceptionForward', () => {
     const x = rng.randn([1, 192, 6, 6]);
     const { out } = inceptionForward(x, p, INCEPTION_3A);
     expect(out.shape, 'inceptionForward: shape of out').toEqual([1, 256, 6, 6]);
-    expectTensor('inceptionForward: out', out, referenceForward(x, p, INCEPTION_3A).out);
+    const expected = referenceForward(x, p, INCEPTION_3A).out;
+    expectTensor('inceptionForward: out', out, expected, undefined, { diagnose: () => diagnoseInceptionForward(out, expected, INCEPTION_3A) });
   });
 
   test(`random shapes and filter counts: out matches the reference (seed ${SEED})`, () => {
-    forAll(moduleCases, 30, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 30, name }, (c) => {
       const { x, params } = moduleInputs(c);
-      expectTensor(`inceptionForward: out (${name(c)})`, inceptionForward(x, params, c.spec).out, referenceForward(x, params, c.spec).out);
+      const { out } = inceptionForward(x, params, c.spec);
+      const expected = referenceForward(x, params, c.spec).out;
+      expectTensor('inceptionForward: out', out, expected, undefined, { diagnose: () => diagnoseInceptionForward(out, expected, c.spec) });
     });
   });
 });
@@ -356,7 +343,7 @@ describe('inceptionBackward', () => {
   });
 
   test(`random shapes: dx and the twelve parameter gradients match numerical gradients of your inceptionForward (seed ${SEED})`, () => {
-    forAll(moduleCases, 8, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 8, name }, (c) => {
       const { x, params, rng } = moduleInputs(c);
       const { out, cache } = inceptionForward(x, params, c.spec);
       const dout = rng.randn(out.shape);
@@ -379,26 +366,35 @@ describe('inceptionBackward', () => {
         ...keys.map((k): [string, Tensor] => [`d${k}`, numeric((t) => inceptionForward(x, { ...params, [k]: t }, c.spec), params[k])]),
       ];
       fc.pre(!crossed); // a perturbation that flips a ReLU or a pooling winner crosses a kink: skip the case
-      for (const [k, grad] of expected) {
-        const got = grads[k];
-        if (got === undefined) assert.fail(`inceptionBackward: ${k} missing (${name(c)})`);
-        expectTensor(`inceptionBackward: ${k} (${name(c)})`, got, grad, GRAD_TOL);
-      }
+      expectTensors(
+        'inceptionBackward',
+        expected.map(([k, grad]) => ({ name: k, got: grads[k], expected: grad })),
+        { against: 'numerical' },
+      );
     });
   });
 
   test(`random shapes: dx and the twelve parameter gradients match the reference (seed ${SEED})`, () => {
-    forAll(moduleCases, 30, (c) => {
+    forAll(moduleCases, { seed: SEED, runs: 30, name }, (c) => {
       const { x, params, rng } = moduleInputs(c);
       const { out, cache } = inceptionForward(x, params, c.spec);
       const dout = rng.randn(out.shape);
       const grads: InceptionGrads = inceptionBackward(dout, cache);
-      const expected = referenceBackward(dout, referenceForward(x, params, c.spec).cache);
-      for (const k of Object.keys(expected) as (keyof InceptionGrads)[]) {
-        const got = grads[k];
-        if (got === undefined) assert.fail(`inceptionBackward: ${k} missing (${name(c)})`);
-        expectTensor(`inceptionBackward: ${k} (${name(c)})`, got, expected[k]);
-      }
+      const reference = referenceForward(x, params, c.spec);
+      const expected = referenceBackward(dout, reference.cache) as unknown as Record<string, Tensor>;
+      expectGradients('inceptionBackward', grads as unknown as Record<string, unknown>, {
+        forward: 'inceptionForward',
+        forwardOk: succeeds(() => expectTensor('inceptionForward: out', out, reference.out)),
+        reference: () => expected,
+        ownNumerical: () =>
+          Object.fromEntries(
+            Object.keys(expected).map((k) => {
+              const input = k.slice(1) as 'x' | keyof InceptionParams;
+              const at = input === 'x' ? x : params[input];
+              return [k, numericalGradient((t) => inceptionForward(input === 'x' ? t : x, input === 'x' ? params : { ...params, [input]: t }, c.spec).out, at, dout)];
+            }),
+          ),
+      });
     });
   });
 });
@@ -429,7 +425,7 @@ describe('convMultiplies and inceptionMultiplies', () => {
       .record({ C: int(1, 64), H: int(1, 40), W: int(1, 40), filters: int(1, 128), half: int(0, 3), stride: int(1, 3), pad: fc.oneof(int(0, 3), fc.constant('same' as const)) })
       .map((c) => ({ ...c, kernel: 2 * c.half + 1, stride: c.pad === 'same' ? 1 : c.stride }))
       .filter((c) => c.pad === 'same' || (c.kernel <= c.H + 2 * c.pad && c.kernel <= c.W + 2 * c.pad));
-    forAll(cases, 100, ({ C, H, W, filters, kernel, stride, pad }) => {
+    forAll(cases, { seed: SEED, runs: 100 }, ({ C, H, W, filters, kernel, stride, pad }) => {
       const call = `convMultiplies([${C}, ${H}, ${W}], ${filters}, ${kernel}, ${stride}, ${JSON.stringify(pad)})`;
       expect(convMultiplies([C, H, W], filters, kernel, stride, pad), call).toBe(referenceConvMultiplies([C, H, W], filters, kernel, stride, pad));
     });
@@ -457,7 +453,7 @@ describe('convMultiplies and inceptionMultiplies', () => {
       W: int(1, 32),
       spec: fc.record({ c1: int(1, 128), c3reduce: int(1, 128), c3: int(1, 256), c5reduce: int(1, 64), c5: int(1, 128), poolProj: int(1, 128) }),
     });
-    forAll(cases, 100, ({ C, H, W, spec }) => {
+    forAll(cases, { seed: SEED, runs: 100 }, ({ C, H, W, spec }) => {
       const got = inceptionMultiplies([C, H, W], spec);
       const expected = referenceInceptionMultiplies([C, H, W], spec);
       const call = `inceptionMultiplies([${C}, ${H}, ${W}], ${specName(spec)})`;

@@ -1,4 +1,5 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, ShapeError, Tensor, ValueError, type CompareOptions } from '@dlkata/tensor';
+import { expectNumber, expectTensor, forAll, GRAD_TOL, thrownBy } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import {
   classIoU as referenceClassIoU,
   confusion as referenceConfusion,
@@ -8,54 +9,11 @@ import {
   predictPixels as referencePredict,
 } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { classIoU, confusion, meanIoU, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels } from './segmentation.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_107;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/** Fails unless two numbers agree to the value tolerance (two NaNs agree: "no value" on both sides). */
-function expectNumber(what: string, actual: number, expected: number): void {
-  if (Number.isNaN(expected)) {
-    if (!Number.isNaN(actual)) assert.fail(`${what}: got ${actual}, expected NaN`);
-    return;
-  }
-  expectTensor(what, Tensor.from([actual]), Tensor.from([expected]));
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** Random scores and labels: `[N, K, H, W]` and `N*H*W` classes. */
 interface PixelCase {
@@ -140,7 +98,7 @@ describe('pixelSoftmaxCrossEntropy', () => {
   });
 
   test(`random shapes: loss and dscores match the reference (seed ${SEED})`, () => {
-    forAll(pixelCases, 30, (c) => {
+    forAll(pixelCases, { seed: SEED, runs: 30 }, (c) => {
       const { scores, labels } = scoresAndLabels(c);
       const got = pixelSoftmaxCrossEntropy(scores, labels);
       const expected = referenceLoss(scores, labels);
@@ -150,7 +108,7 @@ describe('pixelSoftmaxCrossEntropy', () => {
   });
 
   test(`random shapes: dscores matches the numerical gradient of your loss (seed ${SEED})`, () => {
-    forAll(pixelCases, 15, (c) => {
+    forAll(pixelCases, { seed: SEED, runs: 15 }, (c) => {
       const { scores, labels } = scoresAndLabels(c);
       const { dscores } = pixelSoftmaxCrossEntropy(scores, labels);
       const numeric = numericalGradient((s) => Tensor.from([pixelSoftmaxCrossEntropy(s, labels).loss]), scores, Tensor.from([1]));
@@ -169,7 +127,7 @@ describe('predictPixels', () => {
   });
 
   test(`random shapes: equals the reference, pixel order [N, H, W] (seed ${SEED})`, () => {
-    forAll(pixelCases, 30, (c) => {
+    forAll(pixelCases, { seed: SEED, runs: 30 }, (c) => {
       const { scores } = scoresAndLabels(c);
       // round to 1 decimal so that ties happen
       const rounded = scores.map((v) => Math.round(v * 10) / 10);
@@ -188,7 +146,7 @@ describe('pixelAccuracy', () => {
   });
 
   test(`random masks: equals the reference (seed ${SEED})`, () => {
-    forAll(maskCases, 30, (c) => {
+    forAll(maskCases, { seed: SEED, runs: 30 }, (c) => {
       const { pred, labels } = masks(c);
       expectNumber(`pixelAccuracy (${maskName(c)})`, pixelAccuracy(pred, labels), referencePixelAccuracy(pred, labels));
     });
@@ -206,7 +164,7 @@ describe('confusion', () => {
   });
 
   test(`random masks: equals the reference (seed ${SEED})`, () => {
-    forAll(maskCases, 30, (c) => {
+    forAll(maskCases, { seed: SEED, runs: 30 }, (c) => {
       const { pred, labels } = masks(c);
       expectTensor(`confusion (${maskName(c)})`, confusion(pred, labels, c.K), referenceConfusion(pred, labels, c.K));
     });
@@ -234,7 +192,7 @@ describe('classIoU and meanIoU', () => {
   });
 
   test(`random masks with absent classes: classIoU and meanIoU equal the reference (seed ${SEED})`, () => {
-    forAll(maskCases, 40, (c) => {
+    forAll(maskCases, { seed: SEED, runs: 40 }, (c) => {
       const { pred, labels } = masks(c);
       const iou = classIoU(pred, labels, c.K);
       const expected = referenceClassIoU(pred, labels, c.K);

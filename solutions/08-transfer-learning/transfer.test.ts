@@ -1,4 +1,5 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, ValueError, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, GRAD_TOL, thrownBy } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import {
   analyze,
   createNetwork,
@@ -11,45 +12,11 @@ import {
   type ParamDict as ReferenceParams,
 } from '@dlkata/layers';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { countParams, freeze, mlpBackward, mlpForward, replaceHead, sgdStep, type MlpLayer, type ParamDict } from './transfer.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_108;
-/** Values against the reference (@dlkata/layers) or exact hand-computed numbers. */
-const VALUE_TOL: CompareOptions = { tol: 1e-8, atol: 1e-10 };
-/** Analytic gradients against numerical gradients (centered differences, h = 1e-5). */
-const GRAD_TOL: CompareOptions = { tol: 1e-6, atol: 1e-8 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** Deep copies of a parameter dictionary, to check later that a function did not modify its input. */
 function copy(p: ParamDict): ParamDict {
@@ -124,7 +91,7 @@ describe('freeze', () => {
   });
 
   test(`random networks and layer choices: every parameter of the chosen layers (seed ${SEED})`, () => {
-    forAll(mlpCases, 30, (c) => {
+    forAll(mlpCases, { seed: SEED, runs: 30 }, (c) => {
       const { params } = mlp(c);
       const layers = c.frozenLayers.map((f, i) => (f ? `fc${i + 1}` : '')).filter((l) => l !== '');
       const expected = Object.keys(params).filter((k) => layers.includes(k.split('.')[0]));
@@ -209,7 +176,7 @@ describe('replaceHead', () => {
   });
 
   test(`random networks: the last layer replaced for 1-12 classes (seed ${SEED})`, () => {
-    forAll(fc.record({ c: mlpCases, classes: fc.integer({ min: 1, max: 12 }), seed: fc.nat() }), 30, ({ c, classes, seed }) => {
+    forAll(fc.record({ c: mlpCases, classes: fc.integer({ min: 1, max: 12 }), seed: fc.nat() }), { seed: SEED, runs: 30 }, ({ c, classes, seed }) => {
       const { params } = mlp(c);
       const head = `fc${c.widths.length - 1}`;
       const D = c.widths[c.widths.length - 2];
@@ -249,7 +216,7 @@ describe('mlpBackward', () => {
   });
 
   test(`random networks, nothing frozen: grads and dx match numerical gradients (seed ${SEED})`, () => {
-    forAll(mlpCases, 15, (c) => {
+    forAll(mlpCases, { seed: SEED, runs: 15 }, (c) => {
       const { layers, params, x, dout } = mlp(c);
       const { grads, dx } = mlpBackward(layers, mlpForward(layers, params, x).cache, dout, []);
       const forward = (): Tensor => mlpForward(layers, params, x).out;
@@ -259,7 +226,7 @@ describe('mlpBackward', () => {
   });
 
   test(`random networks and frozen layers: the gradients and dx of the library's networkBackward (seed ${SEED})`, () => {
-    forAll(mlpCases, 40, (c) => {
+    forAll(mlpCases, { seed: SEED, runs: 40 }, (c) => {
       const { layers, params, x, dout, frozen } = mlp(c);
       const got = mlpBackward(layers, mlpForward(layers, params, x).cache, dout, frozen);
       const expected = reference(layers, params, x, dout, frozen);

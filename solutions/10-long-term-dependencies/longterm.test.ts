@@ -1,41 +1,11 @@
-import { compareTensors, NotImplementedError, numericalGradient, Rng, Tensor, ValueError, type CompareOptions } from '@dlkata/tensor';
+import { expectTensor, forAll, thrownBy } from '@dlkata/exercise-support';
+import { numericalGradient, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import fc from 'fast-check';
-import { assert, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { clipGradNorm, clipGradValue, eigenRecurrence, gradientNormsThroughTime, recurrenceForward, simpleRecurrence } from './longterm.js';
 
 /** Seed of the property-based tests; a failure prints it with the counterexample, so it replays exactly. */
 const SEED = 20_240_110;
-const VALUE_TOL: CompareOptions = { tol: 1e-9, atol: 1e-12 };
-
-/** Fails with a message naming the function, the tensor, the index and the relative error. */
-function expectTensor(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = VALUE_TOL): void {
-  const r = compareTensors(what, actual, expected, opts);
-  if (!r.ok) assert.fail(r.message);
-}
-
-/**
- * Runs a seeded property-based test. On failure, throws the failing case's own error (a TODO
- * as is), with how to replay it appended: fast-check's seed and the path of the shrunk case.
- */
-function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => void): void {
-  const run = fc.check(fc.property(cases, check), { seed: SEED, numRuns });
-  if (!run.failed) return;
-  const cause = run.errorInstance;
-  if (cause instanceof NotImplementedError || run.counterexample === null) throw cause ?? new Error(fc.defaultReportMessage(run) ?? 'property failed');
-  const replay = `case ${JSON.stringify(run.counterexample[0])}; replay with fast-check seed ${run.seed}, path "${run.counterexamplePath}"`;
-  throw new Error(`${cause instanceof Error ? cause.message : String(cause)}\n(${replay})`, { cause });
-}
-
-/** What `fn` throws (undefined if nothing). A TODO from an unfinished function is re-thrown, so the test shows it. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NotImplementedError) throw e;
-    return e;
-  }
-  return undefined;
-}
 
 /** `a b` for 2-D tensors, plain loops. */
 function matmul(a: Tensor, b: Tensor): Tensor {
@@ -103,7 +73,7 @@ describe('simpleRecurrence', () => {
   });
 
   test(`random theta [H,H], T: row t is theta applied t times (seed ${SEED})`, () => {
-    forAll(fc.record({ H: fc.integer({ min: 1, max: 5 }), T: fc.integer({ min: 0, max: 8 }), seed: fc.nat() }), 30, ({ H, T, seed }) => {
+    forAll(fc.record({ H: fc.integer({ min: 1, max: 5 }), T: fc.integer({ min: 0, max: 8 }), seed: fc.nat() }), { seed: SEED, runs: 30 }, ({ H, T, seed }) => {
       const rng = new Rng(seed);
       const theta = rng.randn([H, H], 1 / Math.sqrt(H));
       const A0 = rng.randn([H]);
@@ -148,7 +118,7 @@ describe('eigenRecurrence', () => {
 
   test(`random orthogonal Q [H,H], eigenvalues in (-1.5, 1.5), t: equals simpleRecurrence of theta = Q diag(lambda) Q^T (seed ${SEED})`, () => {
     const cases = fc.record({ H: fc.integer({ min: 1, max: 5 }), t: fc.integer({ min: 0, max: 10 }), seed: fc.nat() });
-    forAll(cases, 30, ({ H, t, seed }) => {
+    forAll(cases, { seed: SEED, runs: 30 }, ({ H, t, seed }) => {
       const rng = new Rng(seed);
       const Q = randomOrthogonal(H, rng);
       const lambda = Array.from(rng.rand([H], -1.5, 1.5).data);
@@ -204,7 +174,7 @@ describe('gradientNormsThroughTime', () => {
 
   test(`random tanh recurrences: ||dL/dh_t|| equals the norm of the numerical gradient of L in h_t (seed ${SEED})`, () => {
     const cases = fc.record({ N: fc.integer({ min: 1, max: 2 }), T: fc.integer({ min: 1, max: 6 }), H: fc.integer({ min: 1, max: 4 }), seed: fc.nat() });
-    forAll(cases, 15, ({ N, T, H, seed }) => {
+    forAll(cases, { seed: SEED, runs: 15 }, ({ N, T, H, seed }) => {
       const rng = new Rng(seed);
       const D = 2;
       const x = rng.randn([N, T, D]);
@@ -269,7 +239,7 @@ describe('clipGradNorm', () => {
 
   test(`random lists of tensors: the clipped global norm is min(totalNorm, maxNorm) and the direction is kept (seed ${SEED})`, () => {
     const cases = fc.record({ count: fc.integer({ min: 1, max: 4 }), maxNorm: fc.double({ min: 0.1, max: 10, noNaN: true }), scale: fc.double({ min: 0.01, max: 100, noNaN: true }), seed: fc.nat() });
-    forAll(cases, 40, ({ count, maxNorm, scale, seed }) => {
+    forAll(cases, { seed: SEED, runs: 40 }, ({ count, maxNorm, scale, seed }) => {
       const rng = new Rng(seed);
       const grads = Array.from({ length: count }, () => rng.randn([rng.int(1, 3), rng.int(1, 3)], scale));
       const total = Math.sqrt(grads.reduce((s, g) => s + g.data.reduce((a, v) => a + v * v, 0), 0));

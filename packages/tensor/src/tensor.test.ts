@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from './errors.js';
@@ -324,5 +325,64 @@ describe('assertions', () => {
     expect(() => assertFinite('conv2d', 'x', t)).toThrow('conv2d: x contains NaN at [0,1,2,3]');
     t.set(-Infinity, 0, 0, 0, 1);
     expect(() => assertFinite('conv2d', 'x', t)).toThrow('conv2d: x contains -Infinity at [0,0,0,1]');
+  });
+});
+
+describe('formatTensor (NumPy-style printing)', () => {
+  it('[2,2] with a fraction: decimal points aligned, trailing zeros dropped, shape last', () => {
+    expect(Tensor.from([[1, -2.5], [3, 4]]).format()).toBe('Tensor([[ 1. , -2.5],\n        [ 3. ,  4. ]], shape=[2,2])');
+  });
+
+  it('[2,2,2] integers: "1." like NumPy, a blank line between 2-D blocks', () => {
+    const t = Tensor.fromArray([0, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2]);
+    expect(t.format({ prefix: '' })).toBe('[[[0., 1.],\n  [2., 3.]],\n\n [[4., 5.],\n  [6., 7.]]]');
+  });
+
+  it('scalar, empty, NaN and infinities', () => {
+    expect(Tensor.from(3.5).format()).toBe('Tensor(3.5, shape=[])');
+    expect(Tensor.zeros([0, 3]).format()).toBe('Tensor([], shape=[0,3])');
+    expect(Tensor.from([NaN, Infinity, -1]).format({ prefix: '' })).toBe('[nan, inf, -1.]');
+  });
+
+  it('values all below 1e-3 or above 1e8 switch to scientific notation', () => {
+    expect(Tensor.from([1e-6, 2.5e-5]).format({ prefix: '' })).toBe('[1.0e-06, 2.5e-05]');
+    expect(Tensor.from([1.5e9, 1]).format({ prefix: '' })).toBe('[1.5e+09, 1.0e+00]');
+  });
+
+  it('console.log and util.inspect use it, also inside objects', () => {
+    const t = Tensor.from([[1, 2], [3, 4]]);
+    expect(inspect(t)).toBe(t.format());
+    expect(inspect({ out: t })).toContain('Tensor([[1., 2.],');
+  });
+
+  it('[2,3,40,40] (9600 > 1000 elements) is elided: 3 items at each end of each dimension', () => {
+    const t = Tensor.fromArray(Array.from({ length: 9600 }, (_, i) => i), [2, 3, 40, 40]);
+    const lines = t.format().split('\n');
+    // every printed row has 3 + ... + 3 items; 2 x 3 blocks of 3 + "..." + 3 rows, blank lines between blocks
+    const rows = lines.filter((l) => l.includes('...,') && /\d\.,/.test(l));
+    expect(rows.length).toBe(2 * 3 * 6);
+    for (const r of rows) expect(r.match(/\d+\./g)?.length).toBe(6);
+    expect(lines.filter((l) => l.trim() === '...,').length).toBe(2 * 3);
+    expect(t.format()).toContain('1599.'); // last element of the first [40,40] block
+    expect(t.format()).not.toContain(' 100.,'); // an elided middle row
+  });
+
+  it('property: every line fits the line width (items are never split), and the numbers read back in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e4, max: 1e4, noNaN: true }), { minLength: 1, maxLength: 300 }), fc.integer({ min: 30, max: 120 }), (vals, lineWidth) => {
+        const t = Tensor.fromArray(vals);
+        const s = t.format({ lineWidth, prefix: '', precision: 16 });
+        for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(Math.max(lineWidth, s.split(',')[0].length + 2));
+        const back = s.replace(/[[\]\s]/g, '').split(',').map(Number);
+        expect(back.length).toBe(vals.length);
+        back.forEach((v, i) => expect(Math.abs(v - vals[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(vals[i]))));
+      }),
+      { seed: 11, numRuns: 100 },
+    );
+  });
+
+  it('bad options throw a ValueError naming formatTensor', () => {
+    expect(() => Tensor.zeros([2]).format({ precision: -1 })).toThrow('formatTensor: precision must be an integer in [0, 16], got -1');
+    expect(() => Tensor.zeros([2]).format({ edgeItems: 0 })).toThrow('formatTensor: edgeItems must be a positive integer, got 0');
   });
 });

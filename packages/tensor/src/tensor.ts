@@ -284,11 +284,161 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** `Tensor[2,3] [1, 2, 3, 4, 5, 6]`: the shape, then at most 64 values to 6 significant digits. */
+  /** `Tensor[2,3] [1, 2, 3, 4, 5, 6]`: the shape, then at most 64 values to 6 significant digits, on one line. */
   toString(): string {
     const vals = Array.from(this.data.subarray(0, 64), (v) => Number(v.toPrecision(6)));
     return `Tensor${formatShape(this.shape)} [${vals.join(', ')}${this.size > 64 ? ', ...' : ''}]`;
   }
+
+  /**
+   * The tensor laid out like NumPy prints an array: nested brackets, one row per line, columns
+   * aligned, large tensors elided in the middle. See {@link formatTensor} for the options.
+   *
+   * @example
+   * ```ts
+   * Tensor.from([[1, -2.5], [3, 4]]).format();
+   * // Tensor([[ 1. , -2.5],
+   * //         [ 3. ,  4. ]], shape=[2,2])
+   * ```
+   */
+  format(options: FormatOptions = {}): string {
+    return formatTensor(this, options);
+  }
+
+  /** `console.log(t)` and `util.inspect(t)` print {@link Tensor.format}'s layout. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+}
+
+/** Options of {@link formatTensor}; the defaults are NumPy's (`np.set_printoptions`). */
+export interface FormatOptions {
+  /** Digits after the decimal point, at most (trailing zeros are dropped). Default 4. */
+  readonly precision?: number;
+  /** Elide when the tensor has more elements than this. Default 1000 (NumPy's `threshold`). */
+  readonly threshold?: number;
+  /** When eliding, items kept at each end of every dimension. Default 3 (NumPy's `edgeitems`). */
+  readonly edgeItems?: number;
+  /** Rows longer than this many characters wrap. Default 75 (NumPy's `linewidth`). */
+  readonly lineWidth?: number;
+  /** Text before the opening bracket; continuation lines are indented to match. Default `"Tensor("`. */
+  readonly prefix?: string;
+  /** Text after the closing bracket. Default `", shape=[...])"` when the prefix is the default, else `""`. */
+  readonly suffix?: string;
+}
+
+const ELLIPSIS = '...';
+
+/**
+ * Lays a tensor out the way NumPy prints an array (`numpy.array2string`): nested brackets,
+ * one innermost row per line, every element right-aligned to one width, a blank line
+ * between 2-D blocks, and, for tensors larger than `threshold`, only `edgeItems` items at
+ * each end of each dimension with `...` between.
+ *
+ * Number style, chosen once for the whole tensor (like NumPy): integers as `3.`; if the
+ * largest magnitude is in [1e-3, 1e8), fixed point with up to `precision` decimals (trailing
+ * zeros dropped, decimal points aligned); else scientific notation (`1.2346e-05`).
+ * NaN and infinities print as `nan`, `inf`, `-inf`.
+ *
+ * @param t - the tensor (any shape, including `[]` and shapes with a 0)
+ * @param options - see {@link FormatOptions}
+ * @returns the text, several lines for a tensor of 2 or more dimensions
+ * @throws ValueError if `precision` is not an integer in [0, 16] or `edgeItems` is not a positive integer
+ * @see https://numpy.org/doc/stable/reference/generated/numpy.array2string.html
+ */
+export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
+  const precision = options.precision ?? 4;
+  const threshold = options.threshold ?? 1000;
+  const edge = options.edgeItems ?? 3;
+  const lineWidth = options.lineWidth ?? 75;
+  const prefix = options.prefix ?? 'Tensor(';
+  const suffix = options.suffix ?? (options.prefix === undefined ? `, shape=${formatShape(t.shape)})` : '');
+  if (!Number.isInteger(precision) || precision < 0 || precision > 16) {
+    throw new ValueError('formatTensor', `precision must be an integer in [0, 16], got ${precision}`);
+  }
+  if (!Number.isInteger(edge) || edge < 1) throw new ValueError('formatTensor', `edgeItems must be a positive integer, got ${edge}`);
+  const summarize = t.size > threshold;
+  const shape = t.shape;
+  if (t.size === 0) return `${prefix}[]${suffix}`;
+
+  // Which indices are shown along each dimension (-1 marks the "..." gap).
+  const shown = shape.map((d) => (summarize && d > 2 * edge ? [...range(0, edge), -1, ...range(d - edge, d)] : range(0, d)));
+  const strides = shape.map((_, i) => shapeSize(shape.slice(i + 1)));
+  const values: number[] = [];
+  const collect = (depth: number, off: number): void => {
+    if (depth === shape.length) {
+      values.push(t.data[off]);
+      return;
+    }
+    for (const i of shown[depth]) if (i >= 0) collect(depth + 1, off + i * strides[depth]);
+  };
+  collect(0, 0);
+  const fmt = numberFormatter(values, precision);
+  const width = Math.max(...values.map((v) => fmt(v).length));
+  const pad = (s: string): string => s.padStart(width);
+  const indentOf = (depth: number): string => ' '.repeat(prefix.length + depth + 1);
+
+  const render = (depth: number, off: number): string => {
+    const idx = shown[depth];
+    if (depth === shape.length - 1) {
+      const items = idx.map((i) => (i < 0 ? ELLIPSIS : pad(fmt(t.data[off + i]))));
+      return `[${wrap(items, indentOf(depth), lineWidth - 1)}]`;
+    }
+    const sep = `,${'\n'.repeat(shape.length - depth - 1)}${indentOf(depth)}`;
+    const parts = idx.map((i) => (i < 0 ? ELLIPSIS : render(depth + 1, off + i * strides[depth])));
+    return `[${parts.join(sep)}]`;
+  };
+  const body = shape.length === 0 ? fmt(t.data[0]) : render(0, 0);
+  return `${prefix}${body}${suffix}`;
+}
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
+
+/** Joins row items with `, `, breaking lines before an item that would pass `width` (first line included). */
+function wrap(items: string[], indent: string, width: number): string {
+  let out = '';
+  let line = indent.length;
+  items.forEach((item, i) => {
+    const piece = i === 0 ? item : `, ${item}`;
+    if (i > 0 && line + piece.length > width) {
+      out += `,\n${indent}${item}`;
+      line = indent.length + item.length;
+    } else {
+      out += piece;
+      line += piece.length;
+    }
+  });
+  return out;
+}
+
+/** One number style for all shown values (NumPy's `FloatingFormat` in its default `maxprec` mode, simplified). */
+function numberFormatter(values: readonly number[], precision: number): (v: number) => string {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const special = (v: number): string | undefined => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : undefined);
+  if (finite.every((v) => Number.isInteger(v)) && finite.every((v) => Math.abs(v) < 1e8)) {
+    return (v) => special(v) ?? `${Object.is(v, -0) ? '-0' : v.toFixed(0)}.`;
+  }
+  const abs = finite.map(Math.abs).filter((v) => v > 0);
+  const max = abs.length ? Math.max(...abs) : 0;
+  if (max >= 1e8 || (max > 0 && max < 1e-3)) {
+    // Scientific: as many mantissa digits as the most precise value needs, at most `precision`.
+    const digits = Math.max(0, ...finite.map((v) => trimZeros(v.toExponential(precision).split('e')[0]).split('.')[1]?.length ?? 0));
+    return (v) => special(v) ?? v.toExponential(digits).replace(/e([+-])(\d)$/, 'e$10$2');
+  }
+  // Fixed point: drop trailing zeros, then pad each value's fraction to the longest one.
+  const fracLen = Math.max(0, ...finite.map((v) => trimZeros(v.toFixed(precision)).split('.')[1]?.length ?? 0));
+  return (v) => {
+    const s = special(v);
+    if (s !== undefined) return s;
+    const [int, frac = ''] = trimZeros(v.toFixed(precision)).split('.');
+    return `${int}.${frac.padEnd(fracLen)}`;
+  };
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '') : s;
 }
 
 /** Shorthand for {@link Tensor.from}. @throws ShapeError for ragged arrays */
