@@ -24,7 +24,17 @@
  *
  * and `NotImplementedError` is added to the file's import from `@dlkata/tensor` if missing.
  * Everything else (signatures, types, docstrings, given code, tests, README, hints) is copied
- * unchanged, so exercise and solution have the same paths and the same exports.
+ * unchanged, so exercise and solution have the same paths and the same exports. Each exercise
+ * folder also gets a `package.json` of its own (see {@link exercisePackageJson}) so that
+ * `pnpm test` typed inside it means that exercise.
+ *
+ * ## Never overwriting a student's work
+ *
+ * `exercises/.generated.json` records the SHA-256 of every file as last generated.
+ * {@link planWrite} compares each file on disk with it: a file that differs from both the new
+ * content and the recorded one was edited by someone (a student's answer), and
+ * {@link writeExercises} refuses to touch it unless forced, and even then copies it to
+ * `exercises/.backup/<time>/` first. Files the manifest does not know are never removed.
  *
  * Rules, checked with errors that name the file and the line:
  * - the TODO text after `BEGIN SOLUTION:` is required and fits on that line;
@@ -35,7 +45,8 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { headingAnchor } from './lib-docs.js';
@@ -211,6 +222,26 @@ export function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /**
+ * The `package.json` of one exercise folder: its scripts run the root's student commands
+ * through `scripts/run-root.mjs`, which keeps the folder the command was typed in, so that
+ * `pnpm test` (and `test:watch`, `grade`, `hint`, `progress`, `play`) typed in
+ * `exercises/05-residual` mean exercise 05. The folder is not a workspace package.
+ */
+export function exercisePackageJson(exercise: string): string {
+  const run = (script: string): string => `node ../../scripts/run-root.mjs ${script}`;
+  const pkg = {
+    private: true,
+    type: 'module',
+    description: `Exercise ${exercise}: the commands below, typed in this folder, mean this exercise (see ../../README.md).`,
+    scripts: Object.fromEntries(STUDENT_COMMANDS.map((c) => [c, run(c)])),
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+/** The root scripts a student types; each works from the root and from an exercise folder. */
+export const STUDENT_COMMANDS = ['test', 'test:watch', 'grade', 'hint', 'progress', 'play'] as const;
+
+/**
  * Computes every exercise file from `solutions/`: `.ts` files with their marked regions
  * replaced, all other files copied byte for byte.
  *
@@ -235,6 +266,9 @@ export function generateAll(solutionsDir = SOLUTIONS_DIR): Map<string, Generated
         result.set(key, { content: source, regions: [] });
       }
     }
+    const pkg = `${ex}/package.json`;
+    if (result.has(pkg)) throw new MarkerError(`solutions/${pkg}`, 1, 'an exercise package.json is generated; remove this file');
+    result.set(pkg, { content: exercisePackageJson(ex), regions: [] });
   }
   return result;
 }
@@ -281,37 +315,116 @@ export function diffExercises(generated: Map<string, GeneratedFile>, actual: Map
   return { missing, extra, changed };
 }
 
-/**
- * Writes the generated files into `exercisesDir`, and removes files and exercise folders
- * there that are no longer generated. Leaves everything outside the `NN-topic` folders
- * alone (`package.json`, `tsconfig.json`, `node_modules`).
- *
- * @returns the paths written (changed or new) and removed
- */
-export function writeExercises(generated: Map<string, GeneratedFile>, exercisesDir = EXERCISES_DIR): { written: string[]; removed: string[] } {
+/** Where the hashes of the files as last generated are kept (committed with the exercises). */
+export const MANIFEST = '.generated.json';
+
+/** SHA-256 of a text, hex. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The manifest's hashes: path relative to `exercises/` -> SHA-256 as last generated ({} if none). */
+export function readManifest(exercisesDir = EXERCISES_DIR): Record<string, string> {
+  const file = path.join(exercisesDir, MANIFEST);
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { files?: Record<string, string> };
+  return parsed.files ?? {};
+}
+
+/** The manifest text for a set of generated files. */
+export function manifestText(generated: Map<string, GeneratedFile>): string {
+  const files = Object.fromEntries([...generated.keys()].sort().map((p) => [p, sha256(generated.get(p)!.content)]));
+  return `${JSON.stringify({ about: 'SHA-256 of each exercise file as pnpm exercises:generate last wrote it; a file that differs was edited and is never overwritten without --force.', files }, null, 2)}\n`;
+}
+
+/** What {@link writeExercises} would do. */
+export interface WritePlan {
+  /** New or changed generated files whose current copy is unedited (or absent). */
+  readonly write: string[];
+  /** Files no longer generated, unedited since generated: removed. */
+  readonly remove: string[];
+  /** Files that would be overwritten but were edited since generated (or were never generated). */
+  readonly conflicts: string[];
+  /** Files no longer generated (or never generated) that are left alone because they were edited or are unknown. */
+  readonly kept: string[];
+}
+
+/** Compares generated files, the manifest and the files on disk (see the module comment). */
+export function planWrite(generated: Map<string, GeneratedFile>, exercisesDir = EXERCISES_DIR): WritePlan {
   const actual = readExercises(exercisesDir);
-  const written: string[] = [];
-  const removed: string[] = [];
+  const manifest = readManifest(exercisesDir);
+  const write: string[] = [];
+  const remove: string[] = [];
+  const conflicts: string[] = [];
+  const kept: string[] = [];
   for (const [p, g] of generated) {
-    if (actual.get(p) === g.content) continue;
+    const a = actual.get(p);
+    if (a === g.content) continue;
+    if (a === undefined || manifest[p] === sha256(a)) write.push(p);
+    else conflicts.push(p);
+  }
+  for (const [p, a] of actual) {
+    if (generated.has(p)) continue;
+    if (manifest[p] === sha256(a)) remove.push(p);
+    else kept.push(p);
+  }
+  return { write, remove, conflicts, kept };
+}
+
+/** `exercises:generate` would overwrite files that were edited since they were generated. */
+export class EditedFilesError extends Error {
+  constructor(readonly files: readonly string[]) {
+    super(
+      `${files.length} file(s) under exercises/ differ from what was last generated (someone's work, e.g. a student's answers):\n` +
+        files.map((f) => `    exercises/${f}`).join('\n') +
+        '\nNothing was written. To replace them anyway, run again with --force: each is first copied to exercises/.backup/<time>/.',
+    );
+    this.name = 'EditedFilesError';
+  }
+}
+
+/**
+ * Writes the generated files into `exercisesDir`, removes generated files that are no longer
+ * generated (if unedited), and records the new hashes in the manifest. Leaves everything
+ * outside the `NN-topic` folders alone (`package.json`, `tsconfig.json`, `node_modules`), and
+ * every dot-file (a student's hint state).
+ *
+ * @param opts.force - overwrite edited files too, after copying each to `exercises/.backup/<time>/`
+ * @returns the paths written, removed, backed up (with the backup folder) and kept
+ * @throws EditedFilesError when files would be overwritten that were edited since generated, unless `force`
+ */
+export function writeExercises(
+  generated: Map<string, GeneratedFile>,
+  exercisesDir = EXERCISES_DIR,
+  opts: { force?: boolean; now?: Date } = {},
+): { written: string[]; removed: string[]; backedUp: string[]; backupDir: string | null; kept: string[] } {
+  const plan = planWrite(generated, exercisesDir);
+  if (plan.conflicts.length > 0 && !opts.force) throw new EditedFilesError(plan.conflicts);
+  let backupDir: string | null = null;
+  if (plan.conflicts.length > 0) {
+    backupDir = path.join(exercisesDir, '.backup', (opts.now ?? new Date()).toISOString().replace(/[:.]/g, '-'));
+    for (const p of plan.conflicts) {
+      const to = path.join(backupDir, ...p.split('/'));
+      mkdirSync(path.dirname(to), { recursive: true });
+      copyFileSync(path.join(exercisesDir, ...p.split('/')), to);
+    }
+  }
+  const written = [...plan.write, ...plan.conflicts].sort();
+  for (const p of written) {
     const full = path.join(exercisesDir, ...p.split('/'));
     mkdirSync(path.dirname(full), { recursive: true });
-    writeFileSync(full, g.content);
-    written.push(p);
+    writeFileSync(full, generated.get(p)!.content);
   }
-  for (const p of actual.keys()) {
-    if (generated.has(p)) continue;
-    rmSync(path.join(exercisesDir, ...p.split('/')));
-    removed.push(p);
-  }
+  for (const p of plan.remove) rmSync(path.join(exercisesDir, ...p.split('/')));
   // Drop folders left empty (a removed exercise, or a removed sub-folder).
   const exercises = new Set([...generated.keys()].map((p) => p.split('/')[0]));
   for (const ex of exerciseDirs(exercisesDir)) {
-    if (!exercises.has(ex) && listFiles(path.join(exercisesDir, ex)).length === 0) {
+    if (!exercises.has(ex) && listFiles(path.join(exercisesDir, ex)).length === 0 && readdirSync(path.join(exercisesDir, ex)).length === 0) {
       rmSync(path.join(exercisesDir, ex), { recursive: true, force: true });
     }
   }
-  return { written, removed };
+  writeFileSync(path.join(exercisesDir, MANIFEST), manifestText(generated));
+  return { written, removed: plan.remove, backedUp: plan.conflicts, backupDir, kept: plan.kept };
 }
 
 /** `## Task N: ...` headings of a markdown file, in order. */

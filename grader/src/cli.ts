@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+// One name for an exercise everywhere (05, residual, a file being edited; none inside an exercise folder).
+import { gradeTarget } from '../../scripts/exercise-names.mjs';
 import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
 import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
@@ -158,7 +160,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .name('pnpm grade')
     .description('Grade dlkata exercises in a sandbox: points and feedback per test.')
     .version(VERSION)
-    .argument('<path>', 'an exercise folder (02-convolution), exercises/ or solutions/, a submission folder, or a folder of submissions')
+    .argument('[path]', 'an exercise (05, residual, exercises/05-residual; default inside an exercise folder: that one), an exercise folder (02-convolution), exercises/ or solutions/, a submission folder, or a folder of submissions')
     .option('--seed <n>', `seed of the random cases (0-${MAX_SEED}); default: a fresh one, printed`, integer('--seed', 0, MAX_SEED))
     .option('--json <file>', 'also write the full report as JSON')
     .option('--gradescope <file>', "also write Gradescope's results.json (one submission)")
@@ -182,7 +184,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     program.parse(['node', 'grade', ...argv]);
     opts = program.opts<Options>();
-    target = program.args[0];
+    const resolved = gradeTarget(program.args[0], cwd);
+    if ('error' in resolved) {
+      process.stderr.write(`error: ${resolved.error}\n`);
+      return 2;
+    }
+    target = resolved.target;
   } catch (e) {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     throw e;
