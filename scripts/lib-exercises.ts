@@ -45,7 +45,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -315,21 +314,8 @@ export function diffExercises(generated: Map<string, GeneratedFile>, actual: Map
   return { missing, extra, changed };
 }
 
-/** Where the hashes of the files as last generated are kept (committed with the exercises). */
-export const MANIFEST = '.generated.json';
-
-/** SHA-256 of a text, hex. */
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** The manifest's hashes: path relative to `exercises/` -> SHA-256 as last generated ({} if none). */
-export function readManifest(exercisesDir = EXERCISES_DIR): Record<string, string> {
-  const file = path.join(exercisesDir, MANIFEST);
-  if (!existsSync(file)) return {};
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { files?: Record<string, string> };
-  return parsed.files ?? {};
-}
+import { MANIFEST, readManifest, sha256 } from './lib-manifest.js';
+export { MANIFEST, readManifest, sha256 };
 
 /** The manifest text for a set of generated files. */
 export function manifestText(generated: Map<string, GeneratedFile>): string {

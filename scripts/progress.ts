@@ -19,7 +19,7 @@ import path from 'node:path';
 import Table from 'cli-table3';
 import { exerciseHere, resolveExercise } from './exercise-names.mjs';
 import { EXERCISE_NAME, listExercises, ROOT } from './lib-docs.js';
-import { readManifest, sha256 } from './lib-exercises.js';
+import { readManifest, sha256 } from './lib-manifest.js';
 
 interface VitestJson {
   testResults: {

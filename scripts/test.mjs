@@ -27,6 +27,12 @@ function run(cmd, argv) {
   return r.status ?? 1;
 }
 
+// The students' edition (`pnpm release:student`) has no solutions/ and no maintainers' suite:
+// there `pnpm test` alone runs every exercise's visible tests.
+if (args.length === 0 && !exerciseHere() && !existsSync(path.join(root, 'solutions'))) {
+  process.exit(run(bin('vitest'), ['run', '--config', STUDENT_CONFIG, 'exercises/']));
+}
+
 // Typed inside an exercise folder with no argument: that exercise (never the maintainers' suite).
 if (args.length === 0 && !exerciseHere()) {
   process.env.TURBO_TELEMETRY_DISABLED = '1';

@@ -36,7 +36,7 @@ export default defineConfig({
   root: ROOT,
   test: {
     ...shared,
-    include: [...(exInclude ?? ['exercises/*/**/*.test.ts']), ...(solutions.include ?? ['solutions/*/**/*.test.ts'])],
+    include: [...(exInclude ?? ['exercises/*/**/*.test.ts']), ...(solutions.include ?? [])],
     testTimeout: (exercises.testTimeout as number | undefined) ?? 60_000,
     pool: 'threads',
     isolate: false,
