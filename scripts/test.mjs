@@ -36,10 +36,13 @@ if (args.length === 0 && !exerciseHere() && !existsSync(path.join(root, 'solutio
 // Typed inside an exercise folder with no argument: that exercise (never the maintainers' suite).
 if (args.length === 0 && !exerciseHere()) {
   process.env.TURBO_TELEMETRY_DISABLED = '1';
-  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions'];
+  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions', 'scripts'];
   // Stale results must not be counted: a cache hit restores the file, a fresh run rewrites it.
   for (const dir of dirs) rmSync(path.join(root, dir, '.test-results.json'), { force: true });
-  const status = run(bin('turbo'), ['run', 'typecheck', 'test', 'check', '--continue', '--output-logs=errors-only']);
+  const turboStatus = run(bin('turbo'), ['run', 'typecheck', 'test', 'check', '--continue', '--output-logs=errors-only']);
+  // The scripts' own tests (the student's commands on scratch copies; not a package, so not turbo's).
+  const scriptsStatus = run(bin('vitest'), ['run', '--project', 'scripts', '--reporter=dot', '--reporter=json', '--outputFile.json=scripts/.test-results.json']);
+  const status = turboStatus || scriptsStatus;
   // One closing line over every package's vitest run (turbo restores these files from its
   // cache, so a cached run reports the same counts).
   let passed = 0;
