@@ -95,7 +95,7 @@ export interface Transformed {
  * @param file - its path, for error messages (e.g. `solutions/02-convolution/conv.ts`)
  * @throws MarkerError for a malformed, unclosed or nested marker
  */
-export function transformSource(source: string, file: string, ctx?: { exercise: string; readme: string }): Transformed {
+export function transformSource(source: string, file: string, ctx?: SeeAlsoContext): Transformed {
   const eol = source.includes('\r\n') ? '\r\n' : '\n';
   const lines = source.split(/\r?\n/);
   const out: string[] = [];
@@ -257,7 +257,11 @@ export function generateAll(solutionsDir = SOLUTIONS_DIR): Map<string, Generated
       if (rel.endsWith('.ts')) {
         const readmePath = path.join(solutionsDir, ex, 'README.md');
         const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
-        const { text, regions } = transformSource(source, shown, { exercise: ex, readme });
+        const tests = listFiles(path.join(solutionsDir, ex))
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => readFileSync(path.join(solutionsDir, ex, f), 'utf8'))
+          .join('\n');
+        const { text, regions } = transformSource(source, shown, { exercise: ex, readme, tests });
         result.set(key, { content: text, regions });
       } else {
         const i = source.split(/\r?\n/).findIndex((l) => ANY_MARKER.test(l));
@@ -422,9 +426,81 @@ export function taskHeadings(markdown: string): string[] {
 }
 
 /**
+ * Words and signs that make a TODO a recipe (how) rather than a statement of what to compute:
+ * assignments and accumulation, arrows, loops, step sequences, index arithmetic such as
+ * `i * stride + kh`. A TODO says what comes in and goes out (shapes), where the README explains
+ * it and which helpers exist; the test command is added by the generator.
+ */
+const RECIPE: readonly [RegExp, string][] = [
+  [/\+=|-=|\*=/, 'an accumulation (+=)'],
+  [/=>|->/, 'an arrow (a pipeline of steps)'],
+  [/\bloops?\b|\bfor each\b|\bfor t = |\bdown to\b/i, 'a loop'],
+  [/\bthen\b|\bfirst,|\bfirst (\w+ )?(compute|make|find|get|build|call|pad|check|loop)\b|\bstep \d/i, 'a sequence of steps'],
+  [/\b[a-z]\w* \* [a-z]\w* [+-] [a-z]\w*/, 'index arithmetic'],
+  [/\b(const|let|return)\s+[\w{[]/, 'code'],
+];
+
+/** Problems of one TODO text (see {@link RECIPE}); `where` is `file:line`. */
+export function lintTodo(where: string, todo: string): string[] {
+  const problems: string[] = [];
+  for (const [re, what] of RECIPE) {
+    const m = re.exec(todo);
+    if (m) problems.push(`${where}: the TODO spells out how (${what}: "${m[0]}"); say what to compute, with shapes, and where the README explains it`);
+  }
+  if (todo.length > 360) problems.push(`${where}: the TODO is ${todo.length} characters; keep it under 360 (the README has the details)`);
+  return problems;
+}
+
+/** Code in an inline code span: a statement or an API call rather than math. */
+const CODE_IN_SPAN = /;|\bconst |\blet |\breturn |=>|\+=|\bfor \(|\bnew [A-Z]|\.(map|push|data|get|set|offset)\b/;
+
+/** The first piece of code in a hint: a fenced block, or an inline code span that holds code. */
+function codeIn(level: string): string | undefined {
+  if (/```|~~~/.test(level)) return '```';
+  for (const m of level.matchAll(/`([^`]*)`/g)) if (CODE_IN_SPAN.test(m[1])) return m[0];
+  return undefined;
+}
+
+/**
+ * Problems of a HINTS.md: each task has at least three levels (a nudge, the idea, the key
+ * equation), and no level but the last holds code.
+ */
+export function lintHints(file: string, text: string): string[] {
+  const problems: string[] = [];
+  for (const t of parseHintTasks(text)) {
+    if (t.levels.length < 3) problems.push(`${file}, Task ${t.num}: ${t.levels.length} hint level(s); write at least three (a nudge, the idea, the key equation)`);
+    t.levels.slice(0, -1).forEach((level, i) => {
+      const code = codeIn(level);
+      if (code) problems.push(`${file}, Task ${t.num}, hint ${i + 1}: code before the last level (${code.slice(0, 60)}); describe the idea, keep code (if any) for the last hint`);
+    });
+  }
+  return problems;
+}
+
+/** The `## Task N:` sections of a HINTS.md and their top-level list items (the levels). */
+function parseHintTasks(text: string): { num: number; levels: string[] }[] {
+  const tasks: { num: number; levels: string[] }[] = [];
+  let fence = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    const h = fence ? null : /^## Task (\d+):/.exec(line);
+    if (h) {
+      tasks.push({ num: Number(h[1]), levels: [] });
+      continue;
+    }
+    const cur = tasks[tasks.length - 1];
+    if (!cur) continue;
+    if (!fence && /^(\d+[.)]|[-*+])\s+/.test(line)) cur.levels.push(line);
+    else if (cur.levels.length > 0) cur.levels[cur.levels.length - 1] += `\n${line}`;
+  }
+  return tasks;
+}
+
+/**
  * Structural checks of the solutions that the generator itself does not need: each exercise
- * has a README.md with numbered tasks, a HINTS.md whose task headings are the README's, at
- * least one test file and at least one marked region.
+ * has a README.md with numbered tasks, a HINTS.md whose task headings are the README's (with
+ * levels that teach: {@link lintHints}), at least one test file and at least one marked
+ * region, whose TODO says what, not how ({@link lintTodo}).
  *
  * @returns one message per problem (empty if none)
  */
@@ -449,6 +525,8 @@ export function lintExercises(generated: Map<string, GeneratedFile>): string[] {
         problems.push(`solutions/${ex}/HINTS.md: task headings must be the README's:\n    README: ${tasks.join(' | ')}\n    HINTS:  ${hinted.join(' | ')}`);
       }
     }
+    if (hints !== undefined) problems.push(...lintHints(`solutions/${ex}/HINTS.md`, hints));
+    for (const f of files) for (const r of generated.get(f)?.regions ?? []) problems.push(...lintTodo(`solutions/${f}:${r.begin}`, r.todo));
     if (!files.some((f) => f.endsWith('.test.ts'))) problems.push(`solutions/${ex}: no *.test.ts file`);
     if (!files.some((f) => (generated.get(f)?.regions.length ?? 0) > 0)) problems.push(`solutions/${ex}: no BEGIN SOLUTION region`);
     for (const f of files) {
@@ -460,15 +538,26 @@ export function lintExercises(generated: Map<string, GeneratedFile>): string[] {
   return problems;
 }
 
+/** What {@link seeAlso} reads: the exercise's id, README and visible tests' source. */
+export interface SeeAlsoContext {
+  readonly exercise: string;
+  readonly readme: string;
+  /** The exercise's test files, concatenated ('' if none). */
+  readonly tests?: string;
+}
+
 /**
- * Where a stub's TODO sends the student: the README task that names the function, and the
- * same section of the exercise's guide in the docs site.
+ * Where a stub's TODO sends the student: the README task that names the function, the same
+ * section of the exercise's guide in the docs site, and the command that runs the visible
+ * tests of that function (when a `describe`/`test` title names it).
  */
-function seeAlso(todo: string, ctx?: { exercise: string; readme: string }): string {
+function seeAlso(todo: string, ctx?: SeeAlsoContext): string {
   if (!ctx) return '';
   const fn = /^([A-Za-z_$][\w$]*)\s*[:(]/.exec(todo)?.[1];
+  const tested = fn !== undefined && new RegExp(`\\b(describe|test|it)\\b[\\w.]*\\(\\s*['"\`][^'"\`\\n]*\\b${fn}\\b`).test(ctx.tests ?? '');
+  const check = tested ? `; tests: pnpm test ${ctx.exercise.slice(0, 2)} -t ${fn}` : '';
   const task = fn ? ctx.readme.split(/\r?\n(?=## )/).find((sec) => /^## Task \d+:/.test(sec) && new RegExp(`\\b${fn}\\b`).test(sec)) : undefined;
-  if (!task) return ` (see exercises/${ctx.exercise}/README.md)`;
+  if (!task) return ` (see exercises/${ctx.exercise}/README.md${check})`;
   const title = task.split(/\r?\n/)[0].replace(/^##\s+/, '').trim();
-  return ` (read: exercises/${ctx.exercise}/README.md, "${title}"; guide: docs/site/documents/${ctx.exercise}.html#${headingAnchor(title)})`;
+  return ` (read: exercises/${ctx.exercise}/README.md, "${title}"; guide: docs/site/documents/${ctx.exercise}.html#${headingAnchor(title)}${check})`;
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { EditedFilesError, generateAll, MANIFEST, planWrite, readManifest, sha256, writeExercises } from '../lib-exercises.js';
+import { EditedFilesError, generateAll, lintExercises, lintHints, lintTodo, MANIFEST, planWrite, readManifest, sha256, writeExercises } from '../lib-exercises.js';
 
 // A made-up solutions/ with two exercises; exercises/ is generated into a temporary folder.
 let tmp: string;
@@ -110,5 +110,63 @@ describe('exercises:generate never loses a student\'s work', () => {
     rmSync(path.join(ex, MANIFEST));
     edit('01-double/double.ts', 'old stub or answer\n');
     expect(planWrite(generateAll(sol), ex).conflicts).toEqual(['01-double/double.ts']);
+  });
+});
+
+describe('TODOs and hints that make the student think', () => {
+  test.each([
+    ['conv2dBackward: loop over n, f, i, j and add g to db[f]', 'a loop'],
+    ['rnnBackward: dWh += the step gradients', 'an accumulation'],
+    ['block: conv1 -> ReLU -> conv2', 'an arrow'],
+    ['pool: first find the maximum, then copy it', 'a sequence of steps'],
+    ['conv: the pixel xPad[n, c, i * stride + kh, j * stride + kw]', 'index arithmetic'],
+    ['relu: return x.map((v) => Math.max(0, v))', 'code'],
+  ])('a recipe is refused: %s', (todo, what) => {
+    const problems = lintTodo('solutions/x.ts:1', todo);
+    expect(problems.join('\n')).toContain(what);
+  });
+
+  test.each([
+    'conv2dForward: the convolution of x [N, C, H, W] with w [F, C, HH, WW] plus b [F]: out [N, F, H\', W\'] (H + 2 * pad in the README)',
+    'maxPool2dBackward: dx [N, C, H, W] (ties: the first maximum in row-major order)',
+  ])('a statement of what to compute passes: %s', (todo) => {
+    expect(lintTodo('solutions/x.ts:1', todo)).toEqual([]);
+  });
+
+  test('hints: three levels at least, code only in the last', () => {
+    const hints = [
+      '# Hints',
+      '',
+      '## Task 1: a',
+      '',
+      '1. Nudge with math `y = W x + b`.',
+      '2. Idea: `const y = matmul(W, x);`',
+      '3. Key equation.',
+      '',
+      '## Task 2: b',
+      '',
+      '1. Nudge.',
+      '2. Idea.',
+      '',
+      '## Task 3: c',
+      '',
+      '1. Nudge.',
+      '2. Idea, with a fence:',
+      '   ```ts',
+      '   x.data[i] += 1',
+      '   ```',
+      '3. Key equation `dx = da Wx^T`.',
+      '4. Code is allowed last: `dx.data[i] += g;`',
+    ].join('\n');
+    const problems = lintHints('HINTS.md', hints);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toContain('Task 1, hint 2: code before the last level');
+    expect(problems[1]).toContain('Task 2: 2 hint level(s)');
+    expect(problems[2]).toContain('Task 3, hint 2: code before the last level');
+  });
+
+  test("the repository's own solutions pass both checks", () => {
+    const problems = lintExercises(generateAll()).filter((p) => /TODO spells out|hint level|code before the last level|characters; keep it/.test(p));
+    expect(problems).toEqual([]);
   });
 });
