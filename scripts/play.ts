@@ -61,6 +61,7 @@ export function scratchTemplate(id: string, exerciseDir: string): string {
     `console.log('x =', x.toString());`,
     `console.log('a 2-D product:', matmul(Tensor.from([[1, 2], [3, 4]]), transpose2d(Tensor.from([[1, 0], [0, 1]]))).toString());`,
     ``,
+    ...readmeExample(exerciseDir),
     `// Call your functions here, e.g. ${all[0] ?? 'yourFunction'}(...), and print what comes back:`,
     `try {`,
     `  console.log('exercise ${id} exports:', [${all.map((n) => n).join(', ')}].map((f) => (typeof f === 'function' ? f.name : typeof f)).join(', '));`,
@@ -69,6 +70,27 @@ export function scratchTemplate(id: string, exerciseDir: string): string {
     `}`,
     ``,
   ].join('\n');
+}
+
+/** The example of the README's "Playground" section (its first ts block), if any, as lines. */
+function readmeExample(exerciseDir: string): string[] {
+  const readme = path.join(exerciseDir, 'README.md');
+  if (!existsSync(readme)) return [];
+  const section = readFileSync(readme, 'utf8').split(/\n(?=## )/).find((s) => s.startsWith('## Playground'));
+  const block = section ? /```ts\n([\s\S]*?)```/.exec(section)?.[1] : undefined;
+  if (!block) return [];
+  return [
+    `// The README's example. Until you write a function, calling it shows its TODO here.`,
+    'try {',
+    ...block
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`),
+    '} catch (e) {',
+    "  console.log(e instanceof Error ? `${e.name}: ${e.message}` : String(e));",
+    '}',
+    '',
+  ];
 }
 
 function main(argv: string[]): number {
