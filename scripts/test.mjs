@@ -36,7 +36,7 @@ if (args.length === 0 && !exerciseHere() && !existsSync(path.join(root, 'solutio
 // Typed inside an exercise folder with no argument: that exercise (never the maintainers' suite).
 if (args.length === 0 && !exerciseHere()) {
   process.env.TURBO_TELEMETRY_DISABLED = '1';
-  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions', 'scripts'];
+  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'packages/lab', 'grader', 'solutions', 'scripts'];
   // Stale results must not be counted: a cache hit restores the file, a fresh run rewrites it.
   for (const dir of dirs) rmSync(path.join(root, dir, '.test-results.json'), { force: true });
   const turboStatus = run(bin('turbo'), ['run', 'typecheck', 'test', 'check', '--continue', '--output-logs=errors-only']);
