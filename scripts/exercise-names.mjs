@@ -167,5 +167,7 @@ export function gradeTarget(arg, cwd = userCwd()) {
     return { target: id && statSync(abs).isFile() ? shown(path.join(exercisesDir, id)) : arg };
   }
   const r = resolveExercise(arg, { exercisesDir, cwd });
-  return 'error' in r ? { error: r.error } : { target: shown(r.dir) };
+  if (!('error' in r)) return { target: shown(r.dir) };
+  // A path that does not exist (it has a separator): the grader's own "no such folder" says it best.
+  return /[\\/]/.test(arg) ? { target: arg } : { error: r.error };
 }
