@@ -31,6 +31,8 @@ export default defineConfig({
       { test: { name: 'grader', include: ['grader/test/**/*.test.ts', 'grader/src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       { test: { name: 'solutions', include: ['solutions/*/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'exercises', include: ['exercises/*/**/*.test.ts'], testTimeout: 60_000 } },
+      // The student's commands and the maintainers' scripts (scratch copies of the repository).
+      { test: { name: 'scripts', include: ['scripts/test/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },
       // The built docs site in headless Chromium (`pnpm docs:test`, after `pnpm run docs`).
       { test: { name: 'site', include: ['docs/test/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 120_000 } },
     ],

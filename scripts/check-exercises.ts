@@ -1,9 +1,14 @@
 /**
- * `pnpm exercises:check` (also the `test` script of `@dlkata/exercises`): proves that the
+ * `pnpm exercises:check` (also the `check` script of `@dlkata/exercises`): proves that the
  * committed exercises are what the solutions produce and that every stub is still unsolved.
  *
+ * A maintainers' command (the `check` task of `@dlkata/exercises`, run by the root `pnpm test`);
+ * nothing a student types runs it, and its message never asks anyone to overwrite their work.
+ *
  * 1. Regenerates the exercises from `solutions/` in memory and compares them with
- *    `exercises/`: changed, missing and extra files fail the check (fix: `pnpm exercises:generate`).
+ *    `exercises/`: changed, missing and extra files fail the check, and so does a manifest
+ *    (`exercises/.generated.json`) that does not match (fix after changing solutions:
+ *    `pnpm exercises:generate`, which refuses to overwrite edited files).
  *    Also checks each exercise's structure: README with numbered tasks, HINTS with the same
  *    task headings, a test file, a marked region.
  * 2. Runs the exercises' visible tests (vitest project `exercises`) on the stubs. Every test
@@ -17,10 +22,21 @@
  * @module
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { diffExercises, generateAll, lintExercises, MarkerError, readExercises, ROOT, type GeneratedFile } from './lib-exercises.js';
+import {
+  diffExercises,
+  EXERCISES_DIR,
+  generateAll,
+  lintExercises,
+  MANIFEST,
+  manifestText,
+  MarkerError,
+  readExercises,
+  ROOT,
+  type GeneratedFile,
+} from './lib-exercises.js';
 
 /** What a stub's failure must contain: the error class and message of `NotImplementedError`. */
 const TODO_FAILURE = /NotImplementedError: TODO: /;
@@ -48,7 +64,14 @@ if (stale > 0) {
     ...diff.missing.map((p) => `missing  exercises/${p}`),
     ...diff.extra.map((p) => `extra    exercises/${p}`),
   ];
-  problems.push(`exercises/ is not what solutions/ generates (run \`pnpm exercises:generate\`):\n    ${lines.join('\n    ')}`);
+  problems.push(
+    `exercises/ differs from what solutions/ generates. (This is the maintainers' check of the repository. Working on the ` +
+      `exercises? Your edits are what it reports; they are fine: test them with \`pnpm test <exercise>\`.) ` +
+      `Maintainers who changed solutions/: \`pnpm exercises:generate\` updates the unedited files and refuses to touch edited ones.\n    ${lines.join('\n    ')}`,
+  );
+}
+if (readFileSyncOr(path.join(EXERCISES_DIR, MANIFEST)) !== manifestText(generated)) {
+  problems.push(`exercises/${MANIFEST} does not record the hashes of the generated files (it is written by \`pnpm exercises:generate\`)`);
 }
 const exercises = [...new Set([...generated.keys()].map((p) => p.split('/')[0]))];
 
@@ -150,4 +173,8 @@ function clip(s: string, n = 160): string {
 
 function tail(s: string, lines = 30): string {
   return s.trim().split('\n').slice(-lines).join('\n');
+}
+
+function readFileSyncOr(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }

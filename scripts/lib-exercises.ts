@@ -24,7 +24,17 @@
  *
  * and `NotImplementedError` is added to the file's import from `@dlkata/tensor` if missing.
  * Everything else (signatures, types, docstrings, given code, tests, README, hints) is copied
- * unchanged, so exercise and solution have the same paths and the same exports.
+ * unchanged, so exercise and solution have the same paths and the same exports. Each exercise
+ * folder also gets a `package.json` of its own (see {@link exercisePackageJson}) so that
+ * `pnpm test` typed inside it means that exercise.
+ *
+ * ## Never overwriting a student's work
+ *
+ * `exercises/.generated.json` records the SHA-256 of every file as last generated.
+ * {@link planWrite} compares each file on disk with it: a file that differs from both the new
+ * content and the recorded one was edited by someone (a student's answer), and
+ * {@link writeExercises} refuses to touch it unless forced, and even then copies it to
+ * `exercises/.backup/<time>/` first. Files the manifest does not know are never removed.
  *
  * Rules, checked with errors that name the file and the line:
  * - the TODO text after `BEGIN SOLUTION:` is required and fits on that line;
@@ -35,7 +45,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { headingAnchor } from './lib-docs.js';
@@ -85,7 +95,7 @@ export interface Transformed {
  * @param file - its path, for error messages (e.g. `solutions/02-convolution/conv.ts`)
  * @throws MarkerError for a malformed, unclosed or nested marker
  */
-export function transformSource(source: string, file: string, ctx?: { exercise: string; readme: string }): Transformed {
+export function transformSource(source: string, file: string, ctx?: SeeAlsoContext): Transformed {
   const eol = source.includes('\r\n') ? '\r\n' : '\n';
   const lines = source.split(/\r?\n/);
   const out: string[] = [];
@@ -211,6 +221,26 @@ export function listFiles(dir: string, prefix = ''): string[] {
 }
 
 /**
+ * The `package.json` of one exercise folder: its scripts run the root's student commands
+ * through `scripts/run-root.mjs`, which keeps the folder the command was typed in, so that
+ * `pnpm test` (and `test:watch`, `grade`, `hint`, `progress`, `play`) typed in
+ * `exercises/05-residual` mean exercise 05. The folder is not a workspace package.
+ */
+export function exercisePackageJson(exercise: string): string {
+  const run = (script: string): string => `node ../../scripts/run-root.mjs ${script}`;
+  const pkg = {
+    private: true,
+    type: 'module',
+    description: `Exercise ${exercise}: the commands below, typed in this folder, mean this exercise (see ../../README.md).`,
+    scripts: Object.fromEntries(STUDENT_COMMANDS.map((c) => [c, run(c)])),
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+/** The root scripts a student types; each works from the root and from an exercise folder. */
+export const STUDENT_COMMANDS = ['test', 'test:watch', 'grade', 'hint', 'progress', 'play'] as const;
+
+/**
  * Computes every exercise file from `solutions/`: `.ts` files with their marked regions
  * replaced, all other files copied byte for byte.
  *
@@ -227,7 +257,11 @@ export function generateAll(solutionsDir = SOLUTIONS_DIR): Map<string, Generated
       if (rel.endsWith('.ts')) {
         const readmePath = path.join(solutionsDir, ex, 'README.md');
         const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
-        const { text, regions } = transformSource(source, shown, { exercise: ex, readme });
+        const tests = listFiles(path.join(solutionsDir, ex))
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => readFileSync(path.join(solutionsDir, ex, f), 'utf8'))
+          .join('\n');
+        const { text, regions } = transformSource(source, shown, { exercise: ex, readme, tests });
         result.set(key, { content: text, regions });
       } else {
         const i = source.split(/\r?\n/).findIndex((l) => ANY_MARKER.test(l));
@@ -235,6 +269,9 @@ export function generateAll(solutionsDir = SOLUTIONS_DIR): Map<string, Generated
         result.set(key, { content: source, regions: [] });
       }
     }
+    const pkg = `${ex}/package.json`;
+    if (result.has(pkg)) throw new MarkerError(`solutions/${pkg}`, 1, 'an exercise package.json is generated; remove this file');
+    result.set(pkg, { content: exercisePackageJson(ex), regions: [] });
   }
   return result;
 }
@@ -281,37 +318,103 @@ export function diffExercises(generated: Map<string, GeneratedFile>, actual: Map
   return { missing, extra, changed };
 }
 
-/**
- * Writes the generated files into `exercisesDir`, and removes files and exercise folders
- * there that are no longer generated. Leaves everything outside the `NN-topic` folders
- * alone (`package.json`, `tsconfig.json`, `node_modules`).
- *
- * @returns the paths written (changed or new) and removed
- */
-export function writeExercises(generated: Map<string, GeneratedFile>, exercisesDir = EXERCISES_DIR): { written: string[]; removed: string[] } {
+import { MANIFEST, readManifest, sha256 } from './lib-manifest.js';
+export { MANIFEST, readManifest, sha256 };
+
+/** The manifest text for a set of generated files. */
+export function manifestText(generated: Map<string, GeneratedFile>): string {
+  const files = Object.fromEntries([...generated.keys()].sort().map((p) => [p, sha256(generated.get(p)!.content)]));
+  return `${JSON.stringify({ about: 'SHA-256 of each exercise file as pnpm exercises:generate last wrote it; a file that differs was edited and is never overwritten without --force.', files }, null, 2)}\n`;
+}
+
+/** What {@link writeExercises} would do. */
+export interface WritePlan {
+  /** New or changed generated files whose current copy is unedited (or absent). */
+  readonly write: string[];
+  /** Files no longer generated, unedited since generated: removed. */
+  readonly remove: string[];
+  /** Files that would be overwritten but were edited since generated (or were never generated). */
+  readonly conflicts: string[];
+  /** Files no longer generated (or never generated) that are left alone because they were edited or are unknown. */
+  readonly kept: string[];
+}
+
+/** Compares generated files, the manifest and the files on disk (see the module comment). */
+export function planWrite(generated: Map<string, GeneratedFile>, exercisesDir = EXERCISES_DIR): WritePlan {
   const actual = readExercises(exercisesDir);
-  const written: string[] = [];
-  const removed: string[] = [];
+  const manifest = readManifest(exercisesDir);
+  const write: string[] = [];
+  const remove: string[] = [];
+  const conflicts: string[] = [];
+  const kept: string[] = [];
   for (const [p, g] of generated) {
-    if (actual.get(p) === g.content) continue;
+    const a = actual.get(p);
+    if (a === g.content) continue;
+    if (a === undefined || manifest[p] === sha256(a)) write.push(p);
+    else conflicts.push(p);
+  }
+  for (const [p, a] of actual) {
+    if (generated.has(p)) continue;
+    if (manifest[p] === sha256(a)) remove.push(p);
+    else kept.push(p);
+  }
+  return { write, remove, conflicts, kept };
+}
+
+/** `exercises:generate` would overwrite files that were edited since they were generated. */
+export class EditedFilesError extends Error {
+  constructor(readonly files: readonly string[]) {
+    super(
+      `${files.length} file(s) under exercises/ differ from what was last generated (someone's work, e.g. a student's answers):\n` +
+        files.map((f) => `    exercises/${f}`).join('\n') +
+        '\nNothing was written. To replace them anyway, run again with --force: each is first copied to exercises/.backup/<time>/.',
+    );
+    this.name = 'EditedFilesError';
+  }
+}
+
+/**
+ * Writes the generated files into `exercisesDir`, removes generated files that are no longer
+ * generated (if unedited), and records the new hashes in the manifest. Leaves everything
+ * outside the `NN-topic` folders alone (`package.json`, `tsconfig.json`, `node_modules`), and
+ * every dot-file (a student's hint state).
+ *
+ * @param opts.force - overwrite edited files too, after copying each to `exercises/.backup/<time>/`
+ * @returns the paths written, removed, backed up (with the backup folder) and kept
+ * @throws EditedFilesError when files would be overwritten that were edited since generated, unless `force`
+ */
+export function writeExercises(
+  generated: Map<string, GeneratedFile>,
+  exercisesDir = EXERCISES_DIR,
+  opts: { force?: boolean; now?: Date } = {},
+): { written: string[]; removed: string[]; backedUp: string[]; backupDir: string | null; kept: string[] } {
+  const plan = planWrite(generated, exercisesDir);
+  if (plan.conflicts.length > 0 && !opts.force) throw new EditedFilesError(plan.conflicts);
+  let backupDir: string | null = null;
+  if (plan.conflicts.length > 0) {
+    backupDir = path.join(exercisesDir, '.backup', (opts.now ?? new Date()).toISOString().replace(/[:.]/g, '-'));
+    for (const p of plan.conflicts) {
+      const to = path.join(backupDir, ...p.split('/'));
+      mkdirSync(path.dirname(to), { recursive: true });
+      copyFileSync(path.join(exercisesDir, ...p.split('/')), to);
+    }
+  }
+  const written = [...plan.write, ...plan.conflicts].sort();
+  for (const p of written) {
     const full = path.join(exercisesDir, ...p.split('/'));
     mkdirSync(path.dirname(full), { recursive: true });
-    writeFileSync(full, g.content);
-    written.push(p);
+    writeFileSync(full, generated.get(p)!.content);
   }
-  for (const p of actual.keys()) {
-    if (generated.has(p)) continue;
-    rmSync(path.join(exercisesDir, ...p.split('/')));
-    removed.push(p);
-  }
+  for (const p of plan.remove) rmSync(path.join(exercisesDir, ...p.split('/')));
   // Drop folders left empty (a removed exercise, or a removed sub-folder).
   const exercises = new Set([...generated.keys()].map((p) => p.split('/')[0]));
   for (const ex of exerciseDirs(exercisesDir)) {
-    if (!exercises.has(ex) && listFiles(path.join(exercisesDir, ex)).length === 0) {
+    if (!exercises.has(ex) && listFiles(path.join(exercisesDir, ex)).length === 0 && readdirSync(path.join(exercisesDir, ex)).length === 0) {
       rmSync(path.join(exercisesDir, ex), { recursive: true, force: true });
     }
   }
-  return { written, removed };
+  writeFileSync(path.join(exercisesDir, MANIFEST), manifestText(generated));
+  return { written, removed: plan.remove, backedUp: plan.conflicts, backupDir, kept: plan.kept };
 }
 
 /** `## Task N: ...` headings of a markdown file, in order. */
@@ -323,9 +426,81 @@ export function taskHeadings(markdown: string): string[] {
 }
 
 /**
+ * Words and signs that make a TODO a recipe (how) rather than a statement of what to compute:
+ * assignments and accumulation, arrows, loops, step sequences, index arithmetic such as
+ * `i * stride + kh`. A TODO says what comes in and goes out (shapes), where the README explains
+ * it and which helpers exist; the test command is added by the generator.
+ */
+const RECIPE: readonly [RegExp, string][] = [
+  [/\+=|-=|\*=/, 'an accumulation (+=)'],
+  [/=>|->/, 'an arrow (a pipeline of steps)'],
+  [/\bloops?\b|\bfor each\b|\bfor t = |\bdown to\b/i, 'a loop'],
+  [/\bthen\b|\bfirst,|\bfirst (\w+ )?(compute|make|find|get|build|call|pad|check|loop)\b|\bstep \d/i, 'a sequence of steps'],
+  [/\b[a-z]\w* \* [a-z]\w* [+-] [a-z]\w*/, 'index arithmetic'],
+  [/\b(const|let|return)\s+[\w{[]/, 'code'],
+];
+
+/** Problems of one TODO text (see {@link RECIPE}); `where` is `file:line`. */
+export function lintTodo(where: string, todo: string): string[] {
+  const problems: string[] = [];
+  for (const [re, what] of RECIPE) {
+    const m = re.exec(todo);
+    if (m) problems.push(`${where}: the TODO spells out how (${what}: "${m[0]}"); say what to compute, with shapes, and where the README explains it`);
+  }
+  if (todo.length > 360) problems.push(`${where}: the TODO is ${todo.length} characters; keep it under 360 (the README has the details)`);
+  return problems;
+}
+
+/** Code in an inline code span: a statement or an API call rather than math. */
+const CODE_IN_SPAN = /;|\bconst |\blet |\breturn |=>|\+=|\bfor \(|\bnew [A-Z]|\.(map|push|data|get|set|offset)\b/;
+
+/** The first piece of code in a hint: a fenced block, or an inline code span that holds code. */
+function codeIn(level: string): string | undefined {
+  if (/```|~~~/.test(level)) return '```';
+  for (const m of level.matchAll(/`([^`]*)`/g)) if (CODE_IN_SPAN.test(m[1])) return m[0];
+  return undefined;
+}
+
+/**
+ * Problems of a HINTS.md: each task has at least three levels (a nudge, the idea, the key
+ * equation), and no level but the last holds code.
+ */
+export function lintHints(file: string, text: string): string[] {
+  const problems: string[] = [];
+  for (const t of parseHintTasks(text)) {
+    if (t.levels.length < 3) problems.push(`${file}, Task ${t.num}: ${t.levels.length} hint level(s); write at least three (a nudge, the idea, the key equation)`);
+    t.levels.slice(0, -1).forEach((level, i) => {
+      const code = codeIn(level);
+      if (code) problems.push(`${file}, Task ${t.num}, hint ${i + 1}: code before the last level (${code.slice(0, 60)}); describe the idea, keep code (if any) for the last hint`);
+    });
+  }
+  return problems;
+}
+
+/** The `## Task N:` sections of a HINTS.md and their top-level list items (the levels). */
+function parseHintTasks(text: string): { num: number; levels: string[] }[] {
+  const tasks: { num: number; levels: string[] }[] = [];
+  let fence = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    const h = fence ? null : /^## Task (\d+):/.exec(line);
+    if (h) {
+      tasks.push({ num: Number(h[1]), levels: [] });
+      continue;
+    }
+    const cur = tasks[tasks.length - 1];
+    if (!cur) continue;
+    if (!fence && /^(\d+[.)]|[-*+])\s+/.test(line)) cur.levels.push(line);
+    else if (cur.levels.length > 0) cur.levels[cur.levels.length - 1] += `\n${line}`;
+  }
+  return tasks;
+}
+
+/**
  * Structural checks of the solutions that the generator itself does not need: each exercise
- * has a README.md with numbered tasks, a HINTS.md whose task headings are the README's, at
- * least one test file and at least one marked region.
+ * has a README.md with numbered tasks, a HINTS.md whose task headings are the README's (with
+ * levels that teach: {@link lintHints}), at least one test file and at least one marked
+ * region, whose TODO says what, not how ({@link lintTodo}).
  *
  * @returns one message per problem (empty if none)
  */
@@ -350,6 +525,8 @@ export function lintExercises(generated: Map<string, GeneratedFile>): string[] {
         problems.push(`solutions/${ex}/HINTS.md: task headings must be the README's:\n    README: ${tasks.join(' | ')}\n    HINTS:  ${hinted.join(' | ')}`);
       }
     }
+    if (hints !== undefined) problems.push(...lintHints(`solutions/${ex}/HINTS.md`, hints));
+    for (const f of files) for (const r of generated.get(f)?.regions ?? []) problems.push(...lintTodo(`solutions/${f}:${r.begin}`, r.todo));
     if (!files.some((f) => f.endsWith('.test.ts'))) problems.push(`solutions/${ex}: no *.test.ts file`);
     if (!files.some((f) => (generated.get(f)?.regions.length ?? 0) > 0)) problems.push(`solutions/${ex}: no BEGIN SOLUTION region`);
     for (const f of files) {
@@ -361,15 +538,26 @@ export function lintExercises(generated: Map<string, GeneratedFile>): string[] {
   return problems;
 }
 
+/** What {@link seeAlso} reads: the exercise's id, README and visible tests' source. */
+export interface SeeAlsoContext {
+  readonly exercise: string;
+  readonly readme: string;
+  /** The exercise's test files, concatenated ('' if none). */
+  readonly tests?: string;
+}
+
 /**
- * Where a stub's TODO sends the student: the README task that names the function, and the
- * same section of the exercise's guide in the docs site.
+ * Where a stub's TODO sends the student: the README task that names the function, the same
+ * section of the exercise's guide in the docs site, and the command that runs the visible
+ * tests of that function (when a `describe`/`test` title names it).
  */
-function seeAlso(todo: string, ctx?: { exercise: string; readme: string }): string {
+function seeAlso(todo: string, ctx?: SeeAlsoContext): string {
   if (!ctx) return '';
   const fn = /^([A-Za-z_$][\w$]*)\s*[:(]/.exec(todo)?.[1];
+  const tested = fn !== undefined && new RegExp(`\\b(describe|test|it)\\b[\\w.]*\\(\\s*['"\`][^'"\`\\n]*\\b${fn}\\b`).test(ctx.tests ?? '');
+  const check = tested ? `; tests: pnpm test ${ctx.exercise.slice(0, 2)} -t ${fn}` : '';
   const task = fn ? ctx.readme.split(/\r?\n(?=## )/).find((sec) => /^## Task \d+:/.test(sec) && new RegExp(`\\b${fn}\\b`).test(sec)) : undefined;
-  if (!task) return ` (see exercises/${ctx.exercise}/README.md)`;
+  if (!task) return ` (see exercises/${ctx.exercise}/README.md${check})`;
   const title = task.split(/\r?\n/)[0].replace(/^##\s+/, '').trim();
-  return ` (read: exercises/${ctx.exercise}/README.md, "${title}"; guide: docs/site/documents/${ctx.exercise}.html#${headingAnchor(title)})`;
+  return ` (read: exercises/${ctx.exercise}/README.md, "${title}"; guide: docs/site/documents/${ctx.exercise}.html#${headingAnchor(title)}${check})`;
 }

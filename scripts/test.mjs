@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // `pnpm test`               -> the maintainers' suite: turbo runs every package's typecheck and
 //                              tests (cached: a second run with nothing changed is a cache hit).
-// `pnpm test <path> [...]`  -> vitest on exactly the tests under that path, e.g.
-//                              `pnpm test exercises/02-convolution` (a student's loop).
-// Extra vitest flags pass through: `pnpm test exercises/02-convolution -t forward`.
+// `pnpm test <exercise> [...]` -> vitest on exactly that exercise's visible tests (a student's
+//                              loop): `pnpm test 05`, `pnpm test residual`, `pnpm test
+//                              exercises/05-residual`, or the path of the file being edited.
+//                              Typed inside an exercise folder, `pnpm test` means that exercise.
+// `pnpm test <path>`         -> vitest on the tests under any other path (packages/tensor).
+// Extra vitest flags pass through; `-t` is case-insensitive: `pnpm test 02 -t forward`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exerciseHere } from './exercise-names.mjs';
+import { STUDENT_CONFIG, vitestArgs } from './lib-test-args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).filter((a) => a !== '--');
@@ -22,15 +27,25 @@ function run(cmd, argv) {
   return r.status ?? 1;
 }
 
-if (args.length === 0) {
+// The students' edition (`pnpm release:student`) has no solutions/ and no maintainers' suite:
+// there `pnpm test` alone runs every exercise's visible tests.
+if (args.length === 0 && !exerciseHere() && !existsSync(path.join(root, 'solutions'))) {
+  process.exit(run(bin('vitest'), ['run', '--config', STUDENT_CONFIG, 'exercises/']));
+}
+
+// Typed inside an exercise folder with no argument: that exercise (never the maintainers' suite).
+if (args.length === 0 && !exerciseHere()) {
   process.env.TURBO_TELEMETRY_DISABLED = '1';
   // The runtime is part of every cache key (turbo.json's globalEnv): results cached on one Node
   // version are not replayed on another. Tasks run on the same `node` as this script.
   process.env.DLKATA_NODE_VERSION = `${process.version} ${process.arch}`;
-  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'packages/lab', 'grader', 'solutions'];
+  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'packages/lab', 'grader', 'solutions', 'scripts'];
   // Stale results must not be counted: a cache hit restores the file, a fresh run rewrites it.
   for (const dir of dirs) rmSync(path.join(root, dir, '.test-results.json'), { force: true });
-  const status = run(bin('turbo'), ['run', 'typecheck', 'test', '--continue', '--output-logs=errors-only']);
+  const turboStatus = run(bin('turbo'), ['run', 'typecheck', 'test', 'check', '--continue', '--output-logs=errors-only']);
+  // The scripts' own tests (the student's commands on scratch copies; not a package, so not turbo's).
+  const scriptsStatus = run(bin('vitest'), ['run', '--project', 'scripts', '--reporter=dot', '--reporter=json', '--outputFile.json=scripts/.test-results.json']);
+  const status = turboStatus || scriptsStatus;
   // One closing line over every package's vitest run (turbo restores these files from its
   // cache, so a cached run reports the same counts).
   let passed = 0;
@@ -46,29 +61,17 @@ if (args.length === 0) {
     skipped += r.numPendingTests + r.numTodoTests;
     parts.push(`${dir} ${r.numPassedTests}`);
   }
-  console.log(`\n(${parts.join(', ')}; the exercises check ran separately)`);
+  console.log(`\n(${parts.join(', ')}; the exercises check ran as its own task)`);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(status);
 }
 
-// pnpm runs scripts from the repository root; a path typed in a sub-folder is relative to
-// the folder the user was in (INIT_CWD). Rewrite such paths to be relative to the root.
-const userCwd = process.env.INIT_CWD ?? process.cwd();
-const passThrough = [];
-for (const [i, a] of args.entries()) {
-  const prev = args[i - 1];
-  const abs = path.resolve(userCwd, a);
-  if (a.startsWith('-')) {
-    passThrough.push(a);
-  } else if (existsSync(abs)) {
-    const rel = path.relative(root, abs) || '.';
-    passThrough.push(rel.split(path.sep).join('/'));
-  } else if (prev !== undefined && prev.startsWith('-') && !prev.includes('=')) {
-    passThrough.push(a); // the value of a flag, e.g. `-t forward`
-  } else {
-    const exercises = readdirSync(path.join(root, 'exercises')).filter((d) => /^\d\d-/.test(d));
-    console.error(`No such folder or file: ${a}\nExercises: ${exercises.map((e) => `exercises/${e}`).join(', ')}`);
-    process.exit(2);
-  }
+const parsed = vitestArgs(args);
+if ('error' in parsed) {
+  console.error(parsed.error);
+  process.exit(2);
 }
-process.exit(run(bin('vitest'), ['run', ...passThrough]));
+// The student's loop (exercises/, solutions/) runs with the lean configuration; any other
+// path with the root one (all projects).
+const config = parsed.student ? ['--config', STUDENT_CONFIG] : [];
+process.exit(run(bin('vitest'), ['run', ...config, ...parsed.targets, ...parsed.flags]));

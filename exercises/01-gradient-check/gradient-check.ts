@@ -46,7 +46,7 @@ import { formatShape, NotImplementedError, ShapeError, shapesEqual, Tensor } fro
  * ```
  */
 export function numericalGradient(f: (x: Tensor) => Tensor, x: Tensor, dout: Tensor, h = 1e-5): Tensor {
-  throw new NotImplementedError('numericalGradient: for each element i of x, evaluate f with x.data[i] + h and with x.data[i] - h, set dx[i] = sum((fPlus - fMinus) * dout) / (2 * h), and restore x.data[i] (read: exercises/01-gradient-check/README.md, "Task 1: numericalGradient"; guide: docs/site/documents/01-gradient-check.html#task-1-numericalgradient)');
+  throw new NotImplementedError('numericalGradient: the numerical gradient of sum(f(x) * dout) with respect to x, by centered differences of step h (README, "The math"); returns a tensor shaped like x, and x must be as it was afterwards (read: exercises/01-gradient-check/README.md, "Task 1: numericalGradient"; guide: docs/site/documents/01-gradient-check.html#task-1-numericalgradient; tests: pnpm test 01 -t numericalGradient)');
 }
 
 /**
@@ -74,5 +74,5 @@ export function numericalGradient(f: (x: Tensor) => Tensor, x: Tensor, dout: Ten
  * ```
  */
 export function relativeError(a: Tensor, b: Tensor): number {
-  throw new NotImplementedError('relativeError: check that the shapes match, then return the largest |a_i - b_i| / max(1e-8, |a_i| + |b_i|); a NaN or infinite element counts as 1 unless a_i === b_i (read: exercises/01-gradient-check/README.md, "Task 2: relativeError"; guide: docs/site/documents/01-gradient-check.html#task-2-relativeerror)');
+  throw new NotImplementedError('relativeError: the largest elementwise relative error between a and b, as the README defines it (a ShapeError if the shapes differ, a number in [0, 1], the stated rule for NaN and infinity) (read: exercises/01-gradient-check/README.md, "Task 2: relativeError"; guide: docs/site/documents/01-gradient-check.html#task-2-relativeerror; tests: pnpm test 01 -t relativeError)');
 }

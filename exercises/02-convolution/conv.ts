@@ -54,7 +54,7 @@ export interface ConvCache {
  * ```
  */
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
-  throw new NotImplementedError('convOutputSize: throw ValueError unless size, kernel, stride >= 1 and pad >= 0 are integers, throw ShapeError if kernel > size + 2 * pad, else return floor((size + 2 * pad - kernel) / stride) + 1 (read: exercises/02-convolution/README.md, "Task 1: convOutputSize"; guide: docs/site/documents/02-convolution.html#task-1-convoutputsize)');
+  throw new NotImplementedError('convOutputSize: the output length of a convolution along one axis, from size, kernel, stride and pad (PyTorch\'s formula, README "The math"); bad arguments throw ValueError or ShapeError as the docstring says (read: exercises/02-convolution/README.md, "Task 1: convOutputSize"; guide: docs/site/documents/02-convolution.html#task-1-convoutputsize; tests: pnpm test 02 -t convOutputSize)');
 }
 
 /**
@@ -67,7 +67,7 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
  * @returns shape `[N, C, H + 2*pad, W + 2*pad]`, with `x[n, c, h, w]` at `[n, c, h + pad, w + pad]`
  */
 function zeroPad(x: Tensor, pad: number): Tensor {
-  throw new NotImplementedError('zeroPad: make a zero tensor of shape [N, C, H + 2 * pad, W + 2 * pad] and copy x[n, c, h, w] to [n, c, h + pad, w + pad] (read: exercises/02-convolution/README.md, "Task 2: conv2dForward"; guide: docs/site/documents/02-convolution.html#task-2-conv2dforward)');
+  throw new NotImplementedError('zeroPad: x [N, C, H, W] with pad zeros added on both sides of H and of W: a new tensor [N, C, H + 2 * pad, W + 2 * pad] (read: exercises/02-convolution/README.md, "Task 2: conv2dForward"; guide: docs/site/documents/02-convolution.html#task-2-conv2dforward)');
 }
 
 /**
@@ -103,7 +103,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: ConvParam
   const { stride, pad } = params;
   const [N, C, H, W] = x.shape;
   const [F, , HH, WW] = w.shape;
-  throw new NotImplementedError('conv2dForward: get H\' and W\' from convOutputSize, pad x with zeroPad, set out[n, f, i, j] = b[f] + sum over c, kh, kw of w[f, c, kh, kw] * xPad[n, c, i * stride + kh, j * stride + kw], and return { out, cache: { x, w, b, params } } (read: exercises/02-convolution/README.md, "Task 2: conv2dForward"; guide: docs/site/documents/02-convolution.html#task-2-conv2dforward)');
+  throw new NotImplementedError('conv2dForward: the convolution of x [N, C, H, W] with the filters w [F, C, HH, WW] plus the bias b [F], at params.stride and params.pad: out [N, F, H\', W\'] (H\', W\' from convOutputSize) and the cache the backward pass needs; zeroPad helps (read: exercises/02-convolution/README.md, "Task 2: conv2dForward"; guide: docs/site/documents/02-convolution.html#task-2-conv2dforward; tests: pnpm test 02 -t conv2dForward)');
 }
 
 /**
@@ -133,7 +133,7 @@ export function conv2dBackward(dout: Tensor, cache: ConvCache): { dx: Tensor; dw
   const Hout = convOutputSize(H, HH, stride, pad);
   const Wout = convOutputSize(W, WW, stride, pad);
   assertShape('conv2dBackward', 'dout', dout, [N, F, Hout, Wout]);
-  throw new NotImplementedError('conv2dBackward: loop over n, f, i, j, c, kh, kw as in the forward pass with g = dout[n, f, i, j]; add g to db[f] (once per n, f, i, j), g * xPad[n, c, i * stride + kh, j * stride + kw] to dw[f, c, kh, kw] and g * w[f, c, kh, kw] to dxPad at that position; dx is dxPad without its padding (read: exercises/02-convolution/README.md, "Task 3: conv2dBackward"; guide: docs/site/documents/02-convolution.html#task-3-conv2dbackward)');
+  throw new NotImplementedError('conv2dBackward: from dout [N, F, H\', W\'] and the forward cache, the gradients dx [N, C, H, W], dw [F, C, HH, WW] and db [F] of the loss (read: exercises/02-convolution/README.md, "Task 3: conv2dBackward"; guide: docs/site/documents/02-convolution.html#task-3-conv2dbackward; tests: pnpm test 02 -t conv2dBackward)');
 }
 
 /**
@@ -170,7 +170,7 @@ export function conv1x1(x: Tensor, w: Tensor, b: Tensor): Tensor {
     throw new ShapeError(op, `input channels (${C}) must match filter channels (${wC}); x ${formatShape(x.shape)}, w ${formatShape(w.shape)}`);
   }
   assertShape(op, 'b', b, [F]);
-  throw new NotImplementedError('conv1x1: for every image n and pixel (h, w), out[n, f, h, w] = b[f] + sum over c of w[f, c] * x[n, c, h, w] (read: exercises/02-convolution/README.md, "Task 4: conv1x1"; guide: docs/site/documents/02-convolution.html#task-4-conv1x1)');
+  throw new NotImplementedError('conv1x1: the 1x1 convolution of x [N, C, H, W] with w [F, C] and b [F]: out [N, F, H, W], the same [F, C] matrix applied to every pixel\'s C channels (matmul can do the channel mixing) (read: exercises/02-convolution/README.md, "Task 4: conv1x1"; guide: docs/site/documents/02-convolution.html#task-4-conv1x1; tests: pnpm test 02 -t conv1x1)');
 }
 
 /** Checks the shapes of a convolution's inputs; the parameters are checked by {@link convOutputSize}. */

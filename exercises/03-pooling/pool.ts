@@ -52,7 +52,7 @@ export function maxPool2dForward(x: Tensor, params: PoolParams): { out: Tensor; 
   assertFinite('maxPool2dForward', 'x', x);
   const { kernel, stride } = params;
   const [N, C] = x.shape;
-  throw new NotImplementedError('maxPool2dForward: set out[n, c, i, j] to the largest x[n, c, i * stride + kh, j * stride + kw] over 0 <= kh, kw < kernel, and return { out, cache: { x, params } } (read: exercises/03-pooling/README.md, "Task 1: maxPool2dForward"; guide: docs/site/documents/03-pooling.html#task-1-maxpool2dforward)');
+  throw new NotImplementedError('maxPool2dForward: the maximum of each kernel x kernel window of x [N, C, H, W], windows every params.stride pixels: out [N, C, H\', W\'] and the cache the backward pass needs (read: exercises/03-pooling/README.md, "Task 1: maxPool2dForward"; guide: docs/site/documents/03-pooling.html#task-1-maxpool2dforward; tests: pnpm test 03 -t maxPool2dForward)');
 }
 
 /**
@@ -86,7 +86,7 @@ export function maxPool2dBackward(dout: Tensor, cache: PoolCache): { dx: Tensor 
   const { kernel, stride } = params;
   const [N, C] = x.shape;
   assertShape('maxPool2dBackward', 'dout', dout, [N, C, Hout, Wout]);
-  throw new NotImplementedError('maxPool2dBackward: for each window (n, c, i, j), find the position of its first maximum in row-major order (replace the best only if strictly larger) and add dout[n, c, i, j] to dx at that position (read: exercises/03-pooling/README.md, "Task 2: maxPool2dBackward"; guide: docs/site/documents/03-pooling.html#task-2-maxpool2dbackward)');
+  throw new NotImplementedError('maxPool2dBackward: from dout [N, C, H\', W\'] and the cache, dx [N, C, H, W]: the gradient of each window\'s output with respect to its inputs (ties: the first maximum in row-major order; windows may overlap) (read: exercises/03-pooling/README.md, "Task 2: maxPool2dBackward"; guide: docs/site/documents/03-pooling.html#task-2-maxpool2dbackward; tests: pnpm test 03 -t maxPool2dBackward)');
 }
 
 /** Checks a pooling op's input and window; returns the output size `[H', W']`. */

@@ -162,7 +162,7 @@ function checkLayer(op: string, layer: LayerSpec, input: readonly number[]): voi
  *   `"layerOutputShape (conv): kernel 5 does not fit input height 3 with padding 0"`
  */
 function windowOutputSize(op: string, axis: 'height' | 'width', size: number, kernel: number, stride: number, pad: number): number {
-  throw new NotImplementedError('windowOutputSize: throw a ShapeError if kernel > size + 2 * pad (name the axis, the sizes and the padding), else return floor((size + 2 * pad - kernel) / stride) + 1 (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape)');
+  throw new NotImplementedError('windowOutputSize: the output length along one axis of a window (convolution or pooling) of length kernel at stride and pad over size; a window that does not fit throws ShapeError naming the axis, the sizes and the padding (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape)');
 }
 
 /**
@@ -198,18 +198,18 @@ export function layerOutputShape(layer: LayerSpec, input: readonly number[]): nu
   switch (layer.type) {
     case 'conv': {
       const [, H, W] = input;
-      throw new NotImplementedError('layerOutputShape (conv): stride defaults to 1, pad to 0, and pad \'same\' means (kernel - 1) / 2; return [filters, H\', W\'] using windowOutputSize for each axis (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape)');
+      throw new NotImplementedError('layerOutputShape (conv): the shape [filters, H\', W\'] a conv layer makes of its input [C, H, W], with the defaults and the meaning of pad \'same\' that the README gives; windowOutputSize helps (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape; tests: pnpm test 04 -t layerOutputShape)');
     }
     case 'maxpool': {
       const [C, H, W] = input;
-      throw new NotImplementedError('layerOutputShape (maxpool): stride defaults to the kernel (PyTorch), pad to 0; the channels stay: return [C, H\', W\'] using windowOutputSize for each axis (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape)');
+      throw new NotImplementedError('layerOutputShape (maxpool): the shape [C, H\', W\'] a max-pool layer makes of its input [C, H, W], with the README\'s defaults (PyTorch\'s: stride = kernel); windowOutputSize helps (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape; tests: pnpm test 04 -t layerOutputShape)');
     }
     case 'relu':
     case 'tanh':
     case 'dropout':
     case 'flatten':
     case 'affine':
-      throw new NotImplementedError('layerOutputShape: relu, tanh and dropout keep the shape (return a copy), flatten gives [product of the input sizes], affine gives [units] (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape)');
+      throw new NotImplementedError('layerOutputShape: the output shape of relu, tanh, dropout, flatten and affine layers from their input shape, as a new array (read: exercises/04-cnn-architectures/README.md, "Task 1: layerOutputShape"; guide: docs/site/documents/04-cnn-architectures.html#task-1-layeroutputshape; tests: pnpm test 04 -t layerOutputShape)');
   }
 }
 
@@ -238,7 +238,7 @@ export function layerOutputShape(layer: LayerSpec, input: readonly number[]): nu
  */
 export function layerParams(layer: LayerSpec, input: readonly number[]): number {
   checkLayer(opName('layerParams', layer), layer, input);
-  throw new NotImplementedError('layerParams: conv has filters * C * kernel * kernel weights plus filters biases, affine D * units weights plus units biases, every other layer 0 (read: exercises/04-cnn-architectures/README.md, "Task 2: layerParams"; guide: docs/site/documents/04-cnn-architectures.html#task-2-layerparams)');
+  throw new NotImplementedError('layerParams: the number of learned values (weights and biases) of one layer for this input shape; 0 for a layer without any (read: exercises/04-cnn-architectures/README.md, "Task 2: layerParams"; guide: docs/site/documents/04-cnn-architectures.html#task-2-layerparams; tests: pnpm test 04 -t layerParams)');
 }
 
 /**
@@ -264,7 +264,7 @@ export function layerParams(layer: LayerSpec, input: readonly number[]): number 
  */
 export function layerMacs(layer: LayerSpec, input: readonly number[]): number {
   checkLayer(opName('layerMacs', layer), layer, input);
-  throw new NotImplementedError('layerMacs: conv costs filters * C * kernel * kernel at each of the H\' * W\' output positions (take H\', W\' from layerOutputShape), affine D * units, every other layer 0 (read: exercises/04-cnn-architectures/README.md, "Task 3: layerMacs"; guide: docs/site/documents/04-cnn-architectures.html#task-3-layermacs)');
+  throw new NotImplementedError('layerMacs: the multiply-adds of one layer\'s forward pass on one input of this shape (README "The math"); 0 for a layer without weights (read: exercises/04-cnn-architectures/README.md, "Task 3: layerMacs"; guide: docs/site/documents/04-cnn-architectures.html#task-3-layermacs; tests: pnpm test 04 -t layerMacs)');
 }
 
 /**
@@ -285,7 +285,7 @@ export function analyzeModel(model: ModelSpec): ModelCounts {
   if (!Array.isArray(model.inputShape) || (model.inputShape.length !== 3 && model.inputShape.length !== 1)) {
     throw new ShapeError(`analyzeModel (${model.name})`, `inputShape must be [C, H, W] or [D], got ${Array.isArray(model.inputShape) ? formatShape(model.inputShape) : String(model.inputShape)}`);
   }
-  throw new NotImplementedError('analyzeModel: start at model.inputShape; for each layer add layerParams and layerMacs of its input, then its output shape (layerOutputShape) goes into shapes and becomes the next layer\'s input (read: exercises/04-cnn-architectures/README.md, "Task 4: analyzeModel"; guide: docs/site/documents/04-cnn-architectures.html#task-4-analyzemodel)');
+  throw new NotImplementedError('analyzeModel: the shape after every layer of the model and its total parameters and multiply-adds (ModelCounts); layerOutputShape, layerParams and layerMacs do the per-layer work (read: exercises/04-cnn-architectures/README.md, "Task 4: analyzeModel"; guide: docs/site/documents/04-cnn-architectures.html#task-4-analyzemodel; tests: pnpm test 04 -t analyzeModel)');
 }
 
 /**
@@ -309,7 +309,7 @@ export function analyzeModel(model: ModelSpec): ModelCounts {
 export function vggBlock(convs: number, filters: number): LayerSpec[] {
   checkInt('vggBlock', 'convs', convs, 1);
   checkInt('vggBlock', 'filters', filters, 1);
-  throw new NotImplementedError('vggBlock: convs times a 3x3 conv with `filters` filters, stride 1, pad \'same\', each followed by a ReLU; then one 2x2 max pool with stride 2 (read: exercises/04-cnn-architectures/README.md, "Task 5: vggBlock"; guide: docs/site/documents/04-cnn-architectures.html#task-5-vggblock)');
+  throw new NotImplementedError('vggBlock: the list of layers of one VGG block as the README describes it (convs 3x3 \'same\' convolutions with `filters` filters, each with its ReLU, and the block\'s max pool) (read: exercises/04-cnn-architectures/README.md, "Task 5: vggBlock"; guide: docs/site/documents/04-cnn-architectures.html#task-5-vggblock; tests: pnpm test 04 -t vggBlock)');
 }
 
 /**
@@ -325,7 +325,7 @@ export function vggBlock(convs: number, filters: number): LayerSpec[] {
  * @returns the spec, with `name: 'LeNet-5'` and `inputShape: [1, 32, 32]`
  */
 export function lenet5(): ModelSpec {
-  throw new NotImplementedError('lenet5: name \'LeNet-5\', inputShape [1, 32, 32]; conv 6@5x5, relu, maxpool 2 stride 2, conv 16@5x5, relu, maxpool 2 stride 2, flatten, affine 120, relu, affine 84, relu, affine 10 (read: exercises/04-cnn-architectures/README.md, "Task 6: lenet5"; guide: docs/site/documents/04-cnn-architectures.html#task-6-lenet5)');
+  throw new NotImplementedError('lenet5: LeNet-5 as a ModelSpec named \'LeNet-5\' with input [1, 32, 32] and the layers of the README\'s task; its counts must be the published ones (read: exercises/04-cnn-architectures/README.md, "Task 6: lenet5"; guide: docs/site/documents/04-cnn-architectures.html#task-6-lenet5; tests: pnpm test 04 -t lenet5)');
 }
 
 /**
@@ -381,5 +381,5 @@ export function alexnet(): ModelSpec {
  * @returns the spec, with `name: 'VGG-16'` and `inputShape: [3, 224, 224]`, built with {@link vggBlock}
  */
 export function vgg16(): ModelSpec {
-  throw new NotImplementedError('vgg16: name \'VGG-16\', inputShape [3, 224, 224]; vggBlock with 2, 2, 3, 3, 3 convs and 64, 128, 256, 512, 512 filters, then flatten, affine 4096, relu, dropout 0.5, affine 4096, relu, dropout 0.5, affine 1000 (read: exercises/04-cnn-architectures/README.md, "Task 7: vgg16"; guide: docs/site/documents/04-cnn-architectures.html#task-7-vgg16)');
+  throw new NotImplementedError('vgg16: VGG-16 (configuration D) as a ModelSpec named \'VGG-16\' with input [3, 224, 224], built from vggBlock and the classifier of the README\'s task; its count must be the published 138,357,544 (read: exercises/04-cnn-architectures/README.md, "Task 7: vgg16"; guide: docs/site/documents/04-cnn-architectures.html#task-7-vgg16; tests: pnpm test 04 -t vgg16)');
 }

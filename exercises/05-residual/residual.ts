@@ -203,7 +203,7 @@ export interface ResidualBlockGrads {
  * ```
  */
 export function residualNeedsProjection(C: number, F: number, stride = 1): boolean {
-  throw new NotImplementedError('residualNeedsProjection: return true when the channels C and the filters F differ or the stride is not 1, false otherwise (read: exercises/05-residual/README.md, "Task 1: residualNeedsProjection"; guide: docs/site/documents/05-residual.html#task-1-residualneedsprojection)');
+  throw new NotImplementedError('residualNeedsProjection: whether a shortcut from C input channels to F output channels at this stride needs the 1x1 projection (true) or can be the identity (false) (read: exercises/05-residual/README.md, "Task 1: residualNeedsProjection"; guide: docs/site/documents/05-residual.html#task-1-residualneedsprojection; tests: pnpm test 05 -t residualNeedsProjection)');
 }
 
 /**
@@ -256,7 +256,7 @@ export function residualBlockForward(
   const F = w1.shape[0];
   const pad1 = (w1.shape[2] - 1) / 2;
   const pad2 = (w2.shape[2] - 1) / 2;
-  throw new NotImplementedError('residualBlockForward: throw a ShapeError if there is no ws but residualNeedsProjection(C, F, stride); then conv1 (stride, pad1) -> ReLU -> conv2 (stride 1, pad2); the shortcut is x, or convForward with ws, bs (stride, no padding); out = relu(conv2 output + shortcut), the skip added BEFORE the last ReLU; cache { conv1, relu1, conv2, shortcut (null for the identity), relu2 } (read: exercises/05-residual/README.md, "Task 2: residualBlockForward"; guide: docs/site/documents/05-residual.html#task-2-residualblockforward)');
+  throw new NotImplementedError('residualBlockForward: the residual block\'s output out [N, F, H\', W\'] for x [N, C, H, W] as in the README\'s forward pass, and the cache its backward pass needs; without ws where a projection is needed, a ShapeError. Helpers: convForward, reluForward, add (read: exercises/05-residual/README.md, "Task 2: residualBlockForward"; guide: docs/site/documents/05-residual.html#task-2-residualblockforward; tests: pnpm test 05 -t residualBlockForward)');
 }
 
 /**
@@ -282,7 +282,7 @@ export function residualBlockForward(
  */
 export function residualBlockBackward(dout: Tensor, cache: ResidualBlockCache): ResidualBlockGrads {
   assertShape('residualBlockBackward', 'dout', dout, cache.relu2.x.shape);
-  throw new NotImplementedError('residualBlockBackward: g = reluBackward(dout, relu2); main path: g back through conv2, relu1 and conv1 (dw2, db2, dw1, db1 and a dx); skip path: g itself for the identity, or convBackward(g, shortcut) for the projection (its dx, and dws, dbs); dx = main-path dx + skip-path dx (read: exercises/05-residual/README.md, "Task 3: residualBlockBackward"; guide: docs/site/documents/05-residual.html#task-3-residualblockbackward)');
+  throw new NotImplementedError('residualBlockBackward: from dout [N, F, H\', W\'] and the cache, dx [N, C, H, W] and the gradients of every weight and bias (dw1, db1, dw2, db2; dws, dbs only with a projection), each shaped like its parameter. Helpers: convBackward, reluBackward, add (read: exercises/05-residual/README.md, "Task 3: residualBlockBackward"; guide: docs/site/documents/05-residual.html#task-3-residualblockbackward; tests: pnpm test 05 -t residualBlockBackward)');
 }
 
 /** Checks the block's inputs (not whether a projection is needed: that is the forward pass's job). */

@@ -224,7 +224,7 @@ export function conv1x1ReluForward(x: Tensor, w: Tensor, b: Tensor): { out: Tens
   const F = w.shape[0];
   assertShape(op, 'w', w, [F, C, 1, 1]);
   assertShape(op, 'b', b, [F]);
-  throw new NotImplementedError('conv1x1ReluForward: for every image n and pixel (h, w), out[n, f, h, w] = max(0, b[f] + sum over c of w[f, c, 0, 0] * x[n, c, h, w]); return { out, cache: { x, w, out } } (read: exercises/06-inception/README.md, "Task 1: conv1x1ReluForward and conv1x1ReluBackward"; guide: docs/site/documents/06-inception.html#task-1-conv1x1reluforward-and-conv1x1relubackward)');
+  throw new NotImplementedError('conv1x1ReluForward: the ReLU of the 1x1 convolution of x [N, C, H, W] with w [F, C, 1, 1] and b [F]: out [N, F, H, W] and the cache the backward pass needs (read: exercises/06-inception/README.md, "Task 1: conv1x1ReluForward and conv1x1ReluBackward"; guide: docs/site/documents/06-inception.html#task-1-conv1x1reluforward-and-conv1x1relubackward; tests: pnpm test 06 -t conv1x1ReluForward)');
 }
 
 /**
@@ -245,7 +245,7 @@ export function conv1x1ReluBackward(dout: Tensor, cache: Conv1x1ReluCache): { dx
   assertShape('conv1x1ReluBackward', 'dout', dout, out.shape);
   const [N, C, H, W] = x.shape;
   const F = w.shape[0];
-  throw new NotImplementedError('conv1x1ReluBackward: g = dout where out > 0, else 0; then db[f] += g[n, f, h, w], dw[f, c, 0, 0] += g[n, f, h, w] * x[n, c, h, w] and dx[n, c, h, w] += w[f, c, 0, 0] * g[n, f, h, w] over all n, f, c and pixels (read: exercises/06-inception/README.md, "Task 1: conv1x1ReluForward and conv1x1ReluBackward"; guide: docs/site/documents/06-inception.html#task-1-conv1x1reluforward-and-conv1x1relubackward)');
+  throw new NotImplementedError('conv1x1ReluBackward: from dout [N, F, H, W] and the cache, the gradients dx [N, C, H, W], dw [F, C, 1, 1] and db [F] of relu(conv1x1(x)) (read: exercises/06-inception/README.md, "Task 1: conv1x1ReluForward and conv1x1ReluBackward"; guide: docs/site/documents/06-inception.html#task-1-conv1x1reluforward-and-conv1x1relubackward; tests: pnpm test 06 -t conv1x1ReluBackward)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ export function concatChannels(xs: readonly Tensor[]): Tensor {
       throw new ShapeError(op, `xs[${i}] has shape ${formatShape(x.shape)} but xs[0] has ${formatShape(xs[0].shape)}; N, H and W must agree`);
     }
   });
-  throw new NotImplementedError('concatChannels: make a zero tensor [N, total channels, H, W]; for each image n, copy the channels of xs[0], then of xs[1], ... one after the other (read: exercises/06-inception/README.md, "Task 2: concatChannels and splitChannels"; guide: docs/site/documents/06-inception.html#task-2-concatchannels-and-splitchannels)');
+  throw new NotImplementedError('concatChannels: the tensors xs (each [N, C_i, H, W]) joined along the channel axis in their order: a new [N, C_0 + C_1 + ..., H, W] (read: exercises/06-inception/README.md, "Task 2: concatChannels and splitChannels"; guide: docs/site/documents/06-inception.html#task-2-concatchannels-and-splitchannels; tests: pnpm test 06 -t concatChannels)');
 }
 
 /**
@@ -300,7 +300,7 @@ export function splitChannels(x: Tensor, sizes: readonly number[]): Tensor[] {
   for (const s of sizes) if (!Number.isInteger(s) || s < 0) throw new ValueError(op, `every size must be an integer >= 0, got ${s}`);
   const total = sizes.reduce((a, s) => a + s, 0);
   if (total !== C) throw new ShapeError(op, `sizes [${sizes.join(',')}] add up to ${total} but x has ${C} channels; x ${formatShape(x.shape)}`);
-  throw new NotImplementedError('splitChannels: for each size C_i make a zero tensor [N, C_i, H, W] and copy into it the next C_i channels of x, for every image (read: exercises/06-inception/README.md, "Task 2: concatChannels and splitChannels"; guide: docs/site/documents/06-inception.html#task-2-concatchannels-and-splitchannels)');
+  throw new NotImplementedError('splitChannels: the inverse of concatChannels: x [N, sizes[0] + sizes[1] + ..., H, W] cut along the channel axis into new tensors [N, sizes[i], H, W], in order (read: exercises/06-inception/README.md, "Task 2: concatChannels and splitChannels"; guide: docs/site/documents/06-inception.html#task-2-concatchannels-and-splitchannels; tests: pnpm test 06 -t splitChannels)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,7 +434,7 @@ export function inceptionForward(x: Tensor, params: InceptionParams, spec: Incep
   const shapes = inceptionParamShapes(x.shape[1], spec);
   for (const k of Object.keys(shapes) as (keyof InceptionParams)[]) assertShape(op, k, params[k], shapes[k]);
   const p = params;
-  throw new NotImplementedError('inceptionForward: branch 1 = conv1x1ReluForward(x, w1, b1); branch 2 = 1x1 (w3reduce) -> convSameForward (w3) -> ReLU; branch 3 = 1x1 (w5reduce) -> convSameForward (w5) -> ReLU; branch 4 = maxPoolForward (kernel 3, stride 1, pad 1) -> 1x1 (wPoolProj); out = concatChannels of the four outputs in that order; keep every cache (read: exercises/06-inception/README.md, "Task 3: inceptionForward"; guide: docs/site/documents/06-inception.html#task-3-inceptionforward)');
+  throw new NotImplementedError('inceptionForward: the inception module\'s output for x [N, C, H, W]: its four branches (README "The math") joined along the channels in the order 1x1, 3x3, 5x5, pool: out [N, c1 + c3 + c5 + poolProj, H, W], and every cache the backward pass needs (read: exercises/06-inception/README.md, "Task 3: inceptionForward"; guide: docs/site/documents/06-inception.html#task-3-inceptionforward; tests: pnpm test 06 -t inceptionForward)');
 }
 
 /**
@@ -454,7 +454,7 @@ export function inceptionBackward(dout: Tensor, cache: InceptionCache): Inceptio
   const { spec } = cache;
   const [N, , H, W] = cache.pool.x.shape;
   assertShape('inceptionBackward', 'dout', dout, [N, spec.c1 + spec.c3 + spec.c5 + spec.poolProj, H, W]);
-  throw new NotImplementedError('inceptionBackward: split dout into [c1, c3, c5, poolProj] channels; send each part back through its branch in reverse (ReLU, convolution, ReLU, 1x1; the pool branch ends with maxPoolBackward); dx = the sum of the four branches\' dx (read: exercises/06-inception/README.md, "Task 4: inceptionBackward"; guide: docs/site/documents/06-inception.html#task-4-inceptionbackward)');
+  throw new NotImplementedError('inceptionBackward: from dout [N, c1 + c3 + c5 + poolProj, H, W] and the cache, dx [N, C, H, W] and the gradient of every weight and bias of the four branches (the keys of InceptionGrads) (read: exercises/06-inception/README.md, "Task 4: inceptionBackward"; guide: docs/site/documents/06-inception.html#task-4-inceptionbackward; tests: pnpm test 06 -t inceptionBackward)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,7 +497,7 @@ export function convMultiplies(input: readonly number[], filters: number, kernel
   if (kernel > input[1] + 2 * p || kernel > input[2] + 2 * p) {
     throw new ShapeError(op, `kernel ${kernel} does not fit input [${input.join(',')}] with padding ${p}`);
   }
-  throw new NotImplementedError('convMultiplies: with [C, H, W] = input and the padding p, H\' = floor((H + 2 * p - kernel) / stride) + 1 (likewise W\'); return filters * C * kernel * kernel * H\' * W\' (read: exercises/06-inception/README.md, "Task 5: convMultiplies and inceptionMultiplies"; guide: docs/site/documents/06-inception.html#task-5-convmultiplies-and-inceptionmultiplies)');
+  throw new NotImplementedError('convMultiplies: the number of multiplications one convolution (filters, kernel, stride, padding) performs on an input [C, H, W] (README, task 5) (read: exercises/06-inception/README.md, "Task 5: convMultiplies and inceptionMultiplies"; guide: docs/site/documents/06-inception.html#task-5-convmultiplies-and-inceptionmultiplies; tests: pnpm test 06 -t convMultiplies)');
 }
 
 /** What {@link inceptionMultiplies} reports: multiplications per convolution (keyed like the spec), their total, and the output shape. */
@@ -539,7 +539,7 @@ export function inceptionMultiplies(input: readonly number[], spec: InceptionSpe
   const op = 'inceptionMultiplies';
   checkSpec(op, spec);
   if (input.length !== 3) throw new ShapeError(op, `input must be one example's shape [C, H, W], got [${input.join(',')}]`);
-  throw new NotImplementedError('inceptionMultiplies: with [C, H, W] = input, count each convolution with convMultiplies: the four 1x1 ones on [C, H, W], the 3x3 (\'same\') on [c3reduce, H, W], the 5x5 (\'same\') on [c5reduce, H, W]; total = their sum; outputShape = [c1 + c3 + c5 + poolProj, H, W] (read: exercises/06-inception/README.md, "Task 5: convMultiplies and inceptionMultiplies"; guide: docs/site/documents/06-inception.html#task-5-convmultiplies-and-inceptionmultiplies)');
+  throw new NotImplementedError('inceptionMultiplies: the multiplications of each convolution of the module on input [C, H, W], their total and the module\'s output shape (README, task 5; convMultiplies counts one convolution) (read: exercises/06-inception/README.md, "Task 5: convMultiplies and inceptionMultiplies"; guide: docs/site/documents/06-inception.html#task-5-convmultiplies-and-inceptionmultiplies; tests: pnpm test 06 -t inceptionMultiplies)');
 }
 
 const SPEC_KEYS = ['c1', 'c3reduce', 'c3', 'c5reduce', 'c5', 'poolProj'] as const;

@@ -62,7 +62,7 @@ export function pixelSoftmaxCrossEntropy(scores: Tensor, labels: ArrayLike<numbe
   const [N, K, H, W] = scores.shape;
   if (K < 1) throw new ShapeError(op, `scores must have at least one class, got ${formatShape(scores.shape)}`);
   checkClasses(op, 'labels', labels, K, N * H * W);
-  throw new NotImplementedError('pixelSoftmaxCrossEntropy: for every pixel (n, h, w) take its K scores, p = softmax (subtract the max first), add -log p[label] to the loss and (p[k] - [k == label]) / M to dscores[n, k, h, w]; return the mean loss over the M = N * H * W pixels (read: exercises/07-fcn/README.md, "Task 5: pixelSoftmaxCrossEntropy"; guide: docs/site/documents/07-fcn.html#task-5-pixelsoftmaxcrossentropy)');
+  throw new NotImplementedError('pixelSoftmaxCrossEntropy: the mean softmax cross-entropy over all N * H * W pixels of scores [N, K, H, W] against labels (N * H * W class indices, row-major), and its gradient dscores [N, K, H, W]; must not overflow for large scores (read: exercises/07-fcn/README.md, "Task 5: pixelSoftmaxCrossEntropy"; guide: docs/site/documents/07-fcn.html#task-5-pixelsoftmaxcrossentropy; tests: pnpm test 07 -t pixelSoftmaxCrossEntropy)');
 }
 
 /**
@@ -84,7 +84,7 @@ export function predictPixels(scores: Tensor): number[] {
   assertNdim(op, 'scores', scores, 4, '[N, K, H, W]');
   const [N, K, H, W] = scores.shape;
   if (K < 1) throw new ShapeError(op, `scores must have at least one class, got ${formatShape(scores.shape)}`);
-  throw new NotImplementedError('predictPixels: for every pixel (n, h, w) in row-major order, the k with the largest scores[n, k, h, w]; on a tie the lowest k (read: exercises/07-fcn/README.md, "Task 6: predictPixels"; guide: docs/site/documents/07-fcn.html#task-6-predictpixels)');
+  throw new NotImplementedError('predictPixels: the predicted class of every pixel of scores [N, K, H, W] (the highest score; ties to the lowest class), N * H * W numbers in row-major order (read: exercises/07-fcn/README.md, "Task 6: predictPixels"; guide: docs/site/documents/07-fcn.html#task-6-predictpixels; tests: pnpm test 07 -t predictPixels)');
 }
 
 /**
@@ -106,7 +106,7 @@ export function predictPixels(scores: Tensor): number[] {
 export function pixelAccuracy(pred: ArrayLike<number>, labels: ArrayLike<number>): number {
   checkClasses('pixelAccuracy', 'labels', labels);
   checkClasses('pixelAccuracy', 'pred', pred, undefined, labels.length);
-  throw new NotImplementedError('pixelAccuracy: count the pixels with pred[i] === labels[i] and divide by the number of pixels (read: exercises/07-fcn/README.md, "Task 7: pixelAccuracy and confusion"; guide: docs/site/documents/07-fcn.html#task-7-pixelaccuracy-and-confusion)');
+  throw new NotImplementedError('pixelAccuracy: the fraction of pixels whose prediction equals the label, a number in [0, 1] (read: exercises/07-fcn/README.md, "Task 7: pixelAccuracy and confusion"; guide: docs/site/documents/07-fcn.html#task-7-pixelaccuracy-and-confusion; tests: pnpm test 07 -t pixelAccuracy)');
 }
 
 /**
@@ -129,7 +129,7 @@ export function confusion(pred: ArrayLike<number>, labels: ArrayLike<number>, K:
   if (!Number.isInteger(K) || K < 1) throw new ValueError('confusion', `K must be an integer >= 1, got ${K}`);
   checkClasses('confusion', 'labels', labels, K);
   checkClasses('confusion', 'pred', pred, K, labels.length);
-  throw new NotImplementedError('confusion: a [K, K] zero tensor; for every pixel add 1 at [labels[i], pred[i]] (read: exercises/07-fcn/README.md, "Task 7: pixelAccuracy and confusion"; guide: docs/site/documents/07-fcn.html#task-7-pixelaccuracy-and-confusion)');
+  throw new NotImplementedError('confusion: the [K, K] confusion matrix of the predictions against the labels (row: true class, column: predicted class) (read: exercises/07-fcn/README.md, "Task 7: pixelAccuracy and confusion"; guide: docs/site/documents/07-fcn.html#task-7-pixelaccuracy-and-confusion; tests: pnpm test 07 -t confusion)');
 }
 
 /**
@@ -154,7 +154,7 @@ export function confusion(pred: ArrayLike<number>, labels: ArrayLike<number>, K:
  * ```
  */
 export function classIoU(pred: ArrayLike<number>, labels: ArrayLike<number>, K: number): number[] {
-  throw new NotImplementedError('classIoU: from m = confusion(pred, labels, K), IoU_k = m[k, k] / (row sum k + column sum k - m[k, k]); NaN when that union is 0 (read: exercises/07-fcn/README.md, "Task 8: classIoU and meanIoU"; guide: docs/site/documents/07-fcn.html#task-8-classiou-and-meaniou)');
+  throw new NotImplementedError('classIoU: the intersection over union of each class 0 .. K-1 (README "Metrics"), NaN for a class in neither pred nor labels; confusion helps (read: exercises/07-fcn/README.md, "Task 8: classIoU and meanIoU"; guide: docs/site/documents/07-fcn.html#task-8-classiou-and-meaniou; tests: pnpm test 07 -t classIoU)');
 }
 
 /**
@@ -177,5 +177,5 @@ export function classIoU(pred: ArrayLike<number>, labels: ArrayLike<number>, K: 
  * ```
  */
 export function meanIoU(pred: ArrayLike<number>, labels: ArrayLike<number>, K: number): number {
-  throw new NotImplementedError('meanIoU: the mean of classIoU(pred, labels, K) over the classes whose IoU is not NaN (NaN if there are none) (read: exercises/07-fcn/README.md, "Task 8: classIoU and meanIoU"; guide: docs/site/documents/07-fcn.html#task-8-classiou-and-meaniou)');
+  throw new NotImplementedError('meanIoU: the mean of the classes\' IoU over the classes where it is defined (NaN when none is) (read: exercises/07-fcn/README.md, "Task 8: classIoU and meanIoU"; guide: docs/site/documents/07-fcn.html#task-8-classiou-and-meaniou; tests: pnpm test 07 -t meanIoU)');
 }

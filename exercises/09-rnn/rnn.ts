@@ -80,7 +80,7 @@ export function rnnStepForward(x: Tensor, prevH: Tensor, Wx: Tensor, Wh: Tensor,
   checkStep('rnnStepForward', x, prevH, Wx, Wh, b);
   const [N, D] = x.shape;
   const H = prevH.shape[1];
-  throw new NotImplementedError('rnnStepForward: nextH[n, j] = tanh(b[j] + sum over d of x[n, d] * Wx[d, j] + sum over k of prevH[n, k] * Wh[k, j]); return { nextH, cache: { x, prevH, Wx, Wh, nextH } } (read: exercises/09-rnn/README.md, "Task 1: rnnStepForward"; guide: docs/site/documents/09-rnn.html#task-1-rnnstepforward)');
+  throw new NotImplementedError('rnnStepForward: the next hidden state nextH [N, H] of one RNN step from x [N, D], prevH [N, H], Wx [D, H], Wh [H, H], b [H] (README "The math"), and the cache the backward pass needs; matmul and add help (read: exercises/09-rnn/README.md, "Task 1: rnnStepForward"; guide: docs/site/documents/09-rnn.html#task-1-rnnstepforward; tests: pnpm test 09 -t rnnStepForward)');
 }
 
 /**
@@ -104,7 +104,7 @@ export function rnnStepBackward(dnextH: Tensor, cache: RnnStepCache): { dx: Tens
   const [N, D] = x.shape;
   const H = prevH.shape[1];
   assertShape('rnnStepBackward', 'dnextH', dnextH, [N, H]);
-  throw new NotImplementedError('rnnStepBackward: da = dnextH * (1 - nextH^2) elementwise; then dx = da Wx^T, dprevH = da Wh^T, dWx = x^T da, dWh = prevH^T da, db[j] = sum over n of da[n, j] (read: exercises/09-rnn/README.md, "Task 2: rnnStepBackward"; guide: docs/site/documents/09-rnn.html#task-2-rnnstepbackward)');
+  throw new NotImplementedError('rnnStepBackward: from dnextH [N, H] and the cache, dx [N, D], dprevH [N, H], dWx [D, H], dWh [H, H] and db [H]; matmul and transpose2d help (read: exercises/09-rnn/README.md, "Task 2: rnnStepBackward"; guide: docs/site/documents/09-rnn.html#task-2-rnnstepbackward; tests: pnpm test 09 -t rnnStepBackward)');
 }
 
 /**
@@ -132,7 +132,7 @@ export function rnnForward(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Ten
   if (T < 1) throw new ShapeError('rnnForward', `x must have at least one time step, got ${formatShape(x.shape)}`);
   checkStep('rnnForward', timeStep(x, 0), h0, Wx, Wh, b);
   const H = h0.shape[1];
-  throw new NotImplementedError('rnnForward: for t = 0 .. T-1 call rnnStepForward on timeStep(x, t) and the previous hidden state (h0 at t = 0); write nextH into h with setTimeStep and keep each step\'s cache in order; return { h, cache: { steps } } (read: exercises/09-rnn/README.md, "Task 3: rnnForward"; guide: docs/site/documents/09-rnn.html#task-3-rnnforward)');
+  throw new NotImplementedError('rnnForward: the hidden states h [N, T, H] of the RNN run over x [N, T, D] from h0 [N, H] with rnnStepForward, and the cache (the step caches, in order); timeStep and setTimeStep help (read: exercises/09-rnn/README.md, "Task 3: rnnForward"; guide: docs/site/documents/09-rnn.html#task-3-rnnforward; tests: pnpm test 09 -t rnnForward)');
 }
 
 /**
@@ -160,7 +160,7 @@ export function rnnBackward(dh: Tensor, cache: RnnCache): { dx: Tensor; dh0: Ten
   const [N, D] = steps[0].x.shape;
   const H = steps[0].prevH.shape[1];
   assertShape('rnnBackward', 'dh', dh, [N, T, H]);
-  throw new NotImplementedError('rnnBackward: for t = T-1 down to 0: dnext = dh[:, t, :] + dprevH of step t+1 (zeros at t = T-1); run rnnStepBackward(dnext, steps[t]); write its dx at step t; ADD (+=) its dWx, dWh, db into the totals; its dprevH goes to step t-1, and after t = 0 it is dh0 (read: exercises/09-rnn/README.md, "Task 4: rnnBackward"; guide: docs/site/documents/09-rnn.html#task-4-rnnbackward)');
+  throw new NotImplementedError('rnnBackward: backprop through time: from dh [N, T, H] (the loss\'s gradient with respect to every hidden state) and the cache, dx [N, T, D], dh0 [N, H] and the gradients dWx, dWh, db of the weights all steps share (read: exercises/09-rnn/README.md, "Task 4: rnnBackward"; guide: docs/site/documents/09-rnn.html#task-4-rnnbackward; tests: pnpm test 09 -t rnnBackward)');
 }
 
 /** Checks the shapes of one step's operands. Given. */

@@ -97,7 +97,7 @@ export function lstmStepForward(x: Tensor, prevH: Tensor, prevC: Tensor, Wx: Ten
   const [N, D] = x.shape;
   const H = prevH.shape[1];
   const G = 4 * H;
-  throw new NotImplementedError('lstmStepForward: a = x Wx + prevH Wh + b ([N, 4H]); gates i = sigmoid(a[:, 0:H]), f = sigmoid(a[:, H:2H]), g = tanh(a[:, 2H:3H]), o = sigmoid(a[:, 3H:4H]); nextC = f * prevC + i * g; nextH = o * tanh(nextC); return { nextH, nextC, cache: { x, prevH, prevC, Wx, Wh, gates, nextC, tanhC } } (read: exercises/11-lstm/README.md, "Task 1: lstmStepForward"; guide: docs/site/documents/11-lstm.html#task-1-lstmstepforward)');
+  throw new NotImplementedError('lstmStepForward: nextH and nextC [N, H] of one LSTM step from x [N, D], prevH, prevC [N, H], Wx [D, 4H], Wh [H, 4H], b [4H], gates in PyTorch\'s order i, f, g, o (README "The math"), and the cache the backward pass needs; matmul helps (read: exercises/11-lstm/README.md, "Task 1: lstmStepForward"; guide: docs/site/documents/11-lstm.html#task-1-lstmstepforward; tests: pnpm test 11 -t lstmStepForward)');
 }
 
 /**
@@ -134,7 +134,7 @@ export function lstmStepBackward(
   const G = 4 * H;
   assertShape('lstmStepBackward', 'dnextH', dnextH, [N, H]);
   assertShape('lstmStepBackward', 'dnextC', dnextC, [N, H]);
-  throw new NotImplementedError('lstmStepBackward: dc = dnextC + dnextH * o * (1 - tanhC^2); dprevC = dc * f; da (order i, f, g, o) = [dc * g * i(1-i), dc * prevC * f(1-f), dc * i * (1-g^2), dnextH * tanhC * o(1-o)]; then dx = da Wx^T, dprevH = da Wh^T, dWx = x^T da, dWh = prevH^T da, db = sum over n of da (read: exercises/11-lstm/README.md, "Task 2: lstmStepBackward"; guide: docs/site/documents/11-lstm.html#task-2-lstmstepbackward)');
+  throw new NotImplementedError('lstmStepBackward: from dnextH and dnextC [N, H] and the cache, dx [N, D], dprevH and dprevC [N, H], dWx [D, 4H], dWh [H, 4H] and db [4H]; matmul and transpose2d help (read: exercises/11-lstm/README.md, "Task 2: lstmStepBackward"; guide: docs/site/documents/11-lstm.html#task-2-lstmstepbackward; tests: pnpm test 11 -t lstmStepBackward)');
 }
 
 /**
@@ -161,7 +161,7 @@ export function lstmForward(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Te
   const H = h0.ndim === 2 ? h0.shape[1] : 0;
   const cStart = c0 ?? Tensor.zeros([N, H]);
   checkStep('lstmForward', timeStep(x, 0), h0, cStart, Wx, Wh, b);
-  throw new NotImplementedError('lstmForward: start from h0 and cStart; for t = 0 .. T-1 call lstmStepForward on timeStep(x, t) and the previous h and c; write nextH into h with setTimeStep and keep the step caches; return { h, cT: the last nextC, cache: { steps } } (read: exercises/11-lstm/README.md, "Task 3: lstmForward"; guide: docs/site/documents/11-lstm.html#task-3-lstmforward)');
+  throw new NotImplementedError('lstmForward: the hidden states h [N, T, H] of the LSTM run over x [N, T, D] from h0 (and c0, zeros if absent) with lstmStepForward, the last cell state cT [N, H] and the cache (read: exercises/11-lstm/README.md, "Task 3: lstmForward"; guide: docs/site/documents/11-lstm.html#task-3-lstmforward; tests: pnpm test 11 -t lstmForward)');
 }
 
 /**
@@ -190,7 +190,7 @@ export function lstmBackward(dh: Tensor, cache: LstmCache, dcT?: Tensor): { dx: 
   const G = 4 * H;
   assertShape('lstmBackward', 'dh', dh, [N, T, H]);
   if (dcT !== undefined) assertShape('lstmBackward', 'dcT', dcT, [N, H]);
-  throw new NotImplementedError('lstmBackward: dprevH = zeros, dprevC = dcT (or zeros); for t = T-1 down to 0: dnextH = dh[:, t, :] + dprevH; run lstmStepBackward(dnextH, dprevC, steps[t]); write dx at step t; ADD dWx, dWh, db into the totals; carry its dprevH and dprevC; return them after t = 0 as dh0 and dc0 (read: exercises/11-lstm/README.md, "Task 4: lstmBackward"; guide: docs/site/documents/11-lstm.html#task-4-lstmbackward)');
+  throw new NotImplementedError('lstmBackward: backprop through time from dh [N, T, H] and, if given, dcT (the gradient of the last cell state): dx [N, T, D], dh0 and dc0 [N, H], and the gradients dWx, dWh, db of the shared weights (read: exercises/11-lstm/README.md, "Task 4: lstmBackward"; guide: docs/site/documents/11-lstm.html#task-4-lstmbackward; tests: pnpm test 11 -t lstmBackward)');
 }
 
 /** Checks the shapes of one step's operands. Given. */

@@ -27,6 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+// One name for an exercise everywhere (05, residual, a file being edited; none inside an exercise folder).
+import { gradeTarget } from '../../scripts/exercise-names.mjs';
 import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
 import { defaultSecretFile, loadSecret, SECRET_ENV, type GraderSecret } from './seeds.js';
@@ -175,7 +177,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .name('pnpm grade')
     .description('Grade dlkata exercises in a sandbox: points and feedback per test.')
     .version(VERSION)
-    .argument('<path>', 'an exercise folder (02-convolution), exercises/ or solutions/, a submission folder, or a folder of submissions')
+    .argument('[path]', 'an exercise (05, residual, exercises/05-residual; default inside an exercise folder: that one), an exercise folder (02-convolution), exercises/ or solutions/, a submission folder, or a folder of submissions')
     .option('--seed <n>', `one seed (0-${MAX_SEED}) for every exercise, for an explicit replay; default: each exercise's seed derived from the grader secret and its files`, integer('--seed', 0, MAX_SEED))
     .option('--secret-file <file>', `the grader secret seeds are derived from (default: $${SECRET_ENV}, else ${defaultSecretFile().replace(homedir(), '~')}, created on first use)`)
     .option('--json <file>', 'also write the full report as JSON')
@@ -200,7 +202,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     program.parse(['node', 'grade', ...argv]);
     opts = program.opts<Options>();
-    target = program.args[0];
+    const resolved = gradeTarget(program.args[0], cwd);
+    if ('error' in resolved) {
+      process.stderr.write(`error: ${resolved.error}\n`);
+      return 2;
+    }
+    target = resolved.target;
   } catch (e) {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     throw e;

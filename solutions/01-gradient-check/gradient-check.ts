@@ -46,7 +46,7 @@ import { formatShape, ShapeError, shapesEqual, Tensor } from '@dlkata/tensor';
  * ```
  */
 export function numericalGradient(f: (x: Tensor) => Tensor, x: Tensor, dout: Tensor, h = 1e-5): Tensor {
-  // BEGIN SOLUTION: numericalGradient: for each element i of x, evaluate f with x.data[i] + h and with x.data[i] - h, set dx[i] = sum((fPlus - fMinus) * dout) / (2 * h), and restore x.data[i]
+  // BEGIN SOLUTION: numericalGradient: the numerical gradient of sum(f(x) * dout) with respect to x, by centered differences of step h (README, "The math"); returns a tensor shaped like x, and x must be as it was afterwards
   // f(x) for the current x, as a copy: f may return a view of x (the identity, a reshape),
   // whose data would change with the next perturbation.
   const evaluate = (): Float64Array => {
@@ -102,7 +102,7 @@ export function numericalGradient(f: (x: Tensor) => Tensor, x: Tensor, dout: Ten
  * ```
  */
 export function relativeError(a: Tensor, b: Tensor): number {
-  // BEGIN SOLUTION: relativeError: check that the shapes match, then return the largest |a_i - b_i| / max(1e-8, |a_i| + |b_i|); a NaN or infinite element counts as 1 unless a_i === b_i
+  // BEGIN SOLUTION: relativeError: the largest elementwise relative error between a and b, as the README defines it (a ShapeError if the shapes differ, a number in [0, 1], the stated rule for NaN and infinity)
   if (!shapesEqual(a.shape, b.shape)) {
     throw new ShapeError('relativeError', `shapes must match; a ${formatShape(a.shape)}, b ${formatShape(b.shape)}`);
   }

@@ -54,7 +54,7 @@ export interface ConvCache {
  * ```
  */
 export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
-  // BEGIN SOLUTION: convOutputSize: throw ValueError unless size, kernel, stride >= 1 and pad >= 0 are integers, throw ShapeError if kernel > size + 2 * pad, else return floor((size + 2 * pad - kernel) / stride) + 1
+  // BEGIN SOLUTION: convOutputSize: the output length of a convolution along one axis, from size, kernel, stride and pad (PyTorch's formula, README "The math"); bad arguments throw ValueError or ShapeError as the docstring says
   const args = [
     ['size', size, 1],
     ['kernel', kernel, 1],
@@ -83,7 +83,7 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
  * @returns shape `[N, C, H + 2*pad, W + 2*pad]`, with `x[n, c, h, w]` at `[n, c, h + pad, w + pad]`
  */
 function zeroPad(x: Tensor, pad: number): Tensor {
-  // BEGIN SOLUTION: zeroPad: make a zero tensor of shape [N, C, H + 2 * pad, W + 2 * pad] and copy x[n, c, h, w] to [n, c, h + pad, w + pad]
+  // BEGIN SOLUTION: zeroPad: x [N, C, H, W] with pad zeros added on both sides of H and of W: a new tensor [N, C, H + 2 * pad, W + 2 * pad]
   const [N, C, H, W] = x.shape;
   const xPad = Tensor.zeros([N, C, H + 2 * pad, W + 2 * pad]);
   for (let n = 0; n < N; n++) {
@@ -132,7 +132,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: ConvParam
   const { stride, pad } = params;
   const [N, C, H, W] = x.shape;
   const [F, , HH, WW] = w.shape;
-  // BEGIN SOLUTION: conv2dForward: get H' and W' from convOutputSize, pad x with zeroPad, set out[n, f, i, j] = b[f] + sum over c, kh, kw of w[f, c, kh, kw] * xPad[n, c, i * stride + kh, j * stride + kw], and return { out, cache: { x, w, b, params } }
+  // BEGIN SOLUTION: conv2dForward: the convolution of x [N, C, H, W] with the filters w [F, C, HH, WW] plus the bias b [F], at params.stride and params.pad: out [N, F, H', W'] (H', W' from convOutputSize) and the cache the backward pass needs; zeroPad helps
   const Hout = convOutputSize(H, HH, stride, pad);
   const Wout = convOutputSize(W, WW, stride, pad);
   const xPad = zeroPad(x, pad);
@@ -186,7 +186,7 @@ export function conv2dBackward(dout: Tensor, cache: ConvCache): { dx: Tensor; dw
   const Hout = convOutputSize(H, HH, stride, pad);
   const Wout = convOutputSize(W, WW, stride, pad);
   assertShape('conv2dBackward', 'dout', dout, [N, F, Hout, Wout]);
-  // BEGIN SOLUTION: conv2dBackward: loop over n, f, i, j, c, kh, kw as in the forward pass with g = dout[n, f, i, j]; add g to db[f] (once per n, f, i, j), g * xPad[n, c, i * stride + kh, j * stride + kw] to dw[f, c, kh, kw] and g * w[f, c, kh, kw] to dxPad at that position; dx is dxPad without its padding
+  // BEGIN SOLUTION: conv2dBackward: from dout [N, F, H', W'] and the forward cache, the gradients dx [N, C, H, W], dw [F, C, HH, WW] and db [F] of the loss
   const xPad = zeroPad(x, pad);
   const dxPad = Tensor.zeros(xPad.shape);
   const dw = Tensor.zeros(w.shape);
@@ -260,7 +260,7 @@ export function conv1x1(x: Tensor, w: Tensor, b: Tensor): Tensor {
     throw new ShapeError(op, `input channels (${C}) must match filter channels (${wC}); x ${formatShape(x.shape)}, w ${formatShape(w.shape)}`);
   }
   assertShape(op, 'b', b, [F]);
-  // BEGIN SOLUTION: conv1x1: for every image n and pixel (h, w), out[n, f, h, w] = b[f] + sum over c of w[f, c] * x[n, c, h, w]
+  // BEGIN SOLUTION: conv1x1: the 1x1 convolution of x [N, C, H, W] with w [F, C] and b [F]: out [N, F, H, W], the same [F, C] matrix applied to every pixel's C channels (matmul can do the channel mixing)
   const P = H * W; // pixels per channel; pixel p = h * W + w sits at x.data[(n * C + c) * P + p]
   const out = Tensor.zeros([N, F, H, W]);
   for (let n = 0; n < N; n++) {

@@ -52,7 +52,7 @@ export function maxPool2dForward(x: Tensor, params: PoolParams): { out: Tensor; 
   assertFinite('maxPool2dForward', 'x', x);
   const { kernel, stride } = params;
   const [N, C] = x.shape;
-  // BEGIN SOLUTION: maxPool2dForward: set out[n, c, i, j] to the largest x[n, c, i * stride + kh, j * stride + kw] over 0 <= kh, kw < kernel, and return { out, cache: { x, params } }
+  // BEGIN SOLUTION: maxPool2dForward: the maximum of each kernel x kernel window of x [N, C, H, W], windows every params.stride pixels: out [N, C, H', W'] and the cache the backward pass needs
   const out = Tensor.zeros([N, C, Hout, Wout]);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
@@ -104,7 +104,7 @@ export function maxPool2dBackward(dout: Tensor, cache: PoolCache): { dx: Tensor 
   const { kernel, stride } = params;
   const [N, C] = x.shape;
   assertShape('maxPool2dBackward', 'dout', dout, [N, C, Hout, Wout]);
-  // BEGIN SOLUTION: maxPool2dBackward: for each window (n, c, i, j), find the position of its first maximum in row-major order (replace the best only if strictly larger) and add dout[n, c, i, j] to dx at that position
+  // BEGIN SOLUTION: maxPool2dBackward: from dout [N, C, H', W'] and the cache, dx [N, C, H, W]: the gradient of each window's output with respect to its inputs (ties: the first maximum in row-major order; windows may overlap)
   const dx = Tensor.zeros(x.shape);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {

@@ -162,7 +162,7 @@ function checkLayer(op: string, layer: LayerSpec, input: readonly number[]): voi
  *   `"layerOutputShape (conv): kernel 5 does not fit input height 3 with padding 0"`
  */
 function windowOutputSize(op: string, axis: 'height' | 'width', size: number, kernel: number, stride: number, pad: number): number {
-  // BEGIN SOLUTION: windowOutputSize: throw a ShapeError if kernel > size + 2 * pad (name the axis, the sizes and the padding), else return floor((size + 2 * pad - kernel) / stride) + 1
+  // BEGIN SOLUTION: windowOutputSize: the output length along one axis of a window (convolution or pooling) of length kernel at stride and pad over size; a window that does not fit throws ShapeError naming the axis, the sizes and the padding
   if (kernel > size + 2 * pad) throw new ShapeError(op, `kernel ${kernel} does not fit input ${axis} ${size} with padding ${pad}`);
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
   // END SOLUTION
@@ -201,7 +201,7 @@ export function layerOutputShape(layer: LayerSpec, input: readonly number[]): nu
   switch (layer.type) {
     case 'conv': {
       const [, H, W] = input;
-      // BEGIN SOLUTION: layerOutputShape (conv): stride defaults to 1, pad to 0, and pad 'same' means (kernel - 1) / 2; return [filters, H', W'] using windowOutputSize for each axis
+      // BEGIN SOLUTION: layerOutputShape (conv): the shape [filters, H', W'] a conv layer makes of its input [C, H, W], with the defaults and the meaning of pad 'same' that the README gives; windowOutputSize helps
       const stride = layer.stride ?? 1;
       const pad = layer.pad === 'same' ? (layer.kernel - 1) / 2 : (layer.pad ?? 0);
       return [layer.filters, windowOutputSize(op, 'height', H, layer.kernel, stride, pad), windowOutputSize(op, 'width', W, layer.kernel, stride, pad)];
@@ -209,7 +209,7 @@ export function layerOutputShape(layer: LayerSpec, input: readonly number[]): nu
     }
     case 'maxpool': {
       const [C, H, W] = input;
-      // BEGIN SOLUTION: layerOutputShape (maxpool): stride defaults to the kernel (PyTorch), pad to 0; the channels stay: return [C, H', W'] using windowOutputSize for each axis
+      // BEGIN SOLUTION: layerOutputShape (maxpool): the shape [C, H', W'] a max-pool layer makes of its input [C, H, W], with the README's defaults (PyTorch's: stride = kernel); windowOutputSize helps
       const stride = layer.stride ?? layer.kernel;
       const pad = layer.pad ?? 0;
       return [C, windowOutputSize(op, 'height', H, layer.kernel, stride, pad), windowOutputSize(op, 'width', W, layer.kernel, stride, pad)];
@@ -220,7 +220,7 @@ export function layerOutputShape(layer: LayerSpec, input: readonly number[]): nu
     case 'dropout':
     case 'flatten':
     case 'affine':
-      // BEGIN SOLUTION: layerOutputShape: relu, tanh and dropout keep the shape (return a copy), flatten gives [product of the input sizes], affine gives [units]
+      // BEGIN SOLUTION: layerOutputShape: the output shape of relu, tanh, dropout, flatten and affine layers from their input shape, as a new array
       if (layer.type === 'flatten') return [input.reduce((a, d) => a * d, 1)];
       if (layer.type === 'affine') return [layer.units];
       return [...input];
@@ -253,7 +253,7 @@ export function layerOutputShape(layer: LayerSpec, input: readonly number[]): nu
  */
 export function layerParams(layer: LayerSpec, input: readonly number[]): number {
   checkLayer(opName('layerParams', layer), layer, input);
-  // BEGIN SOLUTION: layerParams: conv has filters * C * kernel * kernel weights plus filters biases, affine D * units weights plus units biases, every other layer 0
+  // BEGIN SOLUTION: layerParams: the number of learned values (weights and biases) of one layer for this input shape; 0 for a layer without any
   switch (layer.type) {
     case 'conv':
       return layer.filters * input[0] * layer.kernel * layer.kernel + layer.filters;
@@ -288,7 +288,7 @@ export function layerParams(layer: LayerSpec, input: readonly number[]): number 
  */
 export function layerMacs(layer: LayerSpec, input: readonly number[]): number {
   checkLayer(opName('layerMacs', layer), layer, input);
-  // BEGIN SOLUTION: layerMacs: conv costs filters * C * kernel * kernel at each of the H' * W' output positions (take H', W' from layerOutputShape), affine D * units, every other layer 0
+  // BEGIN SOLUTION: layerMacs: the multiply-adds of one layer's forward pass on one input of this shape (README "The math"); 0 for a layer without weights
   switch (layer.type) {
     case 'conv': {
       const [, OH, OW] = layerOutputShape(layer, input);
@@ -320,7 +320,7 @@ export function analyzeModel(model: ModelSpec): ModelCounts {
   if (!Array.isArray(model.inputShape) || (model.inputShape.length !== 3 && model.inputShape.length !== 1)) {
     throw new ShapeError(`analyzeModel (${model.name})`, `inputShape must be [C, H, W] or [D], got ${Array.isArray(model.inputShape) ? formatShape(model.inputShape) : String(model.inputShape)}`);
   }
-  // BEGIN SOLUTION: analyzeModel: start at model.inputShape; for each layer add layerParams and layerMacs of its input, then its output shape (layerOutputShape) goes into shapes and becomes the next layer's input
+  // BEGIN SOLUTION: analyzeModel: the shape after every layer of the model and its total parameters and multiply-adds (ModelCounts); layerOutputShape, layerParams and layerMacs do the per-layer work
   const shapes: number[][] = [];
   let params = 0;
   let macs = 0;
@@ -357,7 +357,7 @@ export function analyzeModel(model: ModelSpec): ModelCounts {
 export function vggBlock(convs: number, filters: number): LayerSpec[] {
   checkInt('vggBlock', 'convs', convs, 1);
   checkInt('vggBlock', 'filters', filters, 1);
-  // BEGIN SOLUTION: vggBlock: convs times a 3x3 conv with `filters` filters, stride 1, pad 'same', each followed by a ReLU; then one 2x2 max pool with stride 2
+  // BEGIN SOLUTION: vggBlock: the list of layers of one VGG block as the README describes it (convs 3x3 'same' convolutions with `filters` filters, each with its ReLU, and the block's max pool)
   const layers: LayerSpec[] = [];
   for (let i = 0; i < convs; i++) {
     layers.push({ type: 'conv', filters, kernel: 3, stride: 1, pad: 'same' }, { type: 'relu' });
@@ -380,7 +380,7 @@ export function vggBlock(convs: number, filters: number): LayerSpec[] {
  * @returns the spec, with `name: 'LeNet-5'` and `inputShape: [1, 32, 32]`
  */
 export function lenet5(): ModelSpec {
-  // BEGIN SOLUTION: lenet5: name 'LeNet-5', inputShape [1, 32, 32]; conv 6@5x5, relu, maxpool 2 stride 2, conv 16@5x5, relu, maxpool 2 stride 2, flatten, affine 120, relu, affine 84, relu, affine 10
+  // BEGIN SOLUTION: lenet5: LeNet-5 as a ModelSpec named 'LeNet-5' with input [1, 32, 32] and the layers of the README's task; its counts must be the published ones
   return {
     name: 'LeNet-5',
     inputShape: [1, 32, 32],
@@ -455,7 +455,7 @@ export function alexnet(): ModelSpec {
  * @returns the spec, with `name: 'VGG-16'` and `inputShape: [3, 224, 224]`, built with {@link vggBlock}
  */
 export function vgg16(): ModelSpec {
-  // BEGIN SOLUTION: vgg16: name 'VGG-16', inputShape [3, 224, 224]; vggBlock with 2, 2, 3, 3, 3 convs and 64, 128, 256, 512, 512 filters, then flatten, affine 4096, relu, dropout 0.5, affine 4096, relu, dropout 0.5, affine 1000
+  // BEGIN SOLUTION: vgg16: VGG-16 (configuration D) as a ModelSpec named 'VGG-16' with input [3, 224, 224], built from vggBlock and the classifier of the README's task; its count must be the published 138,357,544
   return {
     name: 'VGG-16',
     inputShape: [3, 224, 224],

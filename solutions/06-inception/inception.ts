@@ -224,7 +224,7 @@ export function conv1x1ReluForward(x: Tensor, w: Tensor, b: Tensor): { out: Tens
   const F = w.shape[0];
   assertShape(op, 'w', w, [F, C, 1, 1]);
   assertShape(op, 'b', b, [F]);
-  // BEGIN SOLUTION: conv1x1ReluForward: for every image n and pixel (h, w), out[n, f, h, w] = max(0, b[f] + sum over c of w[f, c, 0, 0] * x[n, c, h, w]); return { out, cache: { x, w, out } }
+  // BEGIN SOLUTION: conv1x1ReluForward: the ReLU of the 1x1 convolution of x [N, C, H, W] with w [F, C, 1, 1] and b [F]: out [N, F, H, W] and the cache the backward pass needs
   const P = H * W; // pixel p = h * W + w of channel c of image n sits at x.data[(n * C + c) * P + p]
   const out = Tensor.zeros([N, F, H, W]);
   for (let n = 0; n < N; n++) {
@@ -258,7 +258,7 @@ export function conv1x1ReluBackward(dout: Tensor, cache: Conv1x1ReluCache): { dx
   assertShape('conv1x1ReluBackward', 'dout', dout, out.shape);
   const [N, C, H, W] = x.shape;
   const F = w.shape[0];
-  // BEGIN SOLUTION: conv1x1ReluBackward: g = dout where out > 0, else 0; then db[f] += g[n, f, h, w], dw[f, c, 0, 0] += g[n, f, h, w] * x[n, c, h, w] and dx[n, c, h, w] += w[f, c, 0, 0] * g[n, f, h, w] over all n, f, c and pixels
+  // BEGIN SOLUTION: conv1x1ReluBackward: from dout [N, F, H, W] and the cache, the gradients dx [N, C, H, W], dw [F, C, 1, 1] and db [F] of relu(conv1x1(x))
   const P = H * W;
   const dx = Tensor.zeros(x.shape);
   const dw = Tensor.zeros(w.shape);
@@ -310,7 +310,7 @@ export function concatChannels(xs: readonly Tensor[]): Tensor {
       throw new ShapeError(op, `xs[${i}] has shape ${formatShape(x.shape)} but xs[0] has ${formatShape(xs[0].shape)}; N, H and W must agree`);
     }
   });
-  // BEGIN SOLUTION: concatChannels: make a zero tensor [N, total channels, H, W]; for each image n, copy the channels of xs[0], then of xs[1], ... one after the other
+  // BEGIN SOLUTION: concatChannels: the tensors xs (each [N, C_i, H, W]) joined along the channel axis in their order: a new [N, C_0 + C_1 + ..., H, W]
   const total = xs.reduce((s, x) => s + x.shape[1], 0);
   const out = Tensor.zeros([N, total, H, W]);
   for (let n = 0; n < N; n++) {
@@ -350,7 +350,7 @@ export function splitChannels(x: Tensor, sizes: readonly number[]): Tensor[] {
   for (const s of sizes) if (!Number.isInteger(s) || s < 0) throw new ValueError(op, `every size must be an integer >= 0, got ${s}`);
   const total = sizes.reduce((a, s) => a + s, 0);
   if (total !== C) throw new ShapeError(op, `sizes [${sizes.join(',')}] add up to ${total} but x has ${C} channels; x ${formatShape(x.shape)}`);
-  // BEGIN SOLUTION: splitChannels: for each size C_i make a zero tensor [N, C_i, H, W] and copy into it the next C_i channels of x, for every image
+  // BEGIN SOLUTION: splitChannels: the inverse of concatChannels: x [N, sizes[0] + sizes[1] + ..., H, W] cut along the channel axis into new tensors [N, sizes[i], H, W], in order
   const parts: Tensor[] = [];
   let at = 0; // first channel of x in the current group
   for (const Ci of sizes) {
@@ -500,7 +500,7 @@ export function inceptionForward(x: Tensor, params: InceptionParams, spec: Incep
   const shapes = inceptionParamShapes(x.shape[1], spec);
   for (const k of Object.keys(shapes) as (keyof InceptionParams)[]) assertShape(op, k, params[k], shapes[k]);
   const p = params;
-  // BEGIN SOLUTION: inceptionForward: branch 1 = conv1x1ReluForward(x, w1, b1); branch 2 = 1x1 (w3reduce) -> convSameForward (w3) -> ReLU; branch 3 = 1x1 (w5reduce) -> convSameForward (w5) -> ReLU; branch 4 = maxPoolForward (kernel 3, stride 1, pad 1) -> 1x1 (wPoolProj); out = concatChannels of the four outputs in that order; keep every cache
+  // BEGIN SOLUTION: inceptionForward: the inception module's output for x [N, C, H, W]: its four branches (README "The math") joined along the channels in the order 1x1, 3x3, 5x5, pool: out [N, c1 + c3 + c5 + poolProj, H, W], and every cache the backward pass needs
   const b1 = conv1x1ReluForward(x, p.w1, p.b1);
   const r3 = conv1x1ReluForward(x, p.w3reduce, p.b3reduce);
   const c3 = convSameForward(r3.out, p.w3, p.b3);
@@ -544,7 +544,7 @@ export function inceptionBackward(dout: Tensor, cache: InceptionCache): Inceptio
   const { spec } = cache;
   const [N, , H, W] = cache.pool.x.shape;
   assertShape('inceptionBackward', 'dout', dout, [N, spec.c1 + spec.c3 + spec.c5 + spec.poolProj, H, W]);
-  // BEGIN SOLUTION: inceptionBackward: split dout into [c1, c3, c5, poolProj] channels; send each part back through its branch in reverse (ReLU, convolution, ReLU, 1x1; the pool branch ends with maxPoolBackward); dx = the sum of the four branches' dx
+  // BEGIN SOLUTION: inceptionBackward: from dout [N, c1 + c3 + c5 + poolProj, H, W] and the cache, dx [N, C, H, W] and the gradient of every weight and bias of the four branches (the keys of InceptionGrads)
   const [d1, d3, d5, dp] = splitChannels(dout, [spec.c1, spec.c3, spec.c5, spec.poolProj]);
   const g1 = conv1x1ReluBackward(d1, cache.conv1);
   const g3 = convSameBackward(reluBackward(d3, cache.conv3.relu).dx, cache.conv3.conv);
@@ -613,7 +613,7 @@ export function convMultiplies(input: readonly number[], filters: number, kernel
   if (kernel > input[1] + 2 * p || kernel > input[2] + 2 * p) {
     throw new ShapeError(op, `kernel ${kernel} does not fit input [${input.join(',')}] with padding ${p}`);
   }
-  // BEGIN SOLUTION: convMultiplies: with [C, H, W] = input and the padding p, H' = floor((H + 2 * p - kernel) / stride) + 1 (likewise W'); return filters * C * kernel * kernel * H' * W'
+  // BEGIN SOLUTION: convMultiplies: the number of multiplications one convolution (filters, kernel, stride, padding) performs on an input [C, H, W] (README, task 5)
   const [C, H, W] = input;
   const OH = Math.floor((H + 2 * p - kernel) / stride) + 1;
   const OW = Math.floor((W + 2 * p - kernel) / stride) + 1;
@@ -660,7 +660,7 @@ export function inceptionMultiplies(input: readonly number[], spec: InceptionSpe
   const op = 'inceptionMultiplies';
   checkSpec(op, spec);
   if (input.length !== 3) throw new ShapeError(op, `input must be one example's shape [C, H, W], got [${input.join(',')}]`);
-  // BEGIN SOLUTION: inceptionMultiplies: with [C, H, W] = input, count each convolution with convMultiplies: the four 1x1 ones on [C, H, W], the 3x3 ('same') on [c3reduce, H, W], the 5x5 ('same') on [c5reduce, H, W]; total = their sum; outputShape = [c1 + c3 + c5 + poolProj, H, W]
+  // BEGIN SOLUTION: inceptionMultiplies: the multiplications of each convolution of the module on input [C, H, W], their total and the module's output shape (README, task 5; convMultiplies counts one convolution)
   const [C, H, W] = input;
   const cost = {
     c1: convMultiplies([C, H, W], spec.c1, 1),

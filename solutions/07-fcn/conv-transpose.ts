@@ -63,7 +63,7 @@ export interface ConvTransposeCache {
  * ```
  */
 export function convTransposeOutputSize(size: number, kernel: number, stride: number, pad: number, outputPadding = 0): number {
-  // BEGIN SOLUTION: convTransposeOutputSize: throw ValueError unless size, kernel, stride >= 1 and pad, outputPadding >= 0 are integers with outputPadding < stride; return (size - 1) * stride - 2 * pad + kernel + outputPadding, throwing ShapeError if that is below 1
+  // BEGIN SOLUTION: convTransposeOutputSize: the output length of a transposed convolution along one axis (PyTorch's ConvTranspose2d formula, README "The math") from size, kernel, stride, pad and outputPadding; bad arguments throw as the docstring says
   const args = [
     ['size', size, 1],
     ['kernel', kernel, 1],
@@ -131,7 +131,7 @@ export function convTranspose2dForward(x: Tensor, w: Tensor, b: Tensor, params: 
   const outputPadding = params.outputPadding ?? 0;
   const [N, C, H, W] = x.shape;
   const [, F, KH, KW] = w.shape;
-  // BEGIN SOLUTION: convTranspose2dForward: get H' and W' from convTransposeOutputSize; for every x[n, c, i, j] and w[c, f, kh, kw] add their product to out[n, f, i * stride - pad + kh, j * stride - pad + kw] when that lies inside the output; add b[f]; return { out, cache: { x, w, b, params: { stride, pad, outputPadding } } }
+  // BEGIN SOLUTION: convTranspose2dForward: the transposed convolution of x [N, C, H, W] with w [C, F, HH, WW] plus b [F] (README "The math"): out [N, F, H', W'] with H', W' from convTransposeOutputSize, and the cache the backward pass needs
   const Hout = convTransposeOutputSize(H, KH, stride, pad, outputPadding);
   const Wout = convTransposeOutputSize(W, KW, stride, pad, outputPadding);
   const out = Tensor.zeros([N, F, Hout, Wout]);
@@ -197,7 +197,7 @@ export function convTranspose2dBackward(dout: Tensor, cache: ConvTransposeCache)
   const Hout = convTransposeOutputSize(H, KH, stride, pad, outputPadding);
   const Wout = convTransposeOutputSize(W, KW, stride, pad, outputPadding);
   assertShape('convTranspose2dBackward', 'dout', dout, [N, F, Hout, Wout]);
-  // BEGIN SOLUTION: convTranspose2dBackward: db[f] is the sum of dout[n, f, :, :]; loop over n, c, i, j, f, kh, kw as in the forward pass and, where r = i * stride - pad + kh and s = j * stride - pad + kw lie inside the output, add g = dout[n, f, r, s] times w[c, f, kh, kw] to dx[n, c, i, j] and g times x[n, c, i, j] to dw[c, f, kh, kw]
+  // BEGIN SOLUTION: convTranspose2dBackward: from dout [N, F, H', W'] and the cache, the gradients dx [N, C, H, W], dw [C, F, HH, WW] and db [F]
   const dx = Tensor.zeros(x.shape);
   const dw = Tensor.zeros(w.shape);
   const db = Tensor.zeros(b.shape);
@@ -260,7 +260,7 @@ export function bilinearUpsampling(channels: number, factor: number): { w: Tenso
   for (const [name, v] of [['channels', channels], ['factor', factor]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ValueError('bilinearUpsampling', `${name} must be an integer >= 1, got ${v}`);
   }
-  // BEGIN SOLUTION: bilinearUpsampling: K = 2 * factor - factor % 2, center = factor - 1 for odd K else factor - 0.5, tent t[k] = 1 - |k - center| / factor; w = zeros [C, C, K, K] with w[c, c, kh, kw] = t[kh] * t[kw]; params { stride: factor, pad: ceil((factor - 1) / 2) }
+  // BEGIN SOLUTION: bilinearUpsampling: the fixed weights w [C, C, K, K] and params { stride, pad } of a transposed convolution that upsamples every channel by `factor` bilinearly, as FCN initialises it (README task 4 gives K, the kernel values and the padding)
   const K = 2 * factor - (factor % 2);
   const center = K % 2 === 1 ? factor - 1 : factor - 0.5;
   const tent = Array.from({ length: K }, (_, k) => 1 - Math.abs(k - center) / factor);

@@ -62,7 +62,7 @@ export function pixelSoftmaxCrossEntropy(scores: Tensor, labels: ArrayLike<numbe
   const [N, K, H, W] = scores.shape;
   if (K < 1) throw new ShapeError(op, `scores must have at least one class, got ${formatShape(scores.shape)}`);
   checkClasses(op, 'labels', labels, K, N * H * W);
-  // BEGIN SOLUTION: pixelSoftmaxCrossEntropy: for every pixel (n, h, w) take its K scores, p = softmax (subtract the max first), add -log p[label] to the loss and (p[k] - [k == label]) / M to dscores[n, k, h, w]; return the mean loss over the M = N * H * W pixels
+  // BEGIN SOLUTION: pixelSoftmaxCrossEntropy: the mean softmax cross-entropy over all N * H * W pixels of scores [N, K, H, W] against labels (N * H * W class indices, row-major), and its gradient dscores [N, K, H, W]; must not overflow for large scores
   const M = N * H * W;
   const dscores = Tensor.zeros(scores.shape);
   let loss = 0;
@@ -106,7 +106,7 @@ export function predictPixels(scores: Tensor): number[] {
   assertNdim(op, 'scores', scores, 4, '[N, K, H, W]');
   const [N, K, H, W] = scores.shape;
   if (K < 1) throw new ShapeError(op, `scores must have at least one class, got ${formatShape(scores.shape)}`);
-  // BEGIN SOLUTION: predictPixels: for every pixel (n, h, w) in row-major order, the k with the largest scores[n, k, h, w]; on a tie the lowest k
+  // BEGIN SOLUTION: predictPixels: the predicted class of every pixel of scores [N, K, H, W] (the highest score; ties to the lowest class), N * H * W numbers in row-major order
   const pred: number[] = [];
   for (let n = 0; n < N; n++) {
     for (let h = 0; h < H; h++) {
@@ -142,7 +142,7 @@ export function predictPixels(scores: Tensor): number[] {
 export function pixelAccuracy(pred: ArrayLike<number>, labels: ArrayLike<number>): number {
   checkClasses('pixelAccuracy', 'labels', labels);
   checkClasses('pixelAccuracy', 'pred', pred, undefined, labels.length);
-  // BEGIN SOLUTION: pixelAccuracy: count the pixels with pred[i] === labels[i] and divide by the number of pixels
+  // BEGIN SOLUTION: pixelAccuracy: the fraction of pixels whose prediction equals the label, a number in [0, 1]
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
   return correct / labels.length;
@@ -169,7 +169,7 @@ export function confusion(pred: ArrayLike<number>, labels: ArrayLike<number>, K:
   if (!Number.isInteger(K) || K < 1) throw new ValueError('confusion', `K must be an integer >= 1, got ${K}`);
   checkClasses('confusion', 'labels', labels, K);
   checkClasses('confusion', 'pred', pred, K, labels.length);
-  // BEGIN SOLUTION: confusion: a [K, K] zero tensor; for every pixel add 1 at [labels[i], pred[i]]
+  // BEGIN SOLUTION: confusion: the [K, K] confusion matrix of the predictions against the labels (row: true class, column: predicted class)
   const m = Tensor.zeros([K, K]);
   for (let i = 0; i < labels.length; i++) m.data[labels[i] * K + pred[i]] += 1;
   return m;
@@ -198,7 +198,7 @@ export function confusion(pred: ArrayLike<number>, labels: ArrayLike<number>, K:
  * ```
  */
 export function classIoU(pred: ArrayLike<number>, labels: ArrayLike<number>, K: number): number[] {
-  // BEGIN SOLUTION: classIoU: from m = confusion(pred, labels, K), IoU_k = m[k, k] / (row sum k + column sum k - m[k, k]); NaN when that union is 0
+  // BEGIN SOLUTION: classIoU: the intersection over union of each class 0 .. K-1 (README "Metrics"), NaN for a class in neither pred nor labels; confusion helps
   const m = confusion(pred, labels, K);
   const iou: number[] = [];
   for (let k = 0; k < K; k++) {
@@ -236,7 +236,7 @@ export function classIoU(pred: ArrayLike<number>, labels: ArrayLike<number>, K: 
  * ```
  */
 export function meanIoU(pred: ArrayLike<number>, labels: ArrayLike<number>, K: number): number {
-  // BEGIN SOLUTION: meanIoU: the mean of classIoU(pred, labels, K) over the classes whose IoU is not NaN (NaN if there are none)
+  // BEGIN SOLUTION: meanIoU: the mean of the classes' IoU over the classes where it is defined (NaN when none is)
   const iou = classIoU(pred, labels, K);
   let sum = 0;
   let present = 0;

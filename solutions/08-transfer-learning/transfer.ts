@@ -36,7 +36,7 @@ export function layerOf(paramName: string): string {
  * ```
  */
 export function freeze(params: ParamDict, layers: readonly string[]): string[] {
-  // BEGIN SOLUTION: freeze: throw ValueError for a layer that owns none of the params (layerOf(name) === layer); return the names of params whose layer is in layers, in the order of Object.keys(params)
+  // BEGIN SOLUTION: freeze: the names of the parameters owned by the given layers (see layerOf), in the order of params' keys; a layer that owns none throws ValueError
   const names = Object.keys(params);
   const known = [...new Set(names.map(layerOf))];
   for (const layer of layers) {
@@ -58,7 +58,7 @@ export function freeze(params: ParamDict, layers: readonly string[]): string[] {
  * ```
  */
 export function countParams(params: ParamDict, frozen: readonly string[]): { total: number; trainable: number } {
-  // BEGIN SOLUTION: countParams: total is the sum of every parameter's size; trainable the sum over the names not in frozen
+  // BEGIN SOLUTION: countParams: how many parameter values there are in total and how many will be trained (not frozen)
   let total = 0;
   let trainable = 0;
   for (const [name, p] of Object.entries(params)) {
@@ -120,7 +120,7 @@ export function sgdStep(
     if (!p) throw new ValueError('sgdStep', `gradient for unknown parameter ${name}`);
     if (g.size !== p.size) throw new ShapeError('sgdStep', `gradient of ${name} has shape ${formatShape(g.shape)}, the parameter ${formatShape(p.shape)}`);
   }
-  // BEGIN SOLUTION: sgdStep: copy params and velocity into new dicts; for every name that has a gradient and is not frozen, v = momentum * (old velocity or 0) + g and p = p - lr * v as new tensors; frozen or gradient-less parameters stay as they are
+  // BEGIN SOLUTION: sgdStep: new params and velocity after one step of SGD with momentum (README "The math") for every parameter that has a gradient and is not frozen; all others unchanged, and the inputs not modified
   const nextParams: ParamDict = { ...params };
   const nextVelocity: ParamDict = { ...velocity };
   for (const [name, p] of Object.entries(params)) {
@@ -165,7 +165,7 @@ export function replaceHead(params: ParamDict, head: string, classes: number, se
   if (!old) throw new ValueError('replaceHead', `there is no parameter ${head}.w; the parameters are ${Object.keys(params).join(', ')}`);
   assertNdim('replaceHead', `${head}.w`, old, 2, '[D, C]');
   if (!Number.isInteger(classes) || classes < 1) throw new ValueError('replaceHead', `classes must be an integer >= 1, got ${classes}`);
-  // BEGIN SOLUTION: replaceHead: copy params into a new dict; with D = old weights' rows, set <head>.w to new Rng(seed).randn([D, classes], Math.sqrt(2 / D)) and <head>.b to zeros [classes]
+  // BEGIN SOLUTION: replaceHead: a copy of params in which the layer `head` maps its D inputs to `classes` outputs: new weights [D, classes] drawn from Rng(seed) with He's std sqrt(2 / D), and zero biases [classes]
   const D = old.shape[0];
   const next: ParamDict = { ...params };
   next[`${head}.w`] = new Rng(seed).randn([D, classes], Math.sqrt(2 / D));
@@ -305,7 +305,7 @@ export function mlpForward(layers: readonly MlpLayer[], params: ParamDict, x: Te
  */
 export function mlpBackward(layers: readonly MlpLayer[], cache: MlpCache, dout: Tensor, frozen: readonly string[]): { grads: ParamDict; dx: Tensor | null } {
   if (cache.layers.length !== layers.length) throw new ValueError('mlpBackward', `the cache has ${cache.layers.length} layers, the network ${layers.length}`);
-  // BEGIN SOLUTION: mlpBackward: find the lowest affine layer whose <name>.w is not frozen (none: return { grads: {}, dx: null }); walk from the last layer down to it, through reluBackward and affineBackward (needParams only when not frozen, adding <name>.w and <name>.b to grads); dx is the final gradient if that lowest layer is layer 0, else null
+  // BEGIN SOLUTION: mlpBackward: from dout and the forward cache, the gradients of the weights and biases that are not frozen, and dx only if layer 0 trains (else null); nothing is computed below the lowest trainable layer
   const lowest = layers.findIndex((l) => l.type === 'affine' && !frozen.includes(`${l.name}.w`));
   const grads: ParamDict = {};
   if (lowest < 0) return { grads, dx: null };

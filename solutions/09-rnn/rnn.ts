@@ -80,7 +80,7 @@ export function rnnStepForward(x: Tensor, prevH: Tensor, Wx: Tensor, Wh: Tensor,
   checkStep('rnnStepForward', x, prevH, Wx, Wh, b);
   const [N, D] = x.shape;
   const H = prevH.shape[1];
-  // BEGIN SOLUTION: rnnStepForward: nextH[n, j] = tanh(b[j] + sum over d of x[n, d] * Wx[d, j] + sum over k of prevH[n, k] * Wh[k, j]); return { nextH, cache: { x, prevH, Wx, Wh, nextH } }
+  // BEGIN SOLUTION: rnnStepForward: the next hidden state nextH [N, H] of one RNN step from x [N, D], prevH [N, H], Wx [D, H], Wh [H, H], b [H] (README "The math"), and the cache the backward pass needs; matmul and add help
   const nextH = Tensor.zeros([N, H]);
   for (let n = 0; n < N; n++) {
     for (let j = 0; j < H; j++) {
@@ -115,7 +115,7 @@ export function rnnStepBackward(dnextH: Tensor, cache: RnnStepCache): { dx: Tens
   const [N, D] = x.shape;
   const H = prevH.shape[1];
   assertShape('rnnStepBackward', 'dnextH', dnextH, [N, H]);
-  // BEGIN SOLUTION: rnnStepBackward: da = dnextH * (1 - nextH^2) elementwise; then dx = da Wx^T, dprevH = da Wh^T, dWx = x^T da, dWh = prevH^T da, db[j] = sum over n of da[n, j]
+  // BEGIN SOLUTION: rnnStepBackward: from dnextH [N, H] and the cache, dx [N, D], dprevH [N, H], dWx [D, H], dWh [H, H] and db [H]; matmul and transpose2d help
   const da = Tensor.zeros([N, H]);
   for (let i = 0; i < N * H; i++) {
     const h = nextH.data[i];
@@ -169,7 +169,7 @@ export function rnnForward(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Ten
   if (T < 1) throw new ShapeError('rnnForward', `x must have at least one time step, got ${formatShape(x.shape)}`);
   checkStep('rnnForward', timeStep(x, 0), h0, Wx, Wh, b);
   const H = h0.shape[1];
-  // BEGIN SOLUTION: rnnForward: for t = 0 .. T-1 call rnnStepForward on timeStep(x, t) and the previous hidden state (h0 at t = 0); write nextH into h with setTimeStep and keep each step's cache in order; return { h, cache: { steps } }
+  // BEGIN SOLUTION: rnnForward: the hidden states h [N, T, H] of the RNN run over x [N, T, D] from h0 [N, H] with rnnStepForward, and the cache (the step caches, in order); timeStep and setTimeStep help
   const h = Tensor.zeros([N, T, H]);
   const steps: RnnStepCache[] = [];
   let prev = h0;
@@ -208,7 +208,7 @@ export function rnnBackward(dh: Tensor, cache: RnnCache): { dx: Tensor; dh0: Ten
   const [N, D] = steps[0].x.shape;
   const H = steps[0].prevH.shape[1];
   assertShape('rnnBackward', 'dh', dh, [N, T, H]);
-  // BEGIN SOLUTION: rnnBackward: for t = T-1 down to 0: dnext = dh[:, t, :] + dprevH of step t+1 (zeros at t = T-1); run rnnStepBackward(dnext, steps[t]); write its dx at step t; ADD (+=) its dWx, dWh, db into the totals; its dprevH goes to step t-1, and after t = 0 it is dh0
+  // BEGIN SOLUTION: rnnBackward: backprop through time: from dh [N, T, H] (the loss's gradient with respect to every hidden state) and the cache, dx [N, T, D], dh0 [N, H] and the gradients dWx, dWh, db of the weights all steps share
   const dx = Tensor.zeros([N, T, D]);
   const dWx = Tensor.zeros([D, H]);
   const dWh = Tensor.zeros([H, H]);

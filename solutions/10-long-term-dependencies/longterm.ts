@@ -36,7 +36,7 @@ export function simpleRecurrence(theta: Tensor, A0: Tensor, T: number): Tensor {
   const H = checkSquare('simpleRecurrence', 'theta', theta);
   assertShape('simpleRecurrence', 'A0', A0, [H]);
   if (!Number.isInteger(T) || T < 0) throw new ValueError('simpleRecurrence', `T must be an integer >= 0, got ${T}`);
-  // BEGIN SOLUTION: simpleRecurrence: out = zeros [T + 1, H]; row 0 = A0; for t = 1 .. T, row t = theta times row t-1 (A_t[i] = sum over j of theta[i, j] * A_{t-1}[j])
+  // BEGIN SOLUTION: simpleRecurrence: the states A_0 .. A_T of the linear recurrence A_t = theta A_{t-1} (theta [H, H], A0 [H]) as the rows of a [T + 1, H] tensor
   const out = Tensor.zeros([T + 1, H]);
   for (let i = 0; i < H; i++) out.data[i] = A0.data[i];
   for (let t = 1; t <= T; t++) {
@@ -74,7 +74,7 @@ export function eigenRecurrence(Q: Tensor, lambda: Tensor, A0: Tensor, t: number
   assertShape('eigenRecurrence', 'lambda', lambda, [H]);
   assertShape('eigenRecurrence', 'A0', A0, [H]);
   if (!Number.isInteger(t) || t < 0) throw new ValueError('eigenRecurrence', `t must be an integer >= 0, got ${t}`);
-  // BEGIN SOLUTION: eigenRecurrence: z = Q^T A0 (z[k] = sum over i of Q[i, k] * A0[i]); multiply z[k] by lambda[k]^t; return Q z (out[i] = sum over k of Q[i, k] * z[k])
+  // BEGIN SOLUTION: eigenRecurrence: A_t [H] computed from the eigendecomposition theta = Q diag(lambda) Q^T (Q [H, H] orthogonal, lambda [H]) as the README derives it, without multiplying by theta t times
   const z = new Float64Array(H);
   for (let k = 0; k < H; k++) {
     let s = 0;
@@ -160,7 +160,7 @@ export function gradientNormsThroughTime(Wh: Tensor, h: Tensor, dhT: Tensor, act
   assertShape('gradientNormsThroughTime', 'h', h, [N, T, H]);
   assertShape('gradientNormsThroughTime', 'dhT', dhT, [N, H]);
   if (activation !== 'tanh' && activation !== 'linear') throw new ValueError('gradientNormsThroughTime', `activation must be 'tanh' or 'linear', got ${String(activation)}`);
-  // BEGIN SOLUTION: gradientNormsThroughTime: g = dhT; for t = T-1 down to 0: out[t] = sqrt(sum of g^2); then da = g * (1 - h_t^2) for tanh (g for linear) and g = da Wh^T (g[n, k] = sum over j of da[n, j] * Wh[k, j])
+  // BEGIN SOLUTION: gradientNormsThroughTime: the norm of the loss's gradient with respect to each hidden state h_t, t = 0 .. T-1, when only the last state receives dhT [N, H] (docstring and README); returns [T]
   const out = Tensor.zeros([T]);
   let g = Array.from(dhT.data);
   for (let t = T - 1; t >= 0; t--) {
@@ -200,7 +200,7 @@ export function gradientNormsThroughTime(Wh: Tensor, h: Tensor, dhT: Tensor, act
  */
 export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): { grads: Tensor[]; totalNorm: number } {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new ValueError('clipGradNorm', `maxNorm must be a finite number > 0, got ${maxNorm}`);
-  // BEGIN SOLUTION: clipGradNorm: totalNorm = sqrt of the sum of the squares of ALL elements of ALL tensors; scale = maxNorm / (totalNorm + 1e-6) if totalNorm > maxNorm, else 1; return every tensor times scale (new tensors) and totalNorm
+  // BEGIN SOLUTION: clipGradNorm: the gradients rescaled so that their global L2 norm (over all tensors together) is at most maxNorm, as PyTorch's clip_grad_norm_ does (eps 1e-6), and that norm before clipping; new tensors
   let sum = 0;
   for (const g of grads) for (let i = 0; i < g.size; i++) sum += g.data[i] * g.data[i];
   const totalNorm = Math.sqrt(sum);
@@ -225,7 +225,7 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): { grads
  */
 export function clipGradValue(grads: readonly Tensor[], clipValue: number): { grads: Tensor[] } {
   if (!(clipValue > 0) || !Number.isFinite(clipValue)) throw new ValueError('clipGradValue', `clipValue must be a finite number > 0, got ${clipValue}`);
-  // BEGIN SOLUTION: clipGradValue: return new tensors with every element v replaced by min(clipValue, max(-clipValue, v))
+  // BEGIN SOLUTION: clipGradValue: the gradients with every element clipped to [-clipValue, clipValue], as new tensors
   return { grads: grads.map((g) => g.map((v) => Math.min(clipValue, Math.max(-clipValue, v)))) };
   // END SOLUTION
 }
