@@ -42,10 +42,11 @@ function forAll<T>(cases: fc.Arbitrary<T>, numRuns: number, check: (c: T) => voi
 }
 
 /** Every gradient of a scalar function of a parameter object, against centered differences. */
-function checkGrads<P extends Record<string, Tensor>>(fn: string, params: P, loss: (p: P) => number, grads: Record<string, Tensor>, label: string): void {
-  for (const k of Object.keys(params)) {
-    const num = numericalGradient((t) => Tensor.from([loss({ ...params, [k]: t })]), params[k], Tensor.from([1]));
-    expectTensor(`${fn}: grads.${k} (${label})`, grads[k], num, GRAD_TOL);
+function checkGrads<P extends object>(fn: string, params: P, loss: (p: P) => number, grads: object, label: string): void {
+  const ps = params as Record<string, Tensor>;
+  for (const k of Object.keys(ps)) {
+    const num = numericalGradient((t) => Tensor.from([loss({ ...params, [k]: t })]), ps[k], Tensor.from([1]));
+    expectTensor(`${fn}: grads.${k} (${label})`, (grads as Record<string, Tensor>)[k], num, GRAD_TOL);
   }
 }
 
@@ -162,7 +163,7 @@ describe('manyToOneLoss', () => {
       const pool = c.mean ? 'mean' : 'last';
       const r = manyToOneLoss(x, p, y, pool);
       const label = JSON.stringify(c);
-      checkGrads('manyToOneLoss', p, (q) => manyToOneLoss(x, q, y, pool).loss, r.grads as unknown as Record<string, Tensor>, label);
+      checkGrads('manyToOneLoss', p, (q) => manyToOneLoss(x, q, y, pool).loss, r.grads, label);
       expectTensor(`manyToOneLoss: dx (${label})`, r.dx, numericalGradient((t) => Tensor.from([manyToOneLoss(t, p, y, pool).loss]), x, Tensor.from([1])), GRAD_TOL);
     });
   });
@@ -243,7 +244,7 @@ describe('captionLoss', () => {
       });
       const r = captionLoss(features, caps, p, NULL);
       const label = `${JSON.stringify(c)}, captions ${JSON.stringify(caps)}`;
-      checkGrads('captionLoss', p, (q) => captionLoss(features, caps, q, NULL).loss, r.grads as unknown as Record<string, Tensor>, label);
+      checkGrads('captionLoss', p, (q) => captionLoss(features, caps, q, NULL).loss, r.grads, label);
       expectTensor(`captionLoss: dfeatures (${label})`, r.dfeatures, numericalGradient((t) => Tensor.from([captionLoss(t, caps, p, NULL).loss]), features, Tensor.from([1])), GRAD_TOL);
     });
   });
@@ -332,7 +333,7 @@ describe('seq2seqLoss and seq2seqGreedy', () => {
       const s = Array.from({ length: c.N }, () => Array.from({ length: c.S }, () => rng.int(0, 4)));
       const t = Array.from({ length: c.N }, () => [START, ...Array.from({ length: c.T }, () => rng.int(0, 4))]);
       const r = seq2seqLoss(s, t, p, NULL);
-      checkGrads('seq2seqLoss', p, (q) => seq2seqLoss(s, t, q, NULL).loss, r.grads as unknown as Record<string, Tensor>, `${JSON.stringify(c)}, src ${JSON.stringify(s)}, tgt ${JSON.stringify(t)}`);
+      checkGrads('seq2seqLoss', p, (q) => seq2seqLoss(s, t, q, NULL).loss, r.grads, `${JSON.stringify(c)}, src ${JSON.stringify(s)}, tgt ${JSON.stringify(t)}`);
     });
   });
 
