@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { headingAnchor, listExercises, parseHints, ROOT, type Exercise } from './lib-docs.js';
-import { figuresFor, readFigureManifest, readPendingProducers, type FigureEntry } from './lib-figures.js';
+import { figuresFor, readFigureManifest, readPendingProducers, type FigureEntry } from '../packages/lab/src/figures/manifest.js';
 
 const DOCS = path.join(ROOT, 'docs');
 const OUT = path.join(DOCS, '.build');

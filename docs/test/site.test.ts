@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headingAnchor, listExercises } from '../../scripts/lib-docs.js';
-import { exerciseOf, readFigureManifest } from '../../scripts/lib-figures.js';
+import { exerciseOf, readFigureManifest } from '../../packages/lab/src/figures/manifest.js';
 
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SITE = path.join(DOCS, 'site');

@@ -87,6 +87,16 @@ export function readableByOthers(file: string): boolean {
 }
 
 /**
+ * The flag that turns on Node's permission model for the Node running the grader (the child
+ * runs the same binary): `--permission` where Node knows it (22.13+, 23.5+, 24+; Node 24 rejects
+ * the old name), else `--experimental-permission` (Node 20, early 22). Found from the runtime's
+ * own list of flags, not from its version number.
+ */
+export function permissionFlag(): '--permission' | '--experimental-permission' {
+  return process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+}
+
+/**
  * The command line that starts a child on `bundleFile`: isolation prefix, node, permission flags.
  *
  * @param timeoutMs - the per-call limit, from which the child's CPU-time cap is derived ({@link cpuLimitSeconds})
@@ -95,7 +105,7 @@ export function childCommand(bundleFile: string, timeoutMs = 5000): { command: s
   const iso = detectIsolation();
   const prefix = iso.prefix.flatMap((a) => (a.startsWith('--data=') ? [a, `--cpu=${cpuLimitSeconds(timeoutMs)}`] : [a]));
   const nodeArgs = [
-    '--experimental-permission',
+    permissionFlag(),
     `--allow-fs-read=${bundleFile}`,
     `--max-old-space-size=${HEAP_LIMIT_MB}`,
     '--disallow-code-generation-from-strings',
