@@ -8,6 +8,7 @@
  * | `fcn` | semantic segmentation of MNIST digits with a small FCN | `fcn.ts` |
  * | `transfer` | LeNet-5 from digits 0-4 to 5-9: frozen, fine-tuned, from scratch | `transfer.ts` |
  * | `charlm` | character-level LSTM language model | `charlm.ts` |
+ * | `seqmnist` | MNIST row by row: vanilla RNN vs LSTM (many-to-one) | `seqmnist.ts` |
  *
  * `pnpm train <run> --help` lists a run's options.
  *
@@ -20,6 +21,7 @@ import { registerCharlm } from './charlm.js';
 import { registerFcn } from './fcn.js';
 import { registerLenet } from './lenet.js';
 import { registerTransfer } from './transfer.js';
+import { registerSeqmnist } from './seqmnist.js';
 
 /**
  * The runs of `pnpm train`, by name: each adds its sub-command (options and action) to the
@@ -30,6 +32,7 @@ export const RUNS: Readonly<Record<string, (program: Command) => Command>> = {
   fcn: registerFcn,
   transfer: registerTransfer,
   charlm: registerCharlm,
+  seqmnist: registerSeqmnist,
 };
 
 /** The `train` program with every run of {@link RUNS} registered. */
