@@ -22,23 +22,23 @@ export const START = 1;
 export const END = 2;
 /** The vocabulary: special tokens, then the digit names (id of digit d is `d + 3`). */
 export const CAPTION_VOCAB: readonly string[] = ['<null>', '<start>', '<end>', 'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-/** Digit slots per canvas. */
+/** Digit slots per canvas (the default; every function takes a `slots` argument). */
 export const SLOTS = 3;
 /** Canvas height, and the width of one slot (MNIST's 28). */
 export const SIDE = 28;
 
 /** A batch of canvases and their captions. */
 export interface CaptionSet {
-  /** `[n, 1, 28, 28 * 3]`, standardised grey levels (background at the training mean's offset). */
+  /** `[n, 1, 28, 28 * slots]`, standardised grey levels (an empty pixel is the standardised 0). */
   readonly images: Tensor;
   /** The digits shown, left to right (1-3 per canvas). */
   readonly digits: readonly (readonly number[])[];
 }
 
-/** Caption token ids of a digit list: `<start>`, names, `<end>`, padding to `SLOTS + 2`. */
-export function captionIds(digits: readonly number[]): number[] {
+/** Caption token ids of a digit list: `<start>`, names, `<end>`, padding to `slots + 2`. */
+export function captionIds(digits: readonly number[], slots = SLOTS): number[] {
   const ids = [START, ...digits.map((d) => d + 3), END];
-  while (ids.length < SLOTS + 2) ids.push(NULL);
+  while (ids.length < slots + 2) ids.push(NULL);
   return ids;
 }
 
@@ -53,21 +53,23 @@ export function captionText(ids: readonly number[]): string {
 }
 
 /**
- * Draws `n` canvases from a digit set: 1 to `maxDigits` digits (uniform), placed in consecutive
- * slots from a random first slot, each shifted by up to 2 pixels sideways.
+ * Draws `n` canvases of `28 x 28 * slots` pixels from a digit set: 1 to `maxDigits` digits
+ * (uniform), placed in consecutive slots from a random first slot, each shifted by up to 2 pixels
+ * sideways.
  *
  * @param data - digit images `[m, 1, 28, 28]` (standardised or not) and labels
  * @param background - the value of an empty pixel (the standardised 0)
+ * @throws ValueError unless `1 <= maxDigits <= slots`
  */
-export function makeCanvases(data: ImageDataset, n: number, maxDigits: number, rng: Rng, background: number): CaptionSet {
-  if (!(Number.isInteger(maxDigits) && maxDigits >= 1 && maxDigits <= SLOTS)) throw new ValueError('makeCanvases', `maxDigits must be an integer from 1 to ${SLOTS}, got ${maxDigits}`);
-  const W = SIDE * SLOTS;
+export function makeCanvases(data: ImageDataset, n: number, maxDigits: number, rng: Rng, background: number, slots = SLOTS): CaptionSet {
+  if (!(Number.isInteger(maxDigits) && maxDigits >= 1 && maxDigits <= slots)) throw new ValueError('makeCanvases', `maxDigits must be an integer from 1 to slots = ${slots}, got ${maxDigits}`);
+  const W = SIDE * slots;
   const images = Tensor.zeros([n, 1, SIDE, W]).map(() => background);
   const m = data.labels.length;
   const digits: number[][] = [];
   for (let i = 0; i < n; i++) {
     const k = rng.int(1, maxDigits);
-    const first = rng.int(0, SLOTS - k);
+    const first = rng.int(0, slots - k);
     const row: number[] = [];
     for (let j = 0; j < k; j++) {
       const pick = rng.int(0, m - 1);
@@ -99,15 +101,15 @@ export interface CaptionerSize {
   readonly embed: number;
 }
 
-/** The CNN encoder's output size for a canvas: `filters[1] * 7 * 21`. */
-export function featureCount(size: CaptionerSize): number {
-  return size.filters[1] * (SIDE / 4) * ((SIDE * SLOTS) / 4);
+/** The CNN encoder's output size for a canvas of `slots` slots: `filters[1] * 7 * (7 * slots)`. */
+export function featureCount(size: CaptionerSize, slots = SLOTS): number {
+  return size.filters[1] * (SIDE / 4) * ((SIDE * slots) / 4);
 }
 
 /** Fresh parameters: the CNN (`conv1.w`, `conv1.b`, `conv2.w`, `conv2.b`, He initialisation) and the captioning LSTM (`captionLoss`'s keys). */
-export function createCaptioner(size: CaptionerSize, rng: Rng): ModelParams {
+export function createCaptioner(size: CaptionerSize, rng: Rng, slots = SLOTS): ModelParams {
   const [f1, f2] = size.filters;
-  const F = featureCount(size);
+  const F = featureCount(size, slots);
   const H = size.hidden;
   const V = CAPTION_VOCAB.length;
   const lstm = lstmInitParams(size.embed, H, rng);
@@ -116,7 +118,9 @@ export function createCaptioner(size: CaptionerSize, rng: Rng): ModelParams {
     'conv1.b': Tensor.zeros([f1]),
     'conv2.w': rng.randn([f2, f1, 5, 5], Math.sqrt(2 / (25 * f1))),
     'conv2.b': Tensor.zeros([f2]),
-    Wproj: rng.randn([F, H], 1 / Math.sqrt(F)),
+    // Small, so that h0 starts inside the LSTM's working range (|h0| about 0.1 rather than several
+    // units, which saturates the gates and stops the gradient into the image encoder).
+    Wproj: rng.randn([F, H], 0.1 / Math.sqrt(F)),
     bproj: Tensor.zeros([H]),
     Wembed: rng.randn([V, size.embed], 0.5),
     Wx: lstm.Wx,
@@ -172,7 +176,8 @@ function decoderParams(params: ModelParams): ModelParams {
 /** Loss and gradients of every parameter, CNN included, on a batch. */
 export function captionerLossAndGrads(params: ModelParams, images: Tensor, digits: readonly (readonly number[])[]): { loss: number; grads: ModelParams } {
   const enc = encodeImages(params, images);
-  const r = captionLoss(enc.features, digits.map(captionIds), decoderParams(params), { nullId: NULL });
+  const slots = images.shape[3] / SIDE;
+  const r = captionLoss(enc.features, digits.map((d) => captionIds(d, slots)), decoderParams(params), { nullId: NULL });
   const grads: ModelParams = { ...r.grads };
   encoderBackward(r.dfeatures, enc.cache, grads);
   return { loss: r.loss, grads };
@@ -182,16 +187,17 @@ export function captionerLossAndGrads(params: ModelParams, images: Tensor, digit
 export function captionImages(params: ModelParams, images: Tensor, opts: { temperature?: number; rng?: Rng } = {}): string[] {
   const n = images.shape[0];
   const per = images.size / n;
+  const slots = images.shape[3] / SIDE;
   const out: string[] = [];
   for (let s = 0; s < n; s += 200) {
     const e = Math.min(n, s + 200);
     const batch = new Tensor(images.data.slice(s * per, e * per), [e - s, ...images.shape.slice(1)]);
     const { features } = encodeImages(params, batch);
-    const base = { start: START, end: END, nullId: NULL, maxLength: SLOTS + 1 };
+    const base = { start: START, end: END, nullId: NULL, maxLength: slots + 1 };
     const ids =
       opts.temperature === undefined
         ? captionGreedy(features, decoderParams(params), base)
-        : captionSample(features, decoderParams(params), { ...base, temperature: opts.temperature, uniforms: Tensor.zeros([e - s, SLOTS + 1]).map(() => (opts.rng ?? new Rng(0)).uniform()) });
+        : captionSample(features, decoderParams(params), { ...base, temperature: opts.temperature, uniforms: Tensor.zeros([e - s, slots + 1]).map(() => (opts.rng ?? new Rng(0)).uniform()) });
     out.push(...ids.map(captionText));
   }
   return out;
@@ -240,6 +246,10 @@ export interface CaptionOptions {
   readonly seed: number;
   /** At most this many digit images per class before the 80/20 split; default all. */
   readonly perClass?: number;
+  /** Digit slots per canvas, default {@link SLOTS}. */
+  readonly slots?: number;
+  /** At most this many digits per canvas, default `slots`. */
+  readonly maxDigits?: number;
   readonly onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
   readonly onEpoch?: (e: CaptionEpoch) => void;
 }
@@ -267,7 +277,7 @@ export interface CaptionEvaluation {
 /** Evaluates greedy captions against the true ones. */
 export function evaluateCaptions(params: ModelParams, set: CaptionSet): CaptionEvaluation {
   const captions = captionImages(params, set.images);
-  const references = set.digits.map((d) => captionText(captionIds(d)));
+  const references = set.digits.map((d) => d.map((v) => CAPTION_VOCAB[v + 3]).join(' '));
   const by: Record<number, { n: number; right: number }> = {};
   let right = 0;
   captions.forEach((c, i) => {
@@ -295,8 +305,10 @@ export function runCaption(o: CaptionOptions): { params: ModelParams; test: Capt
   const split = mnistSplit({ seed: o.seed, perClass: o.perClass });
   const background = -split.mean / split.std;
   const rng = new Rng(o.seed);
-  const test = makeCanvases(split.test, o.testCanvases, SLOTS, new Rng(o.seed + 1), background);
-  const params = createCaptioner(o.size, rng);
+  const slots = o.slots ?? SLOTS;
+  const maxDigits = o.maxDigits ?? slots;
+  const test = makeCanvases(split.test, o.testCanvases, maxDigits, new Rng(o.seed + 1), background, slots);
+  const params = createCaptioner(o.size, rng, slots);
   const initialTestLoss = captionerLossAndGrads(params, test.images, test.digits).loss;
   const opt = new Adam({ lr: o.lr });
   const epochs: CaptionEpoch[] = [];
@@ -306,7 +318,7 @@ export function runCaption(o: CaptionOptions): { params: ModelParams; test: Capt
     let sum = 0;
     for (let s = 0; s < steps; s++) {
       const n = Math.min(o.batch, o.trainCanvases - s * o.batch);
-      const b = makeCanvases(split.train, n, SLOTS, rng, background);
+      const b = makeCanvases(split.train, n, maxDigits, rng, background, slots);
       const r = captionerLossAndGrads(params, b.images, b.digits);
       sum += r.loss * n;
       opt.step(params, clipGradNorm(r.grads, o.clip).grads);
