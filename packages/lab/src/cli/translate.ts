@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm train translate [--layers 1,2 --hidden 48 --epochs 3 --train 2000 --test 1000 --seed 0 --quick --out DIR]`
+ * `pnpm train translate [--layers 1,2 --hidden 48 --epochs 5 --train 2000 --test 1000 --seed 0 --quick --out DIR]`
  *
  * An encoder-decoder LSTM translates English number words into German ones ("three hundred
  * twelve" -> "dreihundertzwölf"), one model per depth (1 and 2 layers by default), trained on
@@ -63,7 +63,7 @@ export function lengthAccuracySpec(title: string, points: readonly { words: numb
 
 async function run(o: TranslateOpts): Promise<void> {
   const out = path.resolve(userCwd, o.out);
-  const epochs = o.epochs ?? (o.quick ? 2 : 3);
+  const epochs = o.epochs ?? (o.quick ? 2 : 5);
   const trainSize = o.train ?? (o.quick ? 800 : 2000);
   const bar = new cliProgress.SingleBar(
     { format: '{name} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
@@ -137,7 +137,7 @@ function configure(cmd: Command): Command {
     .option('--layers <list>', 'depths to compare, comma-separated', depths, [1, 2])
     .option('--hidden <n>', 'LSTM hidden units (every layer, both sides)', int('hidden', 1), 48)
     .option('--embed <n>', 'word embedding size', int('embed', 1), 24)
-    .option('--epochs <n>', 'passes over the training numbers (default 3; --quick: 2)', int('epochs', 1))
+    .option('--epochs <n>', 'passes over the training numbers (default 5; --quick: 2)', int('epochs', 1))
     .option('--train <n>', 'training numbers drawn from 1-9999 (default 2000; --quick: 800)', int('train', 1))
     .option('--test <n>', 'held-out numbers, never seen in training', int('test', 1), 1000)
     .option('--batch <n>', 'pairs per Adam step', int('batch', 1), 32)
