@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm train caption [--epochs 6 --train 3000 --test 600 --hidden 64 --seed 0 --quick --out DIR]`
+ * `pnpm train caption [--epochs 16 --train 3000 --test 600 --hidden 64 --seed 0 --quick --out DIR]`
  *
  * Image captioning on MNIST canvases of 1-3 digits ("seven two"): a LeNet-like CNN encoder and an
  * LSTM decoder, trained jointly with teacher forcing (see `tasks/caption.ts`). Test canvases are
@@ -87,7 +87,7 @@ export function captionGridSvg(title: string, images: Tensor, captions: readonly
 
 async function run(o: CaptionOpts): Promise<void> {
   const out = path.resolve(userCwd, o.out);
-  const epochs = o.epochs ?? (o.quick ? 1 : 6);
+  const epochs = o.epochs ?? (o.quick ? 1 : 16);
   const trainCanvases = o.train ?? (o.quick ? 300 : 3000);
   const bar = new cliProgress.SingleBar(
     { format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
@@ -164,7 +164,7 @@ export function registerCaption(program: Command): Command {
 function configure(cmd: Command): Command {
   return cmd
     .description('Image captioning: CNN + LSTM names the 1-3 MNIST digits on a canvas ("seven two")')
-    .option('--epochs <n>', 'epochs of fresh training canvases (default 6; --quick: 1)', int('epochs', 1))
+    .option('--epochs <n>', 'epochs of fresh training canvases (default 16; --quick: 1)', int('epochs', 1))
     .option('--train <n>', 'training canvases per epoch (default 3000; --quick: 300)', int('train', 1))
     .option('--test <n>', 'held-out canvases', int('test', 1), 600)
     .option('--hidden <n>', 'LSTM hidden units', int('hidden', 1), 64)

@@ -134,7 +134,8 @@ export function createCaptioner(size: CaptionerSize, rng: Rng, slots = SLOTS): M
 const SAME5 = { stride: 1, pad: 2 } as const;
 const POOL = { kernel: 2, stride: 2 } as const;
 
-interface EncoderCache {
+/** What the encoder's backward pass needs from {@link encodeImages}. */
+export interface EncoderCache {
   readonly c1: Conv2dCache;
   readonly r1: ReluCache;
   readonly p1: MaxPool2dCache;
@@ -250,7 +251,9 @@ export interface CaptionOptions {
   readonly slots?: number;
   /** At most this many digits per canvas, default `slots`. */
   readonly maxDigits?: number;
+  /** Called after every Adam step with the batch loss. */
   readonly onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
+  /** Called after every epoch. */
   readonly onEpoch?: (e: CaptionEpoch) => void;
 }
 

@@ -127,7 +127,9 @@ export interface TranslateOptions {
   readonly trainSize: number;
   /** Held-out numbers, never seen in training. */
   readonly testSize: number;
+  /** Called after every Adam step with the batch loss. */
   readonly onStep?: (layers: number, epoch: number, step: number, steps: number, loss: number) => void;
+  /** Called after every epoch. */
   readonly onEpoch?: (layers: number, e: TranslateEpoch) => void;
 }
 
