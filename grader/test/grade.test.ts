@@ -47,7 +47,7 @@ describe('grading the reference solutions and the stubs', () => {
       for (const t of ex.tests) expect(t.status, `${ex.id}/${t.id}: ${t.feedback}`).toBe('passed');
     }
     expect(sub.score).toBe(sub.maxScore);
-    expect(sub.exercises.map((e) => e.id)).toEqual(['01-gradient-check', '02-convolution', '03-pooling', '04-cnn-architectures', '05-residual', '06-inception', '07-fcn', '08-transfer-learning', '09-rnn', '10-long-term-dependencies', '11-lstm']);
+    expect(sub.exercises.map((e) => e.id)).toEqual(['01-gradient-check', '02-convolution', '03-pooling', '04-cnn-architectures', '05-residual', '06-inception', '07-fcn', '08-transfer-learning', '09-rnn', '10-long-term-dependencies', '11-lstm', '12-rnn-architectures']);
   });
 
   it('gives the untouched exercises 0 points, every test a TODO naming its task', async () => {

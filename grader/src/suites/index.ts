@@ -14,6 +14,7 @@ import { transferLearningSuite } from './08-transfer-learning.js';
 import { rnnSuite } from './09-rnn.js';
 import { longTermSuite } from './10-long-term-dependencies.js';
 import { lstmSuite } from './11-lstm.js';
+import { rnnArchitecturesSuite } from './12-rnn-architectures.js';
 import type { Suite } from './types.js';
 
 /** Every suite the grader has, in exercise order. */
@@ -29,6 +30,7 @@ export const SUITES: readonly Suite[] = [
   rnnSuite,
   longTermSuite,
   lstmSuite,
+  rnnArchitecturesSuite,
 ];
 
 /** The suite for an exercise folder name (`"02-convolution"`), if the grader has one. */
@@ -36,5 +38,5 @@ export function suiteFor(exerciseId: string, suites: readonly Suite[] = SUITES):
   return suites.find((s) => s.id === exerciseId);
 }
 
-export { gradientCheckSuite, convolutionSuite, poolingSuite, cnnArchitecturesSuite, residualSuite, inceptionSuite, fcnSuite, transferLearningSuite, rnnSuite, longTermSuite, lstmSuite };
+export { gradientCheckSuite, convolutionSuite, poolingSuite, cnnArchitecturesSuite, residualSuite, inceptionSuite, fcnSuite, transferLearningSuite, rnnSuite, longTermSuite, lstmSuite, rnnArchitecturesSuite };
 export type { Suite, SuiteTest, TestContext, TestOutcome } from './types.js';

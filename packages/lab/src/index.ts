@@ -3,11 +3,14 @@
  * `@dlkata/layers`, `@dlkata/rnn`), which never import this package.
  *
  * - command lines: `pnpm train <run>` (`cli/train.ts`, a table of runs: `lenet`, `fcn`,
- *   `transfer`, `charlm`), `pnpm run depth`, `pnpm run longterm`
+ *   `transfer`, `charlm`, `seqmnist`, `translate`, `caption`), `pnpm run depth`, `pnpm run longterm`
  * - data sets: {@link segmentationDigitsSplit} (MNIST digits on a canvas, per-pixel labels), the
- *   bundled text of {@link CORPUS_FILE}, the recall task {@link recallBatch}
+ *   bundled text of {@link CORPUS_FILE}, the recall task {@link recallBatch}, MNIST row by row
+ *   ({@link mnistRows}), English and German number words ({@link germanWord}), captioned digit
+ *   canvases ({@link makeCanvases})
  * - training loops: {@link runDepth}, {@link runFcn}, {@link runTransfer}, {@link runLongterm},
- *   {@link trainCharLm}, {@link trainClassifier}
+ *   {@link trainCharLm}, {@link trainClassifier}, {@link runSeqMnist}, {@link runTranslate},
+ *   {@link runCaption}
  * - figures: {@link renderSvg} (Vega-Lite to SVG without a browser) and the specs of the runs'
  *   plots; `pnpm figures` (`figures/figures.ts`) makes the guides' figures
  *
@@ -26,3 +29,7 @@ export { createFcn, fcnForward, fcnBackward, evaluateFcn, maskGridSvg, runFcn, D
 export type { FcnConfig, FcnCache, StageCache, FcnEvaluation, MaskExample, FcnRunOptions, FcnRunResult } from './cli/fcn.js';
 export { runTransfer, freezeLayers, withNewHead, firstPerClass, SOURCE_DIGITS, TARGET_DIGITS } from './cli/transfer.js';
 export type { TransferRunOptions, TransferRun, TransferRunResult } from './cli/transfer.js';
+export * from './data/number-words.js';
+export * from './tasks/seqmnist.js';
+export * from './tasks/translate.js';
+export * from './tasks/caption.js';

@@ -23,6 +23,11 @@
  * - {@link temporalSoftmaxLoss}: masked softmax cross-entropy over a sequence (sum / N)
  * - {@link clipGradNorm} (global norm, PyTorch's `clip_grad_norm_`), {@link clipGradValue}
  * - {@link truncatedBptt}, {@link timeChunks}, {@link sliceTime}: truncated BPTT over long sequences
+ * - {@link stackedForward} / {@link stackedBackward}: multi-layer RNNs and LSTMs (through depth and time)
+ * - the lecture's "RNNs are flexible" architectures, each a loss with gradients and a decoder:
+ *   many-to-one {@link manyToOneLoss}; one-to-many (captioning) {@link captionLoss},
+ *   {@link captionGreedy}, {@link captionSample}; many-to-many (encoder-decoder) {@link seq2seqLoss},
+ *   {@link seq2seqGreedy}
  *
  * Inputs are validated at this boundary before any work: wrong shapes (including empty
  * sequences and mismatched hidden sizes) throw `ShapeError`, bad values (NaN, token ids outside
@@ -55,6 +60,34 @@ export { temporalAffineForward, temporalAffineBackward, temporalSoftmaxLoss, typ
 export { clipGradNorm, clipGradValue, type Grads } from './clip.js';
 export { truncatedBptt, timeChunks, sliceTime, type TimeChunk, type ChunkGrads, type TbpttOptions, type TbpttResult } from './tbptt.js';
 export type { IdGrid, MaskGrid } from './validate.js';
+export {
+  stackedForward,
+  stackedBackward,
+  type RecurrentCell,
+  type RecurrentLayerParams,
+  type RecurrentLayerGrads,
+  type StackedInit,
+  type StackedCache,
+  type StackedFinalGrads,
+} from './stacked.js';
+export {
+  layerKeys,
+  stackOf,
+  manyToOneLoss,
+  manyToOneScores,
+  captionLoss,
+  captionGreedy,
+  captionSample,
+  sampleIndex,
+  seq2seqLoss,
+  seq2seqGreedy,
+  type ModelParams,
+  type ManyToOneOptions,
+  type CaptionLossOptions,
+  type DecodeOptions,
+  type SampleOptions,
+  type Seq2SeqLossOptions,
+} from './architectures.js';
 export {
   recurrencePowers,
   symmetricEigen,

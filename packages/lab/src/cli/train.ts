@@ -8,6 +8,9 @@
  * | `fcn` | semantic segmentation of MNIST digits with a small FCN | `fcn.ts` |
  * | `transfer` | LeNet-5 from digits 0-4 to 5-9: frozen, fine-tuned, from scratch | `transfer.ts` |
  * | `charlm` | character-level LSTM language model | `charlm.ts` |
+ * | `seqmnist` | MNIST row by row: vanilla RNN vs LSTM (many-to-one) | `seqmnist.ts` |
+ * | `translate` | English -> German number words, encoder-decoder, 1 vs 2 layers | `translate.ts` |
+ * | `caption` | CNN + LSTM captions canvases of 1-3 MNIST digits | `caption.ts` |
  *
  * `pnpm train <run> --help` lists a run's options.
  *
@@ -20,6 +23,9 @@ import { registerCharlm } from './charlm.js';
 import { registerFcn } from './fcn.js';
 import { registerLenet } from './lenet.js';
 import { registerTransfer } from './transfer.js';
+import { registerSeqmnist } from './seqmnist.js';
+import { registerTranslate } from './translate.js';
+import { registerCaption } from './caption.js';
 
 /**
  * The runs of `pnpm train`, by name: each adds its sub-command (options and action) to the
@@ -30,6 +36,9 @@ export const RUNS: Readonly<Record<string, (program: Command) => Command>> = {
   fcn: registerFcn,
   transfer: registerTransfer,
   charlm: registerCharlm,
+  seqmnist: registerSeqmnist,
+  translate: registerTranslate,
+  caption: registerCaption,
 };
 
 /** The `train` program with every run of {@link RUNS} registered. */
