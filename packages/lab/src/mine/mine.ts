@@ -67,6 +67,8 @@ export interface LoadMineOptions {
   readonly groups: readonly GroupName[];
   /** Groups without which the run is pointless: when one is not the student's, {@link loadMine} throws {@link MineMissingError}. */
   readonly required?: readonly GroupName[];
+  /** Groups of which at least one must be the student's (else {@link MineMissingError}): a run that works with either. */
+  readonly requireAny?: readonly GroupName[];
   /** Name of the run, for messages (`train lenet`). */
   readonly run: string;
 }
@@ -165,11 +167,13 @@ export async function loadMine(opts: LoadMineOptions): Promise<Mine> {
       sources.push({ ...common, from: 'library', problem: isTodo(e) ? 'todo' : 'error', reason: isTodo(e) ? shortTodo(firstLine(e)) : firstLine(e) });
     }
   }
-  const missing = sources.filter((s) => s.from === 'library' && opts.required?.includes(s.group));
+  const anyOf = sources.filter((s) => opts.requireAny?.includes(s.group));
+  const noneOfAny = anyOf.length > 0 && anyOf.every((s) => s.from === 'library');
+  const missing = sources.filter((s) => s.from === 'library' && (opts.required?.includes(s.group) || (noneOfAny && opts.requireAny?.includes(s.group))));
   if (missing.length) {
     const lines = missing.map((s) => `  - ${s.functions.join(', ')} (${s.file}): ${s.problem === 'todo' ? '' : s.problem === 'missing' ? 'not found: ' : 'fails: '}${s.reason}\n    check it with: ${s.test}`);
     throw new MineMissingError(
-      `${opts.run} --mine needs your own ${missing.map((s) => s.group).join(' and ')} and cannot run without ${missing.length === 1 ? 'it' : 'them'}:\n${lines.join('\n')}\n` +
+      `${opts.run} --mine needs your own ${missing.map((s) => s.group).join(noneOfAny ? ' or ' : ' and ')} and cannot run without ${missing.length === 1 ? 'it' : noneOfAny ? 'one of them' : 'them'}:\n${lines.join('\n')}\n` +
         `Finish ${missing.length === 1 ? 'that task' : 'those tasks'} (the tests above turn green), then run again. Without --mine the run uses the library's layers.`,
     );
   }

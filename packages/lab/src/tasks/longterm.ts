@@ -7,7 +7,7 @@
  * @module
  */
 import { Rng } from '@dlkata/tensor';
-import { createClassifier, evaluateClassifier, hiddenStateGradientNorms, trainClassifier, type Cell } from './classifier.js';
+import { createClassifier, evaluateClassifier, hiddenStateGradientNorms, trainClassifier, type Cell, type RecurrentOps } from './classifier.js';
 import { recallBatch, recallFeatures, type RecallTask } from './recall.js';
 
 /** Options of {@link runLongterm}. */
@@ -42,6 +42,8 @@ export interface LongtermOptions {
   readonly onStep?: (T: number, cell: Cell, step: number, loss: number) => void;
   /** Called when a model starts training. */
   readonly onStart?: (T: number, cell: Cell) => void;
+  /** Recurrent primitives that replace the library's (the student's under `--mine`). */
+  readonly ops?: Partial<RecurrentOps>;
 }
 
 /** The outcome of one model at one length. */
@@ -76,7 +78,7 @@ export function runLongterm(o: LongtermOptions): LongtermResult[] {
     const test = recallBatch(task, o.testSize, new Rng(o.seed + 2));
     for (const cell of o.cells ?? (['rnn', 'lstm'] as const)) {
       o.onStart?.(T, cell);
-      const model = createClassifier(cell, recallFeatures(task), o.hidden, o.symbols, new Rng(o.seed), { forgetBias: o.forgetBias });
+      const model = createClassifier(cell, recallFeatures(task), o.hidden, o.symbols, new Rng(o.seed), { forgetBias: o.forgetBias, ops: o.ops });
       const gradNormsInitial = hiddenStateGradientNorms(model, test.x, test.y);
       const data = new Rng(o.seed + 1);
       const t0 = performance.now();
