@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatShape, Rng, ShapeError, Tensor, ValueError, type Conv2DParams, type Pool2DParams } from '@dlkata/tensor';
+import { checkOptions, formatShape, Rng, ShapeError, Tensor, ValueError, type Conv2DParams, type Pool2DParams } from '@dlkata/tensor';
 import { affineBackward, affineForward, type AffineCache } from '../affine.js';
 import { conv2dBackward, conv2dForward, type Conv2dCache } from '../conv2d.js';
 import { maxPool2dBackward, maxPool2dForward, type MaxPool2dCache } from '../maxpool2d.js';
@@ -62,10 +62,25 @@ export interface Network {
   readonly ops?: Partial<LayerOps>;
 }
 
-const opsOf = (net: Network): LayerOps => (net.ops ? { ...LIBRARY_OPS, ...net.ops } : LIBRARY_OPS);
+function opsOf(net: Network): LayerOps {
+  if (!net.ops) return LIBRARY_OPS;
+  checkOptions(net.spec.name, 'ops', net.ops, Object.keys(LIBRARY_OPS));
+  return { ...LIBRARY_OPS, ...net.ops };
+}
 
 /** How to draw initial weights. */
 export type InitScheme = 'he' | 'xavier';
+
+/** Layer types the sequential runtime runs; the others (batch norm, residual stages, ...) are for counting with {@link analyze}. */
+export const RUNNABLE_LAYERS: readonly LayerSpec['type'][] = ['conv', 'maxpool', 'relu', 'tanh', 'dropout', 'flatten', 'affine'];
+
+function checkRunnable(model: string, name: string, s: LayerSpec): void {
+  if (!RUNNABLE_LAYERS.includes(s.type)) {
+    throw new ValueError(`createNetwork (${model})`, `layer ${name} (${s.type}) can be counted with analyze() and summary() but not run: the sequential runtime runs ${RUNNABLE_LAYERS.join(', ')}`);
+  }
+  if (s.type === 'conv' && s.bias === false) throw new ValueError(`createNetwork (${model})`, `layer ${name}: bias: false can be counted but not run; the runtime's convolutions have biases`);
+  if (s.type === 'maxpool' && s.ceilMode) throw new ValueError(`createNetwork (${model})`, `layer ${name}: ceilMode can be counted but not run; maxPool2dForward rounds the output size down`);
+}
 
 /**
  * Builds a network with freshly initialised parameters: weights ~ N(0, std^2) with He/Kaiming
@@ -74,12 +89,14 @@ export type InitScheme = 'he' | 'xavier';
  * `[F, C, K, K]`, affine weights `[D, units]`; names are `<layer>.w` and `<layer>.b`.
  *
  * @throws ShapeError if the spec does not fit its input shape
+ * @throws ValueError for an unknown key in the spec, or a layer the runtime cannot run (see {@link RUNNABLE_LAYERS})
  */
 export function createNetwork(spec: ModelSpec, rng: Rng, init: InitScheme = 'he'): Network {
   const info = analyze(spec);
   const params: ParamDict = {};
   for (const layer of info.layers) {
     const s = layer.spec;
+    checkRunnable(spec.name, layer.name, s);
     if (s.type === 'conv') {
       const C = layer.inputShape[0];
       const fanIn = C * s.kernel * s.kernel;
@@ -128,6 +145,7 @@ export interface ForwardOptions {
  * @throws ShapeError if `x` is not `[N, ...inputShape]`
  */
 export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {}): { out: Tensor; cache: NetworkCache; activations?: Tensor[] } {
+  checkOptions('networkForward', 'opts', opts, ['train', 'rng', 'keepActivations']);
   const want = net.spec.inputShape;
   if (!(x instanceof Tensor) || x.ndim !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
     throw new ShapeError(net.spec.name, `input must be [N, ${want.join(', ')}], got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`);
@@ -187,6 +205,8 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
         h = r.out;
         break;
       }
+      default:
+        checkRunnable(net.spec.name, layer.name, s);
     }
     if (opts.keepActivations) activations.push(h);
   }
