@@ -129,6 +129,7 @@ function checkSpec(op: string, spec: InceptionSpec): void {
 
 /** The shape of every parameter of an inception block on `C` channels. */
 export function inceptionParamShapes(C: number, spec: InceptionSpec): Record<keyof InceptionParams, number[]> {
+  checkSpec('inceptionParamShapes', spec);
   const { c1, c3reduce, c3, c5reduce, c5, poolProj } = spec;
   return {
     w1: [c1, C, 1, 1],
@@ -148,6 +149,7 @@ export function inceptionParamShapes(C: number, spec: InceptionSpec): Record<key
 
 /** Output channels of an inception block: `c1 + c3 + c5 + poolProj` (the reductions are internal). */
 export function inceptionChannels(spec: InceptionSpec): number {
+  checkSpec('inceptionChannels', spec);
   return spec.c1 + spec.c3 + spec.c5 + spec.poolProj;
 }
 

@@ -58,3 +58,19 @@ export function checkOptions(op: string, what: string, value: unknown, accepted:
     `unknown ${unknown.length === 1 ? 'option' : 'options'} ${unknown.join(', ')} in ${what} (accepted: ${accepted.length ? accepted.join(', ') : 'none'})${why.length ? `: ${why.join('; ')}` : ''}`,
   );
 }
+
+/**
+ * The keys of an options type `T`, checked by the compiler to be complete: listing a key that
+ * `T` does not have, or leaving one out, is a type error. Pass the result to {@link checkOptions}.
+ *
+ * @example
+ * ```ts
+ * interface Opts { lr: number; momentum?: number }
+ * const OPTS = optionKeys<Opts>()('lr', 'momentum'); // ['lr', 'momentum']
+ * // optionKeys<Opts>()('lr');                       // type error: momentum is missing
+ * ```
+ */
+export function optionKeys<T>() {
+  return <const K extends readonly (keyof T & string)[]>(...keys: K & ([Exclude<keyof T & string, K[number]>] extends [never] ? unknown : { readonly missing: Exclude<keyof T & string, K[number]> })): readonly (keyof T & string)[] =>
+    keys;
+}

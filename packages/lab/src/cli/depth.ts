@@ -37,7 +37,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { TopLevelSpec } from 'vega-lite';
-import { norm, Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, norm, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { Adam, affineBackward, type AffineCache, affineForward, batches, type ImageDataset, mnistSplit, type Optimizer, type ParamDict, Sgd, softmaxCrossEntropy } from '@dlkata/layers';
 import type { Impl } from '../mine/adapters.js';
 import { compareRuns, formatComparison, formatSources, LIBRARY_IMPL, loadMine, MineMissingError, type Comparison, type Mine } from '../mine/mine.js';
@@ -91,6 +91,7 @@ export interface DepthStack {
  */
 export function createStack(kind: StackKind, depth: number, options: StackOptions): DepthStack {
   if (!Number.isInteger(depth) || depth < 2 || depth % 2 !== 0) throw new ValueError('createStack', `depth must be an even integer >= 2 (residual blocks hold two convolutions), got ${depth}`);
+  checkOptions('createStack', 'options', options, optionKeys<StackOptions>()('channels', 'size', 'classes', 'init', 'seed', 'ops'));
   const { channels: C, size: S, classes, init } = options;
   const gain = init === 'he' ? 2 : 1;
   const conv = (rng: Rng, cin: number): Tensor => rng.randn([C, cin, 3, 3], Math.sqrt(gain / (cin * 9)));
@@ -290,6 +291,7 @@ function lastConv(stack: DepthStack): string {
  * @returns one row per stack, plain before residual, depths in the given order; and the data sizes
  */
 export function runDepth(opts: DepthOptions, onProgress?: (p: DepthProgress) => void): { rows: DepthRow[]; train: number } {
+  checkOptions('runDepth', 'opts', opts, optionKeys<DepthOptions>()('depths', 'steps', 'images', 'batch', 'gradBatch', 'channels', 'size', 'optimizer', 'lr', 'init', 'seed', 'ops'));
   if (MNIST_SIDE % opts.size !== 0) throw new ValueError('runDepth', `size must divide 28 (28, 14, 7, 4, 2), got ${opts.size}`);
   const perClass = Math.ceil(opts.images / 10 / 0.9);
   const split = mnistSplit({ seed: opts.seed, perClass, testFraction: 0.1 });

@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { Adam, analyze, createNetwork, evaluate, type ImageDataset, lenet5, mnistSplit, type Network, type ParamDict, trainEpoch } from '@dlkata/layers';
 import { renderSvg } from '../plot.js';
 import { int, positive, userCwd } from './args.js';
@@ -154,6 +154,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
  * a table and writes `metrics.json` and `accuracy.svg` (a bar chart) into `out`.
  */
 export async function runTransfer(o: TransferRunOptions): Promise<TransferRunResult> {
+  checkOptions('runTransfer', 'options', o, optionKeys<TransferRunOptions>()('seed', 'pretrainEpochs', 'pretrainPerClass', 'perClass', 'targetPerClass', 'epochs', 'batch', 'lr', 'freeze', 'out', 'progress', 'log'));
   const log = o.log ?? ((line: string) => console.log(line));
   const t0 = performance.now();
   const bar =

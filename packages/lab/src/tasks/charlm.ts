@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Adam } from '@dlkata/layers';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import type { Impl } from '../mine/adapters.js';
 import { LIBRARY_IMPL } from '../mine/mine.js';
 import { clipGradNorm, lstmInitParams, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss, timeChunks, wordEmbeddingBackward, wordEmbeddingForward } from '@dlkata/rnn';
@@ -342,6 +342,7 @@ export interface CharLmRun {
  */
 export function trainCharLm(o: CharLmOptions): CharLmRun {
   const op = 'trainCharLm';
+  checkOptions(op, 'options', o, optionKeys<CharLmOptions>()('text', 'validation', 'epochs', 'hidden', 'embed', 'streams', 'bptt', 'lr', 'clip', 'seed', 'sampleLength', 'temperature', 'prime', 'onChunk', 'onEpoch', 'ops'));
   checkNumber(op, 'epochs', o.epochs, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   const valFrac = o.validation ?? 0.1;
   checkNumber(op, 'validation', valFrac, (v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]');

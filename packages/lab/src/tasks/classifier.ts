@@ -8,7 +8,7 @@
  * @module
  */
 import { Adam } from '@dlkata/layers';
-import { Tensor, ValueError, type Rng } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Tensor, ValueError, type Rng } from '@dlkata/tensor';
 import { clipGradNorm, lstmInitParams, rnnInitParams, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss } from '@dlkata/rnn';
 import type { Impl } from '../mine/adapters.js';
 import { LIBRARY_IMPL } from '../mine/mine.js';
@@ -60,6 +60,7 @@ const opsOf = (model: SequenceClassifier): RecurrentOps => ({ ...LIBRARY_IMPL, .
  */
 export function createClassifier(cell: Cell, D: number, H: number, K: number, rng: Rng, opts: { readonly forgetBias?: number; readonly ops?: Partial<RecurrentOps> } = {}): SequenceClassifier {
   const op = 'createClassifier';
+  checkOptions(op, 'opts', opts, ['forgetBias', 'ops']);
   if (cell !== 'rnn' && cell !== 'lstm') throw new ValueError(op, `cell must be 'rnn' or 'lstm', got ${String(cell)}`);
   checkNumber(op, 'K', K, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2');
   const rec = cell === 'rnn' ? rnnInitParams(D, H, rng) : lstmInitParams(D, H, rng, { forgetBias: opts.forgetBias ?? 1 });
@@ -187,6 +188,7 @@ export interface TrainClassifierOptions {
  * @returns the per-step losses
  */
 export function trainClassifier(model: SequenceClassifier, opts: TrainClassifierOptions): number[] {
+  checkOptions('trainClassifier', 'opts', opts, optionKeys<TrainClassifierOptions>()('steps', 'batch', 'lr', 'clip', 'onStep'));
   checkNumber('trainClassifier', 'steps', opts.steps, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   const opt = new Adam({ lr: opts.lr });
   const losses: number[] = [];

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Rng } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng } from '@dlkata/tensor';
 import { createClassifier, evaluateClassifier, hiddenStateGradientNorms, trainClassifier, type Cell, type RecurrentOps } from './classifier.js';
 import { recallBatch, recallFeatures, type RecallTask } from './recall.js';
 
@@ -72,6 +72,7 @@ export interface LongtermResult {
  * @returns one {@link LongtermResult} per length and cell, lengths in the given order, RNN first
  */
 export function runLongterm(o: LongtermOptions): LongtermResult[] {
+  checkOptions('runLongterm', 'options', o, optionKeys<LongtermOptions>()('lengths', 'hidden', 'symbols', 'steps', 'batch', 'lr', 'clip', 'forgetBias', 'testSize', 'seed', 'cells', 'onStep', 'onStart', 'ops'));
   const results: LongtermResult[] = [];
   for (const T of o.lengths) {
     const task: RecallTask = { T, symbols: o.symbols };
