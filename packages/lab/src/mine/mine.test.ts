@@ -81,7 +81,7 @@ describe('adapters: the solutions behind the adapters agree with the library', a
         const dout = rng.randn(l.out.shape);
         const ga = S.residualBlockBackward(dout, a.cache as never);
         const gl = Lb.residualBlockBackward(dout, l.cache as never);
-        for (const k of ['dx', 'dw1', 'db1', 'dw2', 'db2', ...(proj ? ['dws', 'dbs'] : [])] as const) close(k, ga[k]!, gl[k]!);
+        for (const k of ['dx', 'dw1', 'db1', 'dw2', 'db2', ...(proj ? (['dws', 'dbs'] as const) : [])] as const) close(k, ga[k]!, gl[k]!);
       }),
       { seed: 3, numRuns: 20 },
     );
