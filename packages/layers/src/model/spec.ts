@@ -159,6 +159,14 @@ export type LayerSpec =
   | ResidualStageSpec
   | InceptionLayerSpec;
 
+/** The layers of a plain sequential network (LeNet, AlexNet, VGG): what the runtime ({@link createNetwork}) runs. */
+export type SequentialLayerSpec = ConvSpec | MaxPoolSpec | ActivationSpec | DropoutSpec | FlattenSpec | AffineSpec;
+
+/** A network of {@link SequentialLayerSpec}s only. */
+export interface SequentialModelSpec extends ModelSpec {
+  readonly layers: readonly SequentialLayerSpec[];
+}
+
 /** The keys each layer type accepts; any other key is an error naming it (`checkOptions`). */
 export const LAYER_SPEC_KEYS: Readonly<Record<LayerSpec['type'], readonly string[]>> = {
   conv: ['type', 'filters', 'kernel', 'stride', 'pad', 'bias', 'name'],

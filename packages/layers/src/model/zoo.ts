@@ -5,7 +5,7 @@
  * @module
  */
 import { ValueError } from '@dlkata/tensor';
-import type { LayerSpec, ModelSpec } from './spec.js';
+import type { LayerSpec, ModelSpec, SequentialLayerSpec, SequentialModelSpec } from './spec.js';
 
 /**
  * LeNet-5 (LeCun et al. 1998) in its common modern form: 32x32 grey input, conv 6@5x5 ->
@@ -19,7 +19,7 @@ import type { LayerSpec, ModelSpec } from './spec.js';
  * @param classes - output classes, default 10 (digits)
  * @param inputSize - side of the square grey input, default 32 (MNIST padded by 2)
  */
-export function lenet5(classes = 10, inputSize = 32): ModelSpec {
+export function lenet5(classes = 10, inputSize = 32): SequentialModelSpec {
   return {
     name: 'LeNet-5',
     inputShape: [1, inputSize, inputSize],
@@ -48,7 +48,7 @@ export function lenet5(classes = 10, inputSize = 32): ModelSpec {
  *
  * 61,100,840 parameters (torchvision).
  */
-export function alexnet(classes = 1000): ModelSpec {
+export function alexnet(classes = 1000): SequentialModelSpec {
   return {
     name: 'AlexNet',
     inputShape: [3, 224, 224],
@@ -85,10 +85,10 @@ export function alexnet(classes = 1000): ModelSpec {
  *
  * @throws ValueError for fewer than one conv or filter
  */
-export function vggBlock(convs: number, filters: number): LayerSpec[] {
+export function vggBlock(convs: number, filters: number): SequentialLayerSpec[] {
   if (!Number.isInteger(convs) || convs < 1) throw new ValueError('vggBlock', `convs must be an integer >= 1, got ${convs}`);
   if (!Number.isInteger(filters) || filters < 1) throw new ValueError('vggBlock', `filters must be an integer >= 1, got ${filters}`);
-  const layers: LayerSpec[] = [];
+  const layers: SequentialLayerSpec[] = [];
   for (let i = 0; i < convs; i++) {
     layers.push({ type: 'conv', filters, kernel: 3, stride: 1, pad: 'same' }, { type: 'relu' });
   }
@@ -105,7 +105,7 @@ export function vggBlock(convs: number, filters: number): LayerSpec[] {
  * @param depth - 16 or 19 layers with weights
  * @throws ValueError for another depth
  */
-export function vgg(depth: 16 | 19 = 16, classes = 1000): ModelSpec {
+export function vgg(depth: 16 | 19 = 16, classes = 1000): SequentialModelSpec {
   const convs: Record<number, number[]> = { 16: [2, 2, 3, 3, 3], 19: [2, 2, 4, 4, 4] };
   const plan = convs[depth];
   if (!plan) throw new ValueError('vgg', `depth must be 16 or 19, got ${depth}`);
