@@ -37,7 +37,7 @@ import {
   type Optimizer,
 } from '@dlkata/layers';
 import { lenetPictures } from '../figures/lenet-pictures.js';
-import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, type GroupSource } from '../mine/mine.js';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, networkOps, type GroupSource } from '../mine/mine.js';
 import { renderSvg, trainingCurvesSpec, type CurvePoint } from '../plot.js';
 import { ROOT } from '../root.js';
 import { int, positive, userCwd } from './args.js';
@@ -189,8 +189,7 @@ export function registerLenet(program: Command): Command {
         try {
           const mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train lenet', groups: ['conv', 'pool', 'relu'], required: ['conv'] });
           sources = mine.sources;
-          const { conv2dForward, conv2dBackward, maxPool2dForward, maxPool2dBackward, reluForward, reluBackward } = mine.impl;
-          ops = { conv2dForward, conv2dBackward, maxPool2dForward, maxPool2dBackward, reluForward, reluBackward };
+          ops = networkOps(mine.impl);
         } catch (e) {
           if (!(e instanceof MineMissingError)) throw e;
           console.error(e.message);

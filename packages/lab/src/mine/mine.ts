@@ -180,6 +180,12 @@ export async function loadMine(opts: LoadMineOptions): Promise<Mine> {
   return { impl: impl as unknown as Impl, sources };
 }
 
+/** The primitives of a `@dlkata/layers` network (`Network.ops`) out of a run's functions. */
+export function networkOps(impl: Impl): Pick<Impl, 'conv2dForward' | 'conv2dBackward' | 'maxPool2dForward' | 'maxPool2dBackward' | 'reluForward' | 'reluBackward'> {
+  const { conv2dForward, conv2dBackward, maxPool2dForward, maxPool2dBackward, reluForward, reluBackward } = impl;
+  return { conv2dForward, conv2dBackward, maxPool2dForward, maxPool2dBackward, reluForward, reluBackward };
+}
+
 /** Below this relative error on the probe, the student's functions agree with the library's (float64 round-off). */
 export const PROBE_TOL = 1e-6;
 
