@@ -188,7 +188,6 @@ export function truncatedBptt(x: Tensor, params: { readonly Wx: Tensor; readonly
   const op = 'truncatedBptt';
   if (params === null || typeof params !== 'object') throw new ValueError(op, `params must be an object { Wx, Wh, b }, got ${params === null ? 'null' : typeof params}`);
   if (opts === null || typeof opts !== 'object') throw new ValueError(op, `opts must be an object { cell, k, chunkLoss, ... }, got ${opts === null ? 'null' : typeof opts}`);
-  checkOptions(op, 'params', params, ['Wx', 'Wh', 'b']);
   checkOptions(op, 'opts', opts, optionKeys<TbpttOptions>()('cell', 'k', 'h0', 'c0', 'chunkLoss', 'afterChunk'));
   const { cell, k, chunkLoss, afterChunk } = opts;
   if (cell !== 'rnn' && cell !== 'lstm') throw new ValueError(op, `cell must be 'rnn' or 'lstm', got ${JSON.stringify(cell) ?? String(cell)}`);
