@@ -4,22 +4,7 @@
  *
  * @module
  */
-import {
-  assertFinite,
-  assertNdim,
-  assertShape,
-  col2im,
-  formatShape,
-  gemm,
-  im2col,
-  pair,
-  ShapeError,
-  Tensor,
-  ValueError,
-  type Im2ColInfo,
-  type Pair,
-  type Shape,
-} from '@dlkata/tensor';
+import { assertFinite, assertNdim, assertShape, col2im, formatShape, gemm, im2col, pair, ShapeError, Tensor, ValueError, type Im2ColInfo, type Pair, type Shape, checkOptions } from '@dlkata/tensor';
 import { assertCache } from './validate.js';
 
 /** Options of a transposed convolution, as PyTorch's `ConvTranspose2d` (no groups). */
@@ -94,6 +79,7 @@ export interface ConvTranspose2DInfo {
  * ```
  */
 export function computeConvTranspose2DInfo(op: string, xShape: Shape, wShape: Shape, params: ConvTranspose2DParams = {}): ConvTranspose2DInfo {
+  checkOptions(op, 'params', params, ['stride', 'pad', 'outputPadding', 'dilation']);
   if (xShape.length !== 4) throw new ShapeError(op, `x must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
   if (wShape.length !== 4) throw new ShapeError(op, `w must be 4-D [C_in, C_out, KH, KW], got ${formatShape(wShape)}`);
   const [N, C, H, W] = xShape;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assertFinite, assertNdim, assertShape, formatShape, Rng, ShapeError, Tensor, ValueError, type Shape } from '@dlkata/tensor';
+import { assertFinite, assertNdim, assertShape, formatShape, Rng, ShapeError, Tensor, ValueError, type Shape, checkOptions } from '@dlkata/tensor';
 import { concatChannels, splitChannels } from './concat.js';
 import { conv2dBackward, conv2dForward, type Conv2dCache } from './conv2d.js';
 import { maxPool2dBackward, maxPool2dForward, type MaxPool2dCache } from './maxpool2d.js';
@@ -120,6 +120,7 @@ function checkSpec(op: string, spec: InceptionSpec): void {
   if (spec === null || typeof spec !== 'object') {
     throw new ValueError(op, `spec must be an object { ${INCEPTION_SPEC_KEYS.join(', ')} }, got ${spec === null ? 'null' : typeof spec}`);
   }
+  checkOptions(op, 'spec', spec, INCEPTION_SPEC_KEYS);
   for (const k of INCEPTION_SPEC_KEYS) {
     const v = spec[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(op, `spec.${k} must be an integer >= 1, got ${String(v)}`);
@@ -128,6 +129,7 @@ function checkSpec(op: string, spec: InceptionSpec): void {
 
 /** The shape of every parameter of an inception block on `C` channels. */
 export function inceptionParamShapes(C: number, spec: InceptionSpec): Record<keyof InceptionParams, number[]> {
+  checkSpec('inceptionParamShapes', spec);
   const { c1, c3reduce, c3, c5reduce, c5, poolProj } = spec;
   return {
     w1: [c1, C, 1, 1],
@@ -147,6 +149,7 @@ export function inceptionParamShapes(C: number, spec: InceptionSpec): Record<key
 
 /** Output channels of an inception block: `c1 + c3 + c5 + poolProj` (the reductions are internal). */
 export function inceptionChannels(spec: InceptionSpec): number {
+  checkSpec('inceptionChannels', spec);
   return spec.c1 + spec.c3 + spec.c5 + spec.poolProj;
 }
 
@@ -197,6 +200,7 @@ export function inceptionForward(x: Tensor, params: InceptionParams, spec: Incep
   if (params === null || typeof params !== 'object') {
     throw new ValueError(op, `params must be an object { w1, b1, w3reduce, b3reduce, w3, b3, w5reduce, b5reduce, w5, b5, wPoolProj, bPoolProj }, got ${params === null ? 'null' : typeof params}`);
   }
+  checkOptions(op, 'params', params, ['w1', 'b1', 'w3reduce', 'b3reduce', 'w3', 'b3', 'w5reduce', 'b5reduce', 'w5', 'b5', 'wPoolProj', 'bPoolProj']);
   const [, C, H, W] = x.shape;
   if (H < 1 || W < 1) throw new ShapeError(op, `x must have a non-empty image, got ${formatShape(x.shape)}`);
   const shapes = inceptionParamShapes(C, spec);

@@ -17,8 +17,10 @@
  * Networks built from these layers:
  *
  * - {@link ModelSpec}, {@link analyze}, {@link summary}: output shapes, parameters and
- *   multiply-adds per layer (Keras' `model.summary()`); {@link lenet5}, {@link alexnet},
- *   {@link vgg}, {@link vggBlock} checked against published parameter counts
+ *   multiply-adds per layer (Keras' `model.summary()`), with batch norm, average and adaptive
+ *   average pooling, bias-free convolutions, residual stages (basic and bottleneck blocks) and
+ *   inception modules; {@link lenet5}, {@link alexnet}, {@link vgg}, {@link vggBlock},
+ *   {@link resnet} (18 to 152) and {@link googlenet} checked against published parameter counts
  * - {@link createNetwork}, {@link networkForward}, {@link networkBackward}: a sequential network
  *   with He initialisation; {@link Sgd} (momentum) and {@link Adam}; {@link trainEpoch},
  *   {@link evaluate}
@@ -26,7 +28,8 @@
  *   digits of the `mnist` package, split and batched, no download
  *
  * Inputs are validated at this boundary before any work: wrong shapes throw `ShapeError`, bad
- * values (NaN, a zero stride, a label out of range) throw `ValueError`, both from
+ * values (NaN, a zero stride, a label out of range) and unknown keys in an options object or a
+ * spec (`groups`, `ceilMode`, a misspelt `bias`; `checkOptions` of `@dlkata/tensor`) throw `ValueError`, both from
  * `@dlkata/tensor`, with messages that name the op and the actual shapes or values.
  *
  * Each op is checked in this package's tests against a plain-loop oracle, numerical gradients

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { add, assertFinite, assertNdim, assertShape, formatShape, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { add, assertFinite, assertNdim, assertShape, formatShape, Rng, ShapeError, Tensor, ValueError, checkOptions } from '@dlkata/tensor';
 import { conv2dBackward, conv2dForward, type Conv2dCache } from './conv2d.js';
 import { reluBackward, reluForward, type ReluCache } from './relu.js';
 import { assertCache } from './validate.js';
@@ -134,6 +134,8 @@ export function residualBlockForward(
   if (opts === null || typeof opts !== 'object') {
     throw new ValueError(op, `opts must be an object { stride? }, got ${opts === null ? 'null' : typeof opts}`);
   }
+  checkOptions(op, 'params', params, ['w1', 'b1', 'w2', 'b2', 'ws', 'bs']);
+  checkOptions(op, 'opts', opts, ['stride']);
   const stride = opts.stride ?? 1;
   if (typeof stride !== 'number' || !Number.isInteger(stride) || stride < 1) {
     throw new ValueError(op, `stride must be an integer >= 1, got ${String(stride)}`);
@@ -257,6 +259,7 @@ export interface ResidualInitOptions {
  */
 export function initResidualBlockParams(C: number, F: number, rng: Rng, opts: ResidualInitOptions = {}): ResidualBlockParams {
   const op = 'initResidualBlockParams';
+  checkOptions('initResidualBlockParams', 'opts', opts, ['stride', 'projection', 'kernel']);
   const stride = opts.stride ?? 1;
   const K = opts.kernel ?? 3;
   for (const [name, v] of [['C', C], ['F', F], ['stride', stride], ['kernel', K]] as const) {

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { gemm, Tensor, ValueError, type Rng } from '@dlkata/tensor';
+import { optionKeys, checkOptions, gemm, Tensor, ValueError, type Rng } from '@dlkata/tensor';
 import { addInto, assertCache, checkNumber, checkRecurrentOperands, checkUpstream, setTimeStep, timeStep } from './validate.js';
 
 /**
@@ -392,6 +392,7 @@ export interface LstmInitOptions {
  */
 export function lstmInitParams(D: number, H: number, rng: Rng, opts: LstmInitOptions = {}): LstmParams {
   const op = 'lstmInitParams';
+  checkOptions(op, 'opts', opts, optionKeys<LstmInitOptions>()('forgetBias'));
   checkNumber(op, 'D', D, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   checkNumber(op, 'H', H, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   const forgetBias = opts.forgetBias ?? 1;

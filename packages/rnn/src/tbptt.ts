@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { assertNdim, formatShape, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { optionKeys, checkOptions, assertNdim, formatShape, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import { lstmBackward, lstmForward } from './lstm.js';
 import { rnnBackward, rnnForward } from './rnn.js';
 import { addInto, checkNumber, checkRecurrentOperands, checkUpstream, timeStep } from './validate.js';
@@ -188,6 +188,7 @@ export function truncatedBptt(x: Tensor, params: { readonly Wx: Tensor; readonly
   const op = 'truncatedBptt';
   if (params === null || typeof params !== 'object') throw new ValueError(op, `params must be an object { Wx, Wh, b }, got ${params === null ? 'null' : typeof params}`);
   if (opts === null || typeof opts !== 'object') throw new ValueError(op, `opts must be an object { cell, k, chunkLoss, ... }, got ${opts === null ? 'null' : typeof opts}`);
+  checkOptions(op, 'opts', opts, optionKeys<TbpttOptions>()('cell', 'k', 'h0', 'c0', 'chunkLoss', 'afterChunk'));
   const { cell, k, chunkLoss, afterChunk } = opts;
   if (cell !== 'rnn' && cell !== 'lstm') throw new ValueError(op, `cell must be 'rnn' or 'lstm', got ${JSON.stringify(cell) ?? String(cell)}`);
   checkNumber(op, 'k', k, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');

@@ -12,6 +12,7 @@ import { ShapeError, ValueError } from './errors.js';
 import { dot } from './ops.js';
 import { Rng } from './rng.js';
 import { formatShape, shapesEqual, Tensor } from './tensor.js';
+import { checkOptions, optionKeys } from './options.js';
 
 /** Default step of the centered differences. In float64 the error is about `h^2` (truncation) plus `1e-16 / h` (round-off). */
 export const DEFAULT_H = 1e-5;
@@ -218,6 +219,8 @@ export type Comparison =
   | { readonly ok: true; readonly error: number }
   | { readonly ok: false; readonly message: string; readonly index?: number[]; readonly error: number };
 
+const COMPARE_KEYS = optionKeys<CompareOptions>()('tol', 'atol');
+
 /**
  * Compares an actual tensor against an expected one and explains the first problem, for
  * test and grader feedback: not a tensor or wrong shape first, then NaN/Infinity where a
@@ -240,6 +243,7 @@ export type Comparison =
  * ```
  */
 export function compareTensors(what: string, actual: Tensor, expected: Tensor, opts: CompareOptions = {}): Comparison {
+  checkOptions('compareTensors', 'opts', opts, COMPARE_KEYS);
   const tol = opts.tol ?? 1e-6;
   const atol = opts.atol ?? 1e-9;
   if (!(actual instanceof Tensor)) {

@@ -18,3 +18,4 @@ export * from './ops.js';
 export * from './gemm.js';
 export * from './im2col.js';
 export * from './gradcheck.js';
+export * from './options.js';

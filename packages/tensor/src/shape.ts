@@ -6,6 +6,7 @@
  */
 import { ShapeError, ValueError } from './errors.js';
 import { formatShape, type Shape } from './tensor.js';
+import { checkOptions, NOT_IMPLEMENTED, type Refusals } from './options.js';
 
 /** A size given once for both spatial dimensions, or as `[height, width]`. */
 export type Pair = number | readonly [number, number];
@@ -155,9 +156,10 @@ export interface Conv2DInfo {
  *   (`"conv2d: input channels (3) must match filter channels (4); x [2,3,8,8], w [4,4,3,3]"`),
  *   or a kernel does not fit the padded input
  *   (`"conv2d: kernel height 5 does not fit input height 3 with padding 0; x [1,1,3,8], w [1,1,5,5]"`)
- * @throws ValueError for a stride or dilation of 0, negative padding, or `'same'` with stride > 1 or an even kernel
+ * @throws ValueError for a stride or dilation of 0, negative padding, `'same'` with stride > 1 or an even kernel, or an unknown key in `params` (`groups`, `paddingMode`: not implemented)
  */
 export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, params: Conv2DParams = {}): Conv2DInfo {
+  checkOptions(op, 'params', params, CONV2D_PARAM_KEYS);
   if (xShape.length !== 4) throw new ShapeError(op, `x must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
   if (wShape.length !== 4) throw new ShapeError(op, `w must be 4-D [F, C, KH, KW], got ${formatShape(wShape)}`);
   const [N, C, H, W] = xShape;
@@ -187,6 +189,12 @@ function outSize(op: string, dim: string, size: number, k: number, s: number, p:
   }
   return Math.floor((size + 2 * p - span) / s) + 1;
 }
+
+/** The keys {@link Conv2DParams} may have; any other is an error (`checkOptions`). */
+export const CONV2D_PARAM_KEYS = ['stride', 'pad', 'dilation'] as const;
+/** The keys {@link Pool2DParams} may have; any other is an error (`checkOptions`). */
+export const POOL2D_PARAM_KEYS = ['kernel', 'stride', 'pad'] as const;
+const POOL_REFUSALS: Refusals = { ...NOT_IMPLEMENTED, dilation: 'dilated pooling (PyTorch dilation on MaxPool2d) is not implemented here' };
 
 /** Options of a 2-D pooling window. */
 export interface Pool2DParams {
@@ -230,9 +238,11 @@ export interface Pool2DInfo {
  * @param params - window, stride (default: the window) and padding
  * @returns the named sizes, with `outShape = [N, C, OH, OW]`
  * @throws ShapeError if `x` is not 4-D or the window does not fit: `"maxPool2d: window 3x3 does not fit input 2x2"`
- * @throws ValueError for a zero stride or a padding larger than half the window
+ * @throws ValueError for a zero stride, a padding larger than half the window, or an unknown key in `params` (`ceilMode`, `dilation`: not implemented)
  */
 export function computePool2DInfo(op: string, xShape: Shape, params: Pool2DParams): Pool2DInfo {
+  checkOptions(op, 'params', params, POOL2D_PARAM_KEYS, POOL_REFUSALS);
+  if (params === undefined) throw new ValueError(op, `params must be an object { ${POOL2D_PARAM_KEYS.join(', ')} }, got undefined`);
   if (xShape.length !== 4) throw new ShapeError(op, `x must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
   const [N, C, H, W] = xShape;
   const [KH, KW] = pair(op, 'kernel', params.kernel, 1);

@@ -24,6 +24,8 @@ import { renderSvg } from '../plot.js';
 import { CORPUS_FILE, loadCorpus, trainCharLm } from '../tasks/charlm.js';
 import { lossCurveSpec } from '../tasks/plots.js';
 import { int, positive } from './args.js';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, type Comparison, type Mine } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 
 interface CharlmOpts {
   epochs?: number;
@@ -40,7 +42,11 @@ interface CharlmOpts {
   text?: string;
   quick: boolean;
   out: string;
+  mine?: true | string;
 }
+
+/** Validation losses of the student's and the library's models within this many nats per character are "the same within noise". */
+const SAME_NATS = 0.01;
 
 const LN2 = Math.log(2);
 const fmt = (nats: number): string => `${nats.toFixed(3)} nats (${(nats / LN2).toFixed(2)} bits)`;
@@ -50,44 +56,62 @@ async function run(o: CharlmOpts): Promise<void> {
   const out = path.resolve(userCwd, o.out);
   const file = o.text ? path.resolve(userCwd, o.text) : CORPUS_FILE;
   const text = loadCorpus(file);
-  const epochs = o.epochs ?? (o.quick ? 3 : 20);
-  const hidden = o.hidden ?? (o.quick ? 48 : 96);
-  const bar = new cliProgress.SingleBar(
-    { format: 'epoch {epoch} |{bar}| {value}/{total} chunks | loss {loss} nats/char | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
+  const mineDir = o.mine === undefined ? undefined : o.mine === true ? 'exercises' : path.resolve(userCwd, o.mine);
+  let mine: Mine | undefined;
+  if (mineDir !== undefined) {
+    try {
+      mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train charlm', groups: ['lstm'], required: ['lstm'] });
+    } catch (e) {
+      if (!(e instanceof MineMissingError)) throw e;
+      console.error(e.message);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`Your layers in this run (the embedding, the temporal affine layer, the loss, clipping and Adam are the library's):\n${formatSources(mine.sources)}\n`);
+  }
+  const quick = o.quick || mine !== undefined;
+  const epochs = o.epochs ?? (quick ? 3 : 20);
+  const hidden = o.hidden ?? (quick ? 48 : 96);
+  const train = (ops: Mine['impl'] | undefined, label: string) => {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label}epoch {epoch} |{bar}| {value}/{total} chunks | loss {loss} nats/char | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return trainCharLm({
+      ...(ops ? { ops } : {}),
+      text,
+      epochs,
+      hidden,
+      embed: o.embed,
+      streams: o.streams,
+      bptt: o.bptt,
+      lr: o.lr,
+      clip: o.clip,
+      seed: o.seed,
+      sampleLength: o.sampleLength,
+      temperature: o.temperature,
+      prime: o.prime,
+      onChunk: (e, k, n, loss) => {
+        if (!started) {
+          bar.start(n, 0, { epoch: `${e}/${epochs}`, loss: '-' });
+          started = true;
+        }
+        bar.update(k, { loss: loss.toFixed(3) });
+        if (k === n) {
+          bar.stop();
+          started = false;
+        }
+      },
+      onEpoch: (r) => {
+        console.log(`  epoch ${r.epoch}: train ${fmt(r.trainLoss)} | validation ${fmt(r.validationLoss)} | ${r.seconds.toFixed(1)} s`);
+        console.log(`  sample (temperature ${o.temperature}): ${JSON.stringify(r.sample)}\n`);
+      },
+    });
+  };
   console.log(`${path.relative(userCwd, file)}: ${text.length} characters; LSTM H = ${hidden}, embedding ${o.embed}, ${o.streams} streams, truncated BPTT k = ${o.bptt}, Adam lr ${o.lr}, clip ${o.clip}, seed ${o.seed}\n`);
   const t0 = performance.now();
-  const result = trainCharLm({
-    text,
-    epochs,
-    hidden,
-    embed: o.embed,
-    streams: o.streams,
-    bptt: o.bptt,
-    lr: o.lr,
-    clip: o.clip,
-    seed: o.seed,
-    sampleLength: o.sampleLength,
-    temperature: o.temperature,
-    prime: o.prime,
-    onChunk: (e, k, n, loss) => {
-      if (!started) {
-        bar.start(n, 0, { epoch: `${e}/${epochs}`, loss: '-' });
-        started = true;
-      }
-      bar.update(k, { loss: loss.toFixed(3) });
-      if (k === n) {
-        bar.stop();
-        started = false;
-      }
-    },
-    onEpoch: (r) => {
-      console.log(`  epoch ${r.epoch}: train ${fmt(r.trainLoss)} | validation ${fmt(r.validationLoss)} | ${r.seconds.toFixed(1)} s`);
-      console.log(`  sample (temperature ${o.temperature}): ${JSON.stringify(r.sample)}\n`);
-    },
-  });
+  const result = train(mine?.impl, mine ? 'yours ' : '');
   const seconds = (performance.now() - t0) / 1000;
   const last = result.epochs[result.epochs.length - 1];
   console.log(`Vocabulary: ${result.model.V} characters; ${result.trainChars} for training, ${result.validationChars} held out for validation.`);
@@ -96,6 +120,13 @@ async function run(o: CharlmOpts): Promise<void> {
   console.log(`Unigram baseline, held out: ${fmt(result.unigramValidation)} per character`);
   console.log(`LSTM after ${epochs} epochs, train:     ${fmt(last.trainLoss)} per character`);
   console.log(`LSTM after ${epochs} epochs, held out:  ${fmt(last.validationLoss)} per character (${seconds.toFixed(0)} s)`);
+  let comparison: Comparison | undefined;
+  if (mine) {
+    console.log(`\nThe library's LSTM with the same seed and settings:`);
+    const lib = train(undefined, 'library ');
+    comparison = compareRuns('held-out loss (nats per character)', last.validationLoss, lib.epochs[lib.epochs.length - 1].validationLoss, SAME_NATS);
+    console.log(`\n${formatComparison(comparison, (v) => v.toFixed(3))}`);
+  }
 
   mkdirSync(out, { recursive: true });
   const points = result.epochs.flatMap((r) => [
@@ -111,6 +142,7 @@ async function run(o: CharlmOpts): Promise<void> {
     unigram: { train: result.unigramTrain, validation: result.unigramValidation },
     epochs: result.epochs,
     seconds,
+    ...(mine ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources }, comparison } : {}),
   };
   writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   const svg = await renderSvg(
@@ -156,6 +188,7 @@ function configure(cmd: Command): Command {
     .option('--seed <n>', 'seed of the weights and the samples', int('seed', 0), 0)
     .option('--text <file>', 'train on another UTF-8 text file instead of the bundled one')
     .option('--quick', 'a short run: 3 epochs, 48 hidden units (unless given)', false)
+    .option('--mine [dir]', "use your own LSTM (exercise 11, from exercises/ or DIR; as --quick unless --epochs or --hidden are given), then compare with the library's run")
     .option('--out <dir>', 'folder for metrics.json and loss.svg', 'runs/charlm')
     .showHelpAfterError()
     .action((o: CharlmOpts) => run(o));

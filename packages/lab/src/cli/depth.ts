@@ -37,8 +37,11 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { TopLevelSpec } from 'vega-lite';
-import { norm, Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { Adam, affineBackward, type AffineCache, affineForward, batches, conv2dBackward, type Conv2dCache, conv2dForward, type ImageDataset, mnistSplit, type Optimizer, type ParamDict, reluBackward, type ReluCache, reluForward, residualBlockBackward, type ResidualBlockCache, residualBlockForward, Sgd, softmaxCrossEntropy } from '@dlkata/layers';
+import { checkOptions, optionKeys, norm, Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { Adam, affineBackward, type AffineCache, affineForward, batches, type ImageDataset, mnistSplit, type Optimizer, type ParamDict, Sgd, softmaxCrossEntropy } from '@dlkata/layers';
+import type { Impl } from '../mine/adapters.js';
+import { compareRuns, formatComparison, formatSources, LIBRARY_IMPL, loadMine, MineMissingError, type Comparison, type Mine } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 import { renderSvg } from '../plot.js';
 import { int, positive } from './args.js';
 
@@ -60,7 +63,14 @@ export interface StackOptions {
   readonly init: DepthInit;
   /** Seed of the weights: stacks of one depth built from one seed share their weights. */
   readonly seed: number;
+  /** Primitives that replace the library's (the student's under `--mine`). Default: the library's. */
+  readonly ops?: Partial<DepthOps>;
 }
+
+/** The primitives a stack calls, in the library's signatures. */
+export type DepthOps = Pick<Impl, 'conv2dForward' | 'conv2dBackward' | 'reluForward' | 'reluBackward' | 'residualBlockForward' | 'residualBlockBackward'>;
+
+const opsOf = (stack: DepthStack): DepthOps => ({ ...LIBRARY_IMPL, ...stack.options.ops });
 
 /** A plain or residual stack and its parameters (names `stem.w`, `conv3.w`, `block2.w1`, `fc.w`, ...). */
 export interface DepthStack {
@@ -81,6 +91,7 @@ export interface DepthStack {
  */
 export function createStack(kind: StackKind, depth: number, options: StackOptions): DepthStack {
   if (!Number.isInteger(depth) || depth < 2 || depth % 2 !== 0) throw new ValueError('createStack', `depth must be an even integer >= 2 (residual blocks hold two convolutions), got ${depth}`);
+  checkOptions('createStack', 'options', options, optionKeys<StackOptions>()('channels', 'size', 'classes', 'init', 'seed', 'ops'));
   const { channels: C, size: S, classes, init } = options;
   const gain = init === 'he' ? 2 : 1;
   const conv = (rng: Rng, cin: number): Tensor => rng.randn([C, cin, 3, 3], Math.sqrt(gain / (cin * 9)));
@@ -100,8 +111,9 @@ export function createStack(kind: StackKind, depth: number, options: StackOption
 
 /** What {@link stackBackward} needs from {@link stackForward}. */
 export interface StackCache {
-  readonly stem: { readonly conv: Conv2dCache; readonly relu: ReluCache };
-  readonly body: readonly ({ readonly conv: Conv2dCache; readonly relu: ReluCache } | ResidualBlockCache)[];
+  readonly stem: { readonly conv: unknown; readonly relu: unknown };
+  /** Per layer (plain) or per block (residual): the primitives' caches, opaque. */
+  readonly body: readonly ({ readonly conv: unknown; readonly relu: unknown } | unknown)[];
   readonly flatShape: readonly number[];
   readonly fc: AffineCache;
 }
@@ -113,6 +125,7 @@ export interface StackCache {
  * @returns class scores `[N, classes]` and the cache for {@link stackBackward}
  */
 export function stackForward(stack: DepthStack, x: Tensor): { scores: Tensor; cache: StackCache } {
+  const { conv2dForward, reluForward, residualBlockForward } = opsOf(stack);
   const p = stack.params;
   const c0 = conv2dForward(x, p['stem.w'], p['stem.b'], { pad: 'same' });
   const r0 = reluForward(c0.out);
@@ -142,24 +155,25 @@ export function stackForward(stack: DepthStack, x: Tensor): { scores: Tensor; ca
  * @param dscores - gradient of the loss with respect to the scores, `[N, classes]`
  */
 export function stackBackward(stack: DepthStack, dscores: Tensor, cache: StackCache): ParamDict {
+  const { conv2dBackward, reluBackward, residualBlockBackward } = opsOf(stack);
   const grads: ParamDict = {};
   const fc = affineBackward(dscores, cache.fc);
   grads['fc.w'] = fc.dw;
   grads['fc.b'] = fc.db;
   let d = fc.dx.reshape(cache.flatShape);
   for (let i = stack.depth; i >= 1 && stack.kind === 'plain'; i--) {
-    const c = cache.body[i - 1] as { conv: Conv2dCache; relu: ReluCache };
+    const c = cache.body[i - 1] as { conv: never; relu: never };
     const g = conv2dBackward(reluBackward(d, c.relu).dx, c.conv);
     grads[`conv${i}.w`] = g.dw;
     grads[`conv${i}.b`] = g.db;
     d = g.dx;
   }
   for (let j = stack.depth / 2; j >= 1 && stack.kind === 'residual'; j--) {
-    const g = residualBlockBackward(d, cache.body[j - 1] as ResidualBlockCache);
+    const g = residualBlockBackward(d, cache.body[j - 1] as never);
     Object.assign(grads, { [`block${j}.w1`]: g.dw1, [`block${j}.b1`]: g.db1, [`block${j}.w2`]: g.dw2, [`block${j}.b2`]: g.db2 });
     d = g.dx;
   }
-  const g0 = conv2dBackward(reluBackward(d, cache.stem.relu).dx, cache.stem.conv);
+  const g0 = conv2dBackward(reluBackward(d, cache.stem.relu as never).dx, cache.stem.conv as never);
   grads['stem.w'] = g0.dw;
   grads['stem.b'] = g0.db;
   return grads;
@@ -233,6 +247,8 @@ export interface DepthOptions {
   readonly lr: number;
   readonly init: DepthInit;
   readonly seed: number;
+  /** Primitives that replace the library's (the student's under `--mine`). */
+  readonly ops?: Partial<DepthOps>;
 }
 
 /** One stack's numbers. */
@@ -275,6 +291,7 @@ function lastConv(stack: DepthStack): string {
  * @returns one row per stack, plain before residual, depths in the given order; and the data sizes
  */
 export function runDepth(opts: DepthOptions, onProgress?: (p: DepthProgress) => void): { rows: DepthRow[]; train: number } {
+  checkOptions('runDepth', 'opts', opts, optionKeys<DepthOptions>()('depths', 'steps', 'images', 'batch', 'gradBatch', 'channels', 'size', 'optimizer', 'lr', 'init', 'seed', 'ops'));
   if (MNIST_SIDE % opts.size !== 0) throw new ValueError('runDepth', `size must divide 28 (28, 14, 7, 4, 2), got ${opts.size}`);
   const perClass = Math.ceil(opts.images / 10 / 0.9);
   const split = mnistSplit({ seed: opts.seed, perClass, testFraction: 0.1 });
@@ -284,7 +301,7 @@ export function runDepth(opts: DepthOptions, onProgress?: (p: DepthProgress) => 
   for (const depth of opts.depths) {
     for (const kind of ['plain', 'residual'] as const) {
       const t0 = performance.now();
-      const stack = createStack(kind, depth, { channels: opts.channels, size: opts.size, classes: train.classes, init: opts.init, seed: opts.seed });
+      const stack = createStack(kind, depth, { channels: opts.channels, size: opts.size, classes: train.classes, init: opts.init, seed: opts.seed, ops: opts.ops });
       const init = lossAndGrads(stack, fixed.x, fixed.y);
       const opt: Optimizer = opts.optimizer === 'adam' ? new Adam({ lr: opts.lr }) : new Sgd({ lr: opts.lr, momentum: 0.9 });
       const order = new Rng(opts.seed + 2); // the same batches in the same order for every stack
@@ -381,6 +398,10 @@ function depthList(v: string): number[] {
 /** Defaults of a full run and of `--quick`. */
 const FULL = { depths: [4, 8, 16, 32], steps: 100, images: 400 };
 const QUICK = { depths: [4, 8, 16, 32], steps: 25, images: 200 };
+/** `--mine`'s defaults: the exercises' naive loops are about 20 times slower than the library. */
+export const MINE_DEPTH_DEFAULTS = { depths: [4, 8, 16], steps: 25, images: 200, size: 7 } as const;
+/** Final training losses of the student's and the library's stacks within this are "the same within noise". */
+export const SAME_LOSS = 0.01;
 
 async function main(argv: readonly string[]): Promise<void> {
   const userCwd = process.env.INIT_CWD ?? process.cwd();
@@ -399,6 +420,7 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--lr <x>', 'learning rate (default 0.01 for sgd, 1e-3 for adam)', positive('lr'))
     .addOption(new Option('--init <scheme>', 'weights: xavier (std sqrt(1/fan_in)) or he (sqrt(2/fan_in))').choices(['xavier', 'he']).default('xavier'))
     .option('--seed <n>', 'seed of the images, the weights and the batch order', int('seed', 0), 0)
+    .option('--mine [dir]', `use your own residual block (and convolution) from exercises/ (or DIR), then compare with the library's run (defaults: depths ${MINE_DEPTH_DEFAULTS.depths.join(',')}, ${MINE_DEPTH_DEFAULTS.steps} steps, ${MINE_DEPTH_DEFAULTS.images} images of ${MINE_DEPTH_DEFAULTS.size}x${MINE_DEPTH_DEFAULTS.size})`)
     .option('--out <dir>', 'folder for depth.json and depth.svg', 'runs/depth');
   program.parse(argv as string[]);
   const o = program.opts<{
@@ -415,7 +437,28 @@ async function main(argv: readonly string[]): Promise<void> {
     init: DepthInit;
     seed: number;
     out: string;
+    mine?: true | string;
   }>();
+  const mineDir = o.mine === undefined ? undefined : o.mine === true ? 'exercises' : path.resolve(userCwd, o.mine);
+  let mine: Mine | undefined;
+  if (mineDir !== undefined) {
+    try {
+      mine = await loadMine({ root: ROOT, dir: mineDir, run: 'run depth', groups: ['residual', 'conv', 'relu'], required: ['residual'] });
+    } catch (e) {
+      if (!(e instanceof MineMissingError)) throw e;
+      console.error(e.message);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`Your layers in this run (the residual stacks use your block; the stem and the plain stacks your convolution; the classifier is the library's affine layer):\n${formatSources(mine.sources)}\n`);
+    const given = (name: string): boolean => program.getOptionValueSource(name) === 'cli';
+    if (!o.quick) {
+      if (!given('depths')) o.depths = [...MINE_DEPTH_DEFAULTS.depths];
+      if (!given('steps')) o.steps = MINE_DEPTH_DEFAULTS.steps;
+      if (!given('images')) o.images = MINE_DEPTH_DEFAULTS.images;
+    }
+    if (!given('size')) o.size = MINE_DEPTH_DEFAULTS.size;
+  }
   if (MNIST_SIDE % o.size !== 0) program.error(`--size must divide 28 (28, 14, 7), got ${o.size}`);
   const base = o.quick ? QUICK : FULL;
   const opts: DepthOptions = {
@@ -432,24 +475,38 @@ async function main(argv: readonly string[]): Promise<void> {
     seed: o.seed,
   };
   const out = path.resolve(userCwd, o.out);
+  const run = (ops: Partial<DepthOps> | undefined, label: string): { rows: DepthRow[]; train: number } => {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label}{stack} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
+      cliProgress.Presets.shades_classic,
+    );
+    return runDepth({ ...opts, ops }, (p) => {
+      if (p.type === 'start') bar.start(p.steps, 0, { stack: `${p.kind.padEnd(8)} depth ${String(p.depth).padStart(2)}`, loss: '-' });
+      else if (p.type === 'step') bar.update(p.step, { loss: p.loss.toFixed(4) });
+      else bar.stop();
+    });
+  };
   console.log(
     `Plain vs residual stacks of 3x3 convolutions (${opts.channels} channels) on ${opts.size}x${opts.size} MNIST digits; ` +
       `${opts.init} init, ${opts.optimizer} lr=${opts.lr}, ${opts.steps} steps of ${opts.batch} images, seed ${opts.seed}\n`,
   );
-  const bar = new cliProgress.SingleBar(
-    { format: '{stack} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
-    cliProgress.Presets.shades_classic,
-  );
   const t0 = performance.now();
-  const { rows, train } = runDepth(opts, (p) => {
-    if (p.type === 'start') bar.start(p.steps, 0, { stack: `${p.kind.padEnd(8)} depth ${String(p.depth).padStart(2)}`, loss: '-' });
-    else if (p.type === 'step') bar.update(p.step, { loss: p.loss.toFixed(4) });
-    else bar.stop();
-  });
+  const { rows, train } = run(mine?.impl, mine ? 'yours ' : '');
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`\n${train} training images; gradient at initialisation on a fixed batch of ${opts.gradBatch}; loss on all ${train} training images after training\n`);
+  console.log(`\n${train} training images; gradient at initialisation on a fixed batch of ${opts.gradBatch}; loss on all ${train} training images after training${mine ? '; your layers' : ''}\n`);
   console.log(formatDepthTable(rows, opts.steps));
   console.log(`\n(${seconds.toFixed(0)} s)`);
+  let library: { rows: DepthRow[]; comparisons: Comparison[] } | undefined;
+  if (mine) {
+    console.log(`\nThe library's layers with the same seed and settings:`);
+    const lib = run(undefined, 'library ');
+    const comparisons = rows.map((r) => {
+      const l = lib.rows.find((x) => x.kind === r.kind && x.depth === r.depth)!;
+      return compareRuns(`${r.kind} depth ${r.depth}, training loss after ${opts.steps} steps`, r.finalLoss, l.finalLoss, SAME_LOSS);
+    });
+    console.log(comparisons.map((c) => formatComparison(c, (v) => v.toFixed(3))).join('\n'));
+    library = { rows: lib.rows, comparisons };
+  }
 
   mkdirSync(out, { recursive: true });
   const report = {
@@ -463,10 +520,11 @@ async function main(argv: readonly string[]): Promise<void> {
     options: opts,
     rows,
     seconds,
+    ...(mine ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources }, library } : {}),
   };
   writeFileSync(path.join(out, 'depth.json'), JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   const setup = `${opts.init === 'he' ? 'He' : 'Xavier'} init, ${opts.optimizer === 'adam' ? 'Adam' : 'SGD'}, ${opts.size}x${opts.size} MNIST digits`;
-  writeFileSync(path.join(out, 'depth.svg'), await renderSvg(depthPlotSpec(`The problem of depth: plain vs residual (${setup})`, rows, opts.steps)));
+  writeFileSync(path.join(out, 'depth.svg'), await renderSvg(depthPlotSpec(`The problem of depth: plain vs residual (${setup}${mine ? ', your layers' : ''})`, rows, opts.steps)));
   console.log(`Wrote ${path.relative(userCwd, path.join(out, 'depth.json'))} and ${path.relative(userCwd, path.join(out, 'depth.svg'))}`);
 }
 

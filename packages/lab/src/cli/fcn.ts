@@ -38,7 +38,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { Adam, bilinearUpsampling, classIoU, conv2dBackward, type Conv2dCache, conv2dForward, convTranspose2dBackward, type ConvTranspose2dCache, convTranspose2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, meanIoU, type ParamDict, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels, reluBackward, type ReluCache, reluForward } from '@dlkata/layers';
 import {
   SEGMENTATION_CLASS_NAMES,
@@ -69,6 +69,7 @@ export const DEFAULT_FCN_CHANNELS: FcnConfig['channels'] = [8, 16, 32, 64];
  * (one kernel shared by the K score maps), and a `.b` for each.
  */
 export function createFcn(config: FcnConfig, rng: Rng): ParamDict {
+  checkOptions('createFcn', 'config', config, optionKeys<FcnConfig>()('classes', 'channels'));
   const [c1, c2, c3, c4] = config.channels;
   const K = config.classes;
   const params: ParamDict = {};
@@ -421,6 +422,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
  * @returns the final test metrics and the files written
  */
 export function runFcn(o: FcnRunOptions): FcnRunResult {
+  checkOptions('runFcn', 'options', o, optionKeys<FcnRunOptions>()('epochs', 'batch', 'lr', 'seed', 'train', 'test', 'size', 'digits', 'examples', 'out', 'channels', 'progress', 'log'));
   const log = o.log ?? ((line: string) => console.log(line));
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ValueError('runFcn', `epochs must be an integer >= 1, got ${o.epochs}`);
   const t0 = performance.now();

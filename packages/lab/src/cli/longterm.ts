@@ -24,6 +24,8 @@ import { gradientRegimes } from '@dlkata/rnn';
 import { runLongterm, type LongtermOptions } from '../tasks/longterm.js';
 import { accuracySpec, gradientNormSpec } from '../tasks/plots.js';
 import { int, positive } from './args.js';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, type Comparison, type Mine } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 
 function finite(name: string) {
   return (v: string): number => {
@@ -59,7 +61,11 @@ interface Opts {
   seed: number;
   quick: boolean;
   out: string;
+  mine?: true | string;
 }
+
+/** Accuracies of the student's and the library's models within this many points are "the same within noise". */
+const SAME_POINTS = 1;
 
 const program = new Command('longterm')
   .description('Vanilla RNN against LSTM on "recall the first symbol" for growing sequence lengths; gradient norms over time.')
@@ -74,15 +80,30 @@ const program = new Command('longterm')
   .option('--test <n>', 'held-out sequences per length', int('test', 1), 500)
   .option('--seed <n>', 'seed of the weights and the data', int('seed', 0), 0)
   .option('--quick', 'a short run: lengths 5,40 and 300 steps (unless given)', false)
+  .option('--mine [dir]', "use your own RNN and LSTM (exercises 09 and 11, from exercises/ or DIR; as --quick unless --lengths or --steps are given), then compare with the library's run")
   .option('--out <dir>', 'folder for metrics.json and the figures', 'runs/longterm')
   .showHelpAfterError();
 
 program.action(async (o: Opts) => {
+  const mineDir = o.mine === undefined ? undefined : o.mine === true ? 'exercises' : path.resolve(userCwd, o.mine);
+  let mine: Mine | undefined;
+  if (mineDir !== undefined) {
+    try {
+      mine = await loadMine({ root: ROOT, dir: mineDir, run: 'run longterm', groups: ['rnn', 'lstm'], requireAny: ['rnn', 'lstm'] });
+    } catch (e) {
+      if (!(e instanceof MineMissingError)) throw e;
+      console.error(e.message);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`Your layers in this run (the classifier head, the loss, clipping and Adam are the library's):\n${formatSources(mine.sources)}\n`);
+  }
+  const quick = o.quick || mine !== undefined;
   const options: LongtermOptions = {
-    lengths: o.lengths ?? (o.quick ? [5, 40] : [5, 10, 20, 40]),
+    lengths: o.lengths ?? (quick ? [5, 40] : [5, 10, 20, 40]),
     hidden: o.hidden,
     symbols: o.symbols,
-    steps: o.steps ?? (o.quick ? 300 : 600),
+    steps: o.steps ?? (quick ? 300 : 600),
     batch: o.batch,
     lr: o.lr,
     clip: o.clip,
@@ -102,6 +123,7 @@ program.action(async (o: Opts) => {
   const t0 = performance.now();
   const results = runLongterm({
     ...options,
+    ...(mine ? { ops: mine.impl } : {}),
     onStart: (T, cell) => bar.start(options.steps, 0, { name: `T=${String(T).padStart(3)} ${cell.padEnd(4)}`, loss: '-' }),
     onStep: (_T, _cell, s, loss) => {
       bar.update(s, { loss: loss.toFixed(3) });
@@ -109,6 +131,22 @@ program.action(async (o: Opts) => {
     },
   });
   const seconds = (performance.now() - t0) / 1000;
+  let comparisons: Comparison[] | undefined;
+  if (mine) {
+    console.log(`\nThe library's RNN and LSTM with the same seed and settings:`);
+    const lib = runLongterm({
+      ...options,
+      onStart: (T, cell) => bar.start(options.steps, 0, { name: `library T=${String(T).padStart(3)} ${cell.padEnd(4)}`, loss: '-' }),
+      onStep: (_T, _cell, s, loss) => {
+        bar.update(s, { loss: loss.toFixed(3) });
+        if (s === options.steps) bar.stop();
+      },
+    });
+    comparisons = results.map((r) => {
+      const l = lib.find((x) => x.T === r.T && x.cell === r.cell)!;
+      return compareRuns(`${r.cell.toUpperCase()} at T = ${r.T}, held-out accuracy (points)`, 100 * r.accuracy, 100 * l.accuracy, SAME_POINTS);
+    });
+  }
 
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`.padStart(7);
   const ratio = (n: readonly number[]): string => (n[0] / n[n.length - 1]).toExponential(1).padStart(9);
@@ -123,6 +161,8 @@ program.action(async (o: Opts) => {
   }
   const solved = (cell: string): number[] => results.filter((x) => x.cell === cell && x.accuracy >= 0.9).map((x) => x.T);
   console.log(`\nSolved (held-out accuracy >= 90%): RNN at T = ${solved('rnn').join(', ') || 'none'}; LSTM at T = ${solved('lstm').join(', ') || 'none'}. ${seconds.toFixed(0)} s.`);
+
+  if (comparisons) console.log(`\nYour ${mine!.sources.filter((x) => x.from === 'yours').map((x) => x.group.toUpperCase()).join(' and ') || 'layers'} against the library's:\n${comparisons.map((c) => formatComparison(c, (v) => v.toFixed(1))).join('\n')}`);
 
   const regimes = gradientRegimes({ T: 40, H: 16, seed: options.seed });
   console.log('\nGradient norm ||dL/dh_t|| at t = 0 (the loss at t = 39, ||dL/dh_39|| = 1):');
@@ -166,6 +206,7 @@ program.action(async (o: Opts) => {
     results: results.map(({ losses, ...r }) => ({ ...r, finalTrainLoss: losses[losses.length - 1] })),
     regimes,
     seconds,
+    ...(mine ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources }, comparisons } : {}),
   };
   files.push(['metrics.json', JSON.stringify(metrics, null, 2) + '\n']);
   for (const [name, text] of files) writeFileSync(path.join(out, name), text);

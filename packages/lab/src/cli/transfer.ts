@@ -20,8 +20,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { Adam, analyze, createNetwork, evaluate, type ImageDataset, lenet5, mnistSplit, type Network, type ParamDict, trainEpoch } from '@dlkata/layers';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { Adam, analyze, createNetwork, evaluate, type ImageDataset, type LayerOps, lenet5, mnistSplit, type Network, type ParamDict, trainEpoch } from '@dlkata/layers';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, networkOps, type Mine } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 import { renderSvg } from '../plot.js';
 import { int, positive, userCwd } from './args.js';
 
@@ -114,6 +116,8 @@ export interface TransferRunOptions {
   readonly progress?: boolean;
   /** Where the text goes. Default `console.log`. */
   readonly log?: (line: string) => void;
+  /** Primitives that replace the library's in every network of the run (the student's under `--mine`). */
+  readonly ops?: Partial<LayerOps>;
 }
 
 /** One of the three ways to use the small target set. */
@@ -154,6 +158,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
  * a table and writes `metrics.json` and `accuracy.svg` (a bar chart) into `out`.
  */
 export async function runTransfer(o: TransferRunOptions): Promise<TransferRunResult> {
+  checkOptions('runTransfer', 'options', o, optionKeys<TransferRunOptions>()('seed', 'pretrainEpochs', 'pretrainPerClass', 'perClass', 'targetPerClass', 'epochs', 'batch', 'lr', 'freeze', 'out', 'progress', 'log', 'ops'));
   const log = o.log ?? ((line: string) => console.log(line));
   const t0 = performance.now();
   const bar =
@@ -166,7 +171,8 @@ export async function runTransfer(o: TransferRunOptions): Promise<TransferRunRes
 
   // 1. The source task: digits 0-4, normalised with its own training images' statistics.
   const source = mnistSplit({ seed: o.seed, digits: SOURCE_DIGITS, pad: 2, perClass: o.pretrainPerClass });
-  const pretrained = createNetwork(lenet5(SOURCE_DIGITS.length), new Rng(o.seed));
+  const withOps = (n: Network): Network => (o.ops ? { ...n, ops: o.ops } : n);
+  const pretrained = withOps(createNetwork(lenet5(SOURCE_DIGITS.length), new Rng(o.seed)));
   const frozenLayers = o.freeze ?? ['conv1', 'conv2'];
   freezeLayers(pretrained.params, frozenLayers); // an unknown layer fails now, not after pre-training
   const rng = new Rng(o.seed);
@@ -191,10 +197,10 @@ export async function runTransfer(o: TransferRunOptions): Promise<TransferRunRes
 
   const classes = TARGET_DIGITS.length;
   const variants: { name: TransferRun['name']; net: Network; layers: readonly string[]; frozen: Set<string> }[] = [];
-  const frozenNet = withNewHead(pretrained, classes, o.seed);
+  const frozenNet = withOps(withNewHead(pretrained, classes, o.seed));
   variants.push({ name: 'frozen features + new head', net: frozenNet, layers: frozenLayers, frozen: freezeLayers(frozenNet.params, frozenLayers) });
-  variants.push({ name: 'fine-tuning all layers', net: withNewHead(pretrained, classes, o.seed), layers: [], frozen: new Set() });
-  variants.push({ name: 'from scratch', net: createNetwork(lenet5(classes), new Rng(o.seed)), layers: [], frozen: new Set() });
+  variants.push({ name: 'fine-tuning all layers', net: withOps(withNewHead(pretrained, classes, o.seed)), layers: [], frozen: new Set() });
+  variants.push({ name: 'from scratch', net: withOps(createNetwork(lenet5(classes), new Rng(o.seed))), layers: [], frozen: new Set() });
 
   const runs: TransferRun[] = [];
   for (const v of variants) {
@@ -280,13 +286,43 @@ export function registerTransfer(program: Command): Command {
     .option('--lr <x>', "Adam's learning rate", positive('lr'), 1e-3)
     .option('--freeze <layers>', 'comma-separated layers kept frozen in the first variant', 'conv1,conv2')
     .option('--seed <n>', 'seed of the splits, the weights, the new heads and the batch order', int('seed', 0), 0)
+    .option('--mine [dir]', `use your own convolution, pooling and ReLU (from exercises/ or DIR; defaults ${MINE_TRANSFER_DEFAULTS.pretrainPerClass} images per source digit, ${MINE_TRANSFER_DEFAULTS.pretrainEpochs} pre-training epochs, ${MINE_TRANSFER_DEFAULTS.epochs} transfer epochs), then compare with the library's run`)
     .option('--out <dir>', 'folder for metrics.json and accuracy.svg', 'runs/transfer')
-    .action(async (o: { pretrainEpochs: number; perClass: number; epochs: number; batch: number; lr: number; freeze: string; seed: number; out: string }) => {
+    .action(async (o: { pretrainEpochs: number; perClass: number; epochs: number; batch: number; lr: number; freeze: string; seed: number; out: string; mine?: true | string }, cmd: Command) => {
       const out = path.resolve(userCwd, o.out);
       const freeze = o.freeze.split(',').map((l) => l.trim()).filter((l) => l !== '');
+      const { mine: mineOpt, ...rest } = o;
+      const mineDir = mineOpt === undefined ? undefined : mineOpt === true ? 'exercises' : path.resolve(userCwd, mineOpt);
+      let mine: Mine | undefined;
+      const settings: TransferRunOptions = { ...rest, freeze, out };
+      let options = settings;
+      if (mineDir !== undefined) {
+        try {
+          mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train transfer', groups: ['conv', 'pool', 'relu'], required: ['conv'] });
+        } catch (e) {
+          if (!(e instanceof MineMissingError)) throw e;
+          console.error(e.message);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(`Your layers in this run (in every network; the affine layers, the loss and Adam are the library's):\n${formatSources(mine.sources)}\n`);
+        const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+        options = {
+          ...settings,
+          pretrainPerClass: MINE_TRANSFER_DEFAULTS.pretrainPerClass,
+          pretrainEpochs: given('pretrainEpochs') ? o.pretrainEpochs : MINE_TRANSFER_DEFAULTS.pretrainEpochs,
+          epochs: given('epochs') ? o.epochs : MINE_TRANSFER_DEFAULTS.epochs,
+        };
+      }
       let r: Awaited<ReturnType<typeof runTransfer>>;
       try {
-        r = await runTransfer({ ...o, freeze, out });
+        r = await runTransfer({ ...options, ...(mine ? { ops: networkOps(mine.impl) } : {}) });
+        if (mine) {
+          console.log(`\nThe library's layers with the same seed and settings:`);
+          const lib = await runTransfer({ ...options, out: path.join(out, 'library') });
+          const comparisons = r.runs.map((x, i) => compareRuns(`${x.name}, test accuracy (points)`, 100 * x.testAccuracy, 100 * lib.runs[i].testAccuracy, 1));
+          console.log(`\n${comparisons.map((c) => formatComparison(c, (v) => v.toFixed(2))).join('\n')}`);
+        }
       } catch (e) {
         if (e instanceof ValueError) program.error(e.message);
         throw e;
@@ -294,3 +330,6 @@ export function registerTransfer(program: Command): Command {
       console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
     });
 }
+
+/** `--mine`'s smaller defaults: the exercises' naive loops are about 20 times slower than the library. */
+export const MINE_TRANSFER_DEFAULTS = { pretrainPerClass: 100, pretrainEpochs: 2, epochs: 10 } as const;

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { loadMnist, MNIST_CLASSES, MNIST_SIZE } from '@dlkata/layers';
 
 /** Number of classes of the set: the background and the ten digits. */
@@ -130,6 +130,7 @@ function checkInt(name: string, v: number, min: number): void {
  */
 export function segmentationDigitsSplit(opts: SegmentationDigitsOptions): SegmentationDigitsSplit {
   const op = 'segmentationDigitsSplit';
+  checkOptions(op, 'opts', opts, optionKeys<SegmentationDigitsOptions>()('seed', 'train', 'test', 'size', 'digitsPerImage', 'threshold', 'testFraction', 'normalize'));
   const size = opts.size ?? 48;
   const perImage = opts.digitsPerImage ?? 2;
   const threshold = opts.threshold ?? 0.5;

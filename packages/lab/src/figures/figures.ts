@@ -28,8 +28,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from '../root.js';
 import { FIGURES_DIR, readFigureManifest, readPendingProducers, writeFigureManifest, type FigureEntry, type PendingProducer } from './manifest.js';
-import { heatmapSvg, type HeatPanel } from './heatmap.js';
 import { renderSvg, trainingCurvesSpec } from '../plot.js';
+import { lenetPictures } from './lenet-pictures.js';
 
 type Made = Omit<FigureEntry, 'producer' | 'quick' | 'command'>;
 
@@ -88,23 +88,8 @@ async function lenet(quick: boolean): Promise<Made[]> {
     topics: ['cnn-architectures', 'lenet', 'architectures'],
   });
 
-  // First-layer filters: conv1.w is [6, 1, 5, 5].
-  const w = net.params['conv1.w'];
-  const [F, , K] = w.shape;
-  const filters: HeatPanel[] = Array.from({ length: F }, (_, f) => ({
-    values: w.data.subarray(f * K * K, (f + 1) * K * K),
-    rows: K,
-    cols: K,
-    label: `filter ${f + 1}`,
-  }));
-  writeFileSync(
-    path.join(FIGURES_DIR, 'lenet-filters.svg'),
-    heatmapSvg(
-      'LeNet-5 first-layer filters after training',
-      [{ caption: 'conv1: 6 filters of 5x5 on the grey input (red > 0, blue < 0, white 0)', panels: filters, cell: 22, scale: 'diverging' }],
-      'Each filter is scaled to its own largest weight.',
-    ),
-  );
+  const pictures = lenetPictures(net, split);
+  writeFileSync(path.join(FIGURES_DIR, 'lenet-filters.svg'), pictures.filtersSvg);
   made.push({
     file: 'lenet-filters.svg',
     title: 'First-layer filters of a trained LeNet-5',
@@ -112,36 +97,7 @@ async function lenet(quick: boolean): Promise<Made[]> {
     topics: ['cnn-architectures', 'convolution'],
   });
 
-  // Feature maps of one real test digit.
-  const S = split.test.images.shape[2];
-  const pick = Array.from({ length: nTest }, (_, i) => i).find((i) => split.test.labels[i] === 7) ?? 0;
-  const x = new T.Tensor(split.test.images.data.slice(pick * S * S, (pick + 1) * S * S), [1, 1, S, S]);
-  const { out, activations } = L.networkForward(net, x, { keepActivations: true });
-  const scores = Array.from(out.data);
-  const mx = Math.max(...scores);
-  const ex = scores.map((s) => Math.exp(s - mx));
-  const sum = ex.reduce((a, b) => a + b, 0);
-  const pred = scores.indexOf(mx);
-  const layerIndex = (name: string): number => net.info.layers.findIndex((l) => l.name === name);
-  const maps = (name: string, label: string): HeatPanel[] => {
-    const a = activations![layerIndex(name)];
-    const [, C, H, W] = a.shape;
-    return Array.from({ length: C }, (_, c) => ({ values: a.data.subarray(c * H * W, (c + 1) * H * W), rows: H, cols: W, label: `${label} ${c + 1}` }));
-  };
-  const digit: HeatPanel = { values: split.test.images.data.slice(pick * S * S, (pick + 1) * S * S).map((v) => v * split.std + split.mean), rows: S, cols: S, label: `label ${split.test.labels[pick]}` };
-  writeFileSync(
-    path.join(FIGURES_DIR, 'lenet-feature-maps.svg'),
-    heatmapSvg(
-      `Feature maps of LeNet-5 on a test digit (predicted ${pred}, p = ${(ex[pred] / sum).toFixed(3)})`,
-      [
-        { caption: 'input: a held-out MNIST digit, 28x28 padded to 32x32', panels: [digit], cell: 3, scale: 'sequential' },
-        { caption: 'conv1 + ReLU: 6 maps of 28x28 (dark = strong response, white = 0)', panels: maps('relu1', 'map'), cell: 3, scale: 'sequential' },
-        { caption: 'after pool1 (2x2, stride 2): 6 maps of 14x14', panels: maps('pool1', 'map'), cell: 5, scale: 'sequential' },
-        { caption: 'conv2 + ReLU: 16 maps of 10x10', panels: maps('relu2', 'map'), cell: 6, scale: 'sequential' },
-      ],
-      'Each map is scaled to its own maximum.',
-    ),
-  );
+  writeFileSync(path.join(FIGURES_DIR, 'lenet-feature-maps.svg'), pictures.featureMapsSvg);
   made.push({
     file: 'lenet-feature-maps.svg',
     title: 'Feature maps of a trained LeNet-5 on a real digit',

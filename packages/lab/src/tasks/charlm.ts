@@ -12,8 +12,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Adam } from '@dlkata/layers';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { clipGradNorm, lstmBackward, lstmForward, lstmInitParams, lstmStepForward, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss, timeChunks, wordEmbeddingBackward, wordEmbeddingForward } from '@dlkata/rnn';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
+import type { Impl } from '../mine/adapters.js';
+import { LIBRARY_IMPL } from '../mine/mine.js';
+import { clipGradNorm, lstmInitParams, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss, timeChunks, wordEmbeddingBackward, wordEmbeddingForward } from '@dlkata/rnn';
 import { checkNumber } from '../validate.js';
 
 /** The bundled text: the King James Bible, Genesis 1-3 (public domain; see `data/README.md`). */
@@ -132,15 +134,22 @@ export interface CharLm {
   /** Hidden units H. */
   readonly H: number;
   readonly params: CharLmParams;
+  /** LSTM primitives that replace the library's (the student's under `--mine`). */
+  readonly ops?: Partial<LstmOps>;
 }
+
+/** The LSTM primitives a character model calls, in the library's signatures. */
+export type LstmOps = Pick<Impl, 'lstmForward' | 'lstmBackward' | 'lstmStepForward'>;
+
+const opsOf = (model: CharLm): LstmOps => ({ ...LIBRARY_IMPL, ...model.ops });
 
 /**
  * Fresh parameters: embeddings `N(0, 1)`, the LSTM by `lstmInitParams` (forget bias 1),
  * `Wy ~ N(0, 1/H)`, `by = 0`.
  */
-export function createCharLm(V: number, E: number, H: number, rng: Rng): CharLm {
+export function createCharLm(V: number, E: number, H: number, rng: Rng, ops?: Partial<LstmOps>): CharLm {
   const lstm = lstmInitParams(E, H, rng);
-  return { V, H, params: { embed: rng.randn([V, E]), ...lstm, Wy: rng.randn([H, V], 1 / Math.sqrt(H)), by: Tensor.zeros([V]) } };
+  return { V, H, params: { embed: rng.randn([V, E]), ...lstm, Wy: rng.randn([H, V], 1 / Math.sqrt(H)), by: Tensor.zeros([V]) }, ...(ops ? { ops } : {}) };
 }
 
 /** What one chunk of truncated BPTT gives: the mean loss per character, the gradients and the carried state. */
@@ -167,6 +176,7 @@ export function charLmChunk(model: CharLm, inputs: Int32Array, targets: Int32Arr
   const L = inputs.length / N;
   const p = model.params;
   const emb = wordEmbeddingForward({ data: inputs, shape: [N, L] }, p.embed);
+  const { lstmForward, lstmBackward } = opsOf(model);
   const rec = lstmForward(emb.out, h, p.Wx, p.Wh, p.b, c);
   const aff = temporalAffineForward(rec.h, p.Wy, p.by);
   const { loss, dscores } = temporalSoftmaxLoss(aff.out, { data: targets, shape: [N, L] });
@@ -178,7 +188,7 @@ export function charLmChunk(model: CharLm, inputs: Int32Array, targets: Int32Arr
   // differentiate) the mean per character, so divide by L.
   const ds = dscores.map((v) => v / L);
   const da = temporalAffineBackward(ds, aff.cache);
-  const dr = lstmBackward(da.dx, rec.cache); // dh0, dc0 are dropped: the truncation
+  const dr = lstmBackward(da.dx, rec.cache as never); // dh0, dc0 are dropped: the truncation
   const de = wordEmbeddingBackward(dr.dx, emb.cache);
   return { loss: loss / L, grads: { embed: de.dW, Wx: dr.dWx, Wh: dr.dWh, b: dr.db, Wy: da.dw, by: da.db }, h: hT, c: rec.cT };
 }
@@ -230,7 +240,7 @@ export function sampleText(model: CharLm, vocab: CharVocabulary, prime: string, 
   let logits = new Float64Array(model.V);
   const feed = (id: number): void => {
     const x = new Tensor(p.embed.data.slice(id * E, (id + 1) * E), [1, E]);
-    const s = lstmStepForward(x, h, c, p.Wx, p.Wh, p.b);
+    const s = opsOf(model).lstmStepForward(x, h, c, p.Wx, p.Wh, p.b);
     h = s.nextH;
     c = s.nextC;
     const scores = temporalAffineForward(h.reshape([1, 1, model.H]), p.Wy, p.by).out;
@@ -289,6 +299,8 @@ export interface CharLmOptions {
   readonly onChunk?: (epoch: number, chunk: number, chunks: number, loss: number) => void;
   /** Called after every epoch with its record. */
   readonly onEpoch?: (record: CharLmEpoch) => void;
+  /** LSTM primitives that replace the library's (the student's under `--mine`). */
+  readonly ops?: Partial<LstmOps>;
 }
 
 /** One epoch of {@link trainCharLm}. */
@@ -330,6 +342,7 @@ export interface CharLmRun {
  */
 export function trainCharLm(o: CharLmOptions): CharLmRun {
   const op = 'trainCharLm';
+  checkOptions(op, 'options', o, optionKeys<CharLmOptions>()('text', 'validation', 'epochs', 'hidden', 'embed', 'streams', 'bptt', 'lr', 'clip', 'seed', 'sampleLength', 'temperature', 'prime', 'onChunk', 'onEpoch', 'ops'));
   checkNumber(op, 'epochs', o.epochs, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   const valFrac = o.validation ?? 0.1;
   checkNumber(op, 'validation', valFrac, (v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]');
@@ -344,7 +357,7 @@ export function trainCharLm(o: CharLmOptions): CharLmRun {
   const k = o.bptt ?? 32;
   const rng = new Rng(o.seed);
   const sampler = new Rng(o.seed + 1);
-  const model = createCharLm(V, o.embed ?? 16, H, rng);
+  const model = createCharLm(V, o.embed ?? 16, H, rng, o.ops);
   const opt = new Adam({ lr: o.lr ?? 3e-3 });
   const clip = o.clip ?? 5;
   const { inputs, targets, L } = makeStreams(train, N);

@@ -8,8 +8,10 @@
  * @module
  */
 import { Adam } from '@dlkata/layers';
-import { Tensor, ValueError, type Rng } from '@dlkata/tensor';
-import { clipGradNorm, lstmBackward, type LstmCache, lstmForward, lstmInitParams, lstmStepBackward, rnnBackward, type RnnCache, rnnForward, rnnInitParams, rnnStepBackward, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss } from '@dlkata/rnn';
+import { checkOptions, optionKeys, Tensor, ValueError, type Rng } from '@dlkata/tensor';
+import { clipGradNorm, lstmInitParams, rnnInitParams, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss } from '@dlkata/rnn';
+import type { Impl } from '../mine/adapters.js';
+import { LIBRARY_IMPL } from '../mine/mine.js';
 import { checkNumber } from '../validate.js';
 
 /** Which recurrence: a vanilla tanh RNN or an LSTM (gate order i, f, g, o). */
@@ -36,7 +38,14 @@ export interface SequenceClassifier {
   /** Hidden units H. */
   readonly hidden: number;
   readonly params: ClassifierParams;
+  /** Recurrent primitives that replace the library's (the student's under `--mine`). */
+  readonly ops?: Partial<RecurrentOps>;
 }
+
+/** The recurrent primitives a classifier calls, in the library's signatures. */
+export type RecurrentOps = Pick<Impl, 'rnnForward' | 'rnnBackward' | 'rnnStepBackward' | 'lstmForward' | 'lstmBackward' | 'lstmStepBackward'>;
+
+const opsOf = (model: SequenceClassifier): RecurrentOps => ({ ...LIBRARY_IMPL, ...model.ops });
 
 /**
  * A fresh classifier: the package's initialisations (`rnnInitParams`, `lstmInitParams` with
@@ -49,17 +58,18 @@ export interface SequenceClassifier {
  * @param rng - source of the weights
  * @param opts - `forgetBias` of the LSTM (see `lstmInitParams`; default 1)
  */
-export function createClassifier(cell: Cell, D: number, H: number, K: number, rng: Rng, opts: { readonly forgetBias?: number } = {}): SequenceClassifier {
+export function createClassifier(cell: Cell, D: number, H: number, K: number, rng: Rng, opts: { readonly forgetBias?: number; readonly ops?: Partial<RecurrentOps> } = {}): SequenceClassifier {
   const op = 'createClassifier';
+  checkOptions(op, 'opts', opts, ['forgetBias', 'ops']);
   if (cell !== 'rnn' && cell !== 'lstm') throw new ValueError(op, `cell must be 'rnn' or 'lstm', got ${String(cell)}`);
   checkNumber(op, 'K', K, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2');
   const rec = cell === 'rnn' ? rnnInitParams(D, H, rng) : lstmInitParams(D, H, rng, { forgetBias: opts.forgetBias ?? 1 });
-  return { cell, hidden: H, params: { ...rec, Wy: rng.randn([H, K], 1 / Math.sqrt(H)), by: Tensor.zeros([K]) } };
+  return { cell, hidden: H, params: { ...rec, Wy: rng.randn([H, K], 1 / Math.sqrt(H)), by: Tensor.zeros([K]) }, ...(opts.ops ? { ops: opts.ops } : {}) };
 }
 
 interface Forward {
   readonly h: Tensor;
-  readonly cache: RnnCache | LstmCache;
+  readonly cache: unknown;
   readonly last: Tensor;
   readonly scores: Tensor;
   readonly affine: ReturnType<typeof temporalAffineForward>['cache'];
@@ -70,6 +80,7 @@ function forward(model: SequenceClassifier, x: Tensor): Forward {
   const H = model.hidden;
   const { Wx, Wh, b, Wy, by } = model.params;
   const h0 = Tensor.zeros([N, H]);
+  const { rnnForward, lstmForward } = opsOf(model);
   const f = model.cell === 'rnn' ? rnnForward(x, h0, Wx, Wh, b) : lstmForward(x, h0, Wx, Wh, b);
   const last = Tensor.zeros([N, 1, H]);
   for (let n = 0; n < N; n++) last.data.set(f.h.data.subarray((n * T + T - 1) * H, (n * T + T) * H), n * H);
@@ -99,7 +110,8 @@ export function classifierLossAndGrads(model: SequenceClassifier, x: Tensor, y: 
   const H = model.hidden;
   const dh = Tensor.zeros([N, T, H]);
   for (let n = 0; n < N; n++) dh.data.set(da.dx.data.subarray(n * H, (n + 1) * H), (n * T + T - 1) * H);
-  const g = model.cell === 'rnn' ? rnnBackward(dh, f.cache as RnnCache) : lstmBackward(dh, f.cache as LstmCache);
+  const { rnnBackward, lstmBackward } = opsOf(model);
+  const g = model.cell === 'rnn' ? rnnBackward(dh, f.cache as never) : lstmBackward(dh, f.cache as never);
   return { loss, grads: { Wx: g.dWx, Wh: g.dWh, b: g.db, Wy: da.dw, by: da.db }, accuracy: accuracyOf(f.scores, y) };
 }
 
@@ -140,12 +152,14 @@ export function hiddenStateGradientNorms(model: SequenceClassifier, x: Tensor, y
   const norms = new Array<number>(T).fill(0);
   let dH = da.dx.reshape([N, H]);
   let dC = Tensor.zeros([N, H]);
+  const { rnnStepBackward, lstmStepBackward } = opsOf(model);
+  const steps = (f.cache as { steps: never[] }).steps;
   for (let t = T - 1; t >= 0; t--) {
     norms[t] = Math.hypot(...dH.data);
     if (model.cell === 'rnn') {
-      dH = rnnStepBackward(dH, (f.cache as RnnCache).steps[t]).dprevH;
+      dH = rnnStepBackward(dH, steps[t]).dprevH;
     } else {
-      const g = lstmStepBackward(dH, dC, (f.cache as LstmCache).steps[t]);
+      const g = lstmStepBackward(dH, dC, steps[t]);
       dH = g.dprevH;
       dC = g.dprevC;
     }
@@ -174,6 +188,7 @@ export interface TrainClassifierOptions {
  * @returns the per-step losses
  */
 export function trainClassifier(model: SequenceClassifier, opts: TrainClassifierOptions): number[] {
+  checkOptions('trainClassifier', 'opts', opts, optionKeys<TrainClassifierOptions>()('steps', 'batch', 'lr', 'clip', 'onStep'));
   checkNumber('trainClassifier', 'steps', opts.steps, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   const opt = new Adam({ lr: opts.lr });
   const losses: number[] = [];

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { Rng } from '@dlkata/tensor';
-import { createClassifier, evaluateClassifier, hiddenStateGradientNorms, trainClassifier, type Cell } from './classifier.js';
+import { checkOptions, optionKeys, Rng } from '@dlkata/tensor';
+import { createClassifier, evaluateClassifier, hiddenStateGradientNorms, trainClassifier, type Cell, type RecurrentOps } from './classifier.js';
 import { recallBatch, recallFeatures, type RecallTask } from './recall.js';
 
 /** Options of {@link runLongterm}. */
@@ -42,6 +42,8 @@ export interface LongtermOptions {
   readonly onStep?: (T: number, cell: Cell, step: number, loss: number) => void;
   /** Called when a model starts training. */
   readonly onStart?: (T: number, cell: Cell) => void;
+  /** Recurrent primitives that replace the library's (the student's under `--mine`). */
+  readonly ops?: Partial<RecurrentOps>;
 }
 
 /** The outcome of one model at one length. */
@@ -70,13 +72,14 @@ export interface LongtermResult {
  * @returns one {@link LongtermResult} per length and cell, lengths in the given order, RNN first
  */
 export function runLongterm(o: LongtermOptions): LongtermResult[] {
+  checkOptions('runLongterm', 'options', o, optionKeys<LongtermOptions>()('lengths', 'hidden', 'symbols', 'steps', 'batch', 'lr', 'clip', 'forgetBias', 'testSize', 'seed', 'cells', 'onStep', 'onStart', 'ops'));
   const results: LongtermResult[] = [];
   for (const T of o.lengths) {
     const task: RecallTask = { T, symbols: o.symbols };
     const test = recallBatch(task, o.testSize, new Rng(o.seed + 2));
     for (const cell of o.cells ?? (['rnn', 'lstm'] as const)) {
       o.onStart?.(T, cell);
-      const model = createClassifier(cell, recallFeatures(task), o.hidden, o.symbols, new Rng(o.seed), { forgetBias: o.forgetBias });
+      const model = createClassifier(cell, recallFeatures(task), o.hidden, o.symbols, new Rng(o.seed), { forgetBias: o.forgetBias, ops: o.ops });
       const gradNormsInitial = hiddenStateGradientNorms(model, test.x, test.y);
       const data = new Rng(o.seed + 1);
       const t0 = performance.now();

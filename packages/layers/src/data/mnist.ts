@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { Rng, Tensor, ValueError, checkOptions } from '@dlkata/tensor';
 
 /** Side of an MNIST image in pixels. */
 export const MNIST_SIZE = 28;
@@ -96,6 +96,7 @@ export interface MnistSplit {
  * ```
  */
 export function mnistSplit(opts: MnistSplitOptions): MnistSplit {
+  checkOptions('mnistSplit', 'opts', opts, ['seed', 'testFraction', 'digits', 'pad', 'normalize', 'perClass']);
   const testFraction = opts.testFraction ?? 0.2;
   if (!(testFraction > 0 && testFraction < 1)) throw new ValueError('mnistSplit', `testFraction must be in (0, 1), got ${testFraction}`);
   const pad = opts.pad ?? 0;

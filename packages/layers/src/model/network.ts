@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatShape, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, formatShape, Rng, ShapeError, Tensor, ValueError, type Conv2DParams, type Pool2DParams } from '@dlkata/tensor';
 import { affineBackward, affineForward, type AffineCache } from '../affine.js';
 import { conv2dBackward, conv2dForward, type Conv2dCache } from '../conv2d.js';
 import { maxPool2dBackward, maxPool2dForward, type MaxPool2dCache } from '../maxpool2d.js';
@@ -15,16 +15,72 @@ import { analyze, type LayerSpec, type ModelInfo, type ModelSpec } from './spec.
 /** Parameters (or gradients) by name: `"conv1.w"`, `"conv1.b"`, `"fc3.w"`, ... */
 export type ParamDict = Record<string, Tensor>;
 
+/**
+ * The primitives a network's forward and backward passes call, in the library's signatures.
+ * {@link LIBRARY_OPS} holds the library's own; another implementation with the same
+ * signatures (a student's layers behind adapters) can stand in for any of them. Caches are
+ * opaque: a backward function receives exactly what its forward function returned.
+ */
+export interface LayerOps {
+  /** Convolution forward, as {@link conv2dForward}. */
+  readonly conv2dForward: (x: Tensor, w: Tensor, b: Tensor, params: Conv2DParams) => { out: Tensor; cache: unknown };
+  /** Convolution backward, as {@link conv2dBackward}. */
+  readonly conv2dBackward: (dout: Tensor, cache: never) => { dx: Tensor; dw: Tensor; db: Tensor };
+  /** Max pooling forward, as {@link maxPool2dForward}. */
+  readonly maxPool2dForward: (x: Tensor, params: Pool2DParams) => { out: Tensor; cache: unknown };
+  /** Max pooling backward, as {@link maxPool2dBackward}. */
+  readonly maxPool2dBackward: (dout: Tensor, cache: never) => { dx: Tensor };
+  /** ReLU forward, as {@link reluForward}. */
+  readonly reluForward: (x: Tensor) => { out: Tensor; cache: unknown };
+  /** ReLU backward, as {@link reluBackward}. */
+  readonly reluBackward: (dout: Tensor, cache: never) => { dx: Tensor };
+  /** Affine forward, as {@link affineForward}. */
+  readonly affineForward: (x: Tensor, w: Tensor, b: Tensor) => { out: Tensor; cache: unknown };
+  /** Affine backward, as {@link affineBackward}. */
+  readonly affineBackward: (dout: Tensor, cache: never) => { dx: Tensor; dw: Tensor; db: Tensor };
+}
+
+/** The library's primitives: what a network uses unless {@link Network.ops} replaces some. */
+export const LIBRARY_OPS: LayerOps = Object.freeze({
+  conv2dForward,
+  conv2dBackward,
+  maxPool2dForward,
+  maxPool2dBackward,
+  reluForward,
+  reluBackward,
+  affineForward,
+  affineBackward,
+});
+
 /** A network: its spec, the analysed shapes, and the current parameters. */
 export interface Network {
   readonly spec: ModelSpec;
   readonly info: ModelInfo;
   /** Current parameters; optimisers update these tensors in place. */
   readonly params: ParamDict;
+  /** Primitives that replace the library's ({@link LIBRARY_OPS}) in the forward and backward passes. Default: none. */
+  readonly ops?: Partial<LayerOps>;
+}
+
+function opsOf(net: Network): LayerOps {
+  if (!net.ops) return LIBRARY_OPS;
+  checkOptions(net.spec.name, 'ops', net.ops, Object.keys(LIBRARY_OPS));
+  return { ...LIBRARY_OPS, ...net.ops };
 }
 
 /** How to draw initial weights. */
 export type InitScheme = 'he' | 'xavier';
+
+/** Layer types the sequential runtime runs; the others (batch norm, residual stages, ...) are for counting with {@link analyze}. */
+export const RUNNABLE_LAYERS: readonly LayerSpec['type'][] = ['conv', 'maxpool', 'relu', 'tanh', 'dropout', 'flatten', 'affine'];
+
+function checkRunnable(model: string, name: string, s: LayerSpec): void {
+  if (!RUNNABLE_LAYERS.includes(s.type)) {
+    throw new ValueError(`createNetwork (${model})`, `layer ${name} (${s.type}) can be counted with analyze() and summary() but not run: the sequential runtime runs ${RUNNABLE_LAYERS.join(', ')}`);
+  }
+  if (s.type === 'conv' && s.bias === false) throw new ValueError(`createNetwork (${model})`, `layer ${name}: bias: false can be counted but not run; the runtime's convolutions have biases`);
+  if (s.type === 'maxpool' && s.ceilMode) throw new ValueError(`createNetwork (${model})`, `layer ${name}: ceilMode can be counted but not run; maxPool2dForward rounds the output size down`);
+}
 
 /**
  * Builds a network with freshly initialised parameters: weights ~ N(0, std^2) with He/Kaiming
@@ -33,12 +89,14 @@ export type InitScheme = 'he' | 'xavier';
  * `[F, C, K, K]`, affine weights `[D, units]`; names are `<layer>.w` and `<layer>.b`.
  *
  * @throws ShapeError if the spec does not fit its input shape
+ * @throws ValueError for an unknown key in the spec, or a layer the runtime cannot run (see {@link RUNNABLE_LAYERS})
  */
 export function createNetwork(spec: ModelSpec, rng: Rng, init: InitScheme = 'he'): Network {
   const info = analyze(spec);
   const params: ParamDict = {};
   for (const layer of info.layers) {
     const s = layer.spec;
+    checkRunnable(spec.name, layer.name, s);
     if (s.type === 'conv') {
       const C = layer.inputShape[0];
       const fanIn = C * s.kernel * s.kernel;
@@ -55,13 +113,13 @@ export function createNetwork(spec: ModelSpec, rng: Rng, init: InitScheme = 'he'
 
 /** What one layer of a network keeps from the forward pass for the backward pass. */
 export type NetworkLayerCache =
-  | { kind: 'conv'; cache: Conv2dCache }
-  | { kind: 'maxpool'; cache: MaxPool2dCache }
-  | { kind: 'relu'; cache: ReluCache }
+  | { kind: 'conv'; cache: Conv2dCache | unknown }
+  | { kind: 'maxpool'; cache: MaxPool2dCache | unknown }
+  | { kind: 'relu'; cache: ReluCache | unknown }
   | { kind: 'tanh'; out: Tensor }
   | { kind: 'dropout'; mask: Float64Array | null }
   | { kind: 'flatten'; shape: readonly number[] }
-  | { kind: 'affine'; cache: AffineCache };
+  | { kind: 'affine'; cache: AffineCache | unknown };
 
 /** Per-layer caches of a forward pass, consumed by {@link networkBackward}. */
 export interface NetworkCache {
@@ -87,10 +145,12 @@ export interface ForwardOptions {
  * @throws ShapeError if `x` is not `[N, ...inputShape]`
  */
 export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {}): { out: Tensor; cache: NetworkCache; activations?: Tensor[] } {
+  checkOptions('networkForward', 'opts', opts, ['train', 'rng', 'keepActivations']);
   const want = net.spec.inputShape;
   if (!(x instanceof Tensor) || x.ndim !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
     throw new ShapeError(net.spec.name, `input must be [N, ${want.join(', ')}], got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`);
   }
+  const ops = opsOf(net);
   let h = x;
   const caches: NetworkLayerCache[] = [];
   const activations: Tensor[] = [];
@@ -99,19 +159,19 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
     const p = (k: string): Tensor => net.params[`${layer.name}.${k}`];
     switch (s.type) {
       case 'conv': {
-        const r = conv2dForward(h, p('w'), p('b'), { stride: s.stride ?? 1, pad: s.pad ?? 0 });
+        const r = ops.conv2dForward(h, p('w'), p('b'), { stride: s.stride ?? 1, pad: s.pad ?? 0 });
         caches.push({ kind: 'conv', cache: r.cache });
         h = r.out;
         break;
       }
       case 'maxpool': {
-        const r = maxPool2dForward(h, { kernel: s.kernel, stride: s.stride ?? s.kernel, pad: s.pad ?? 0 });
+        const r = ops.maxPool2dForward(h, { kernel: s.kernel, stride: s.stride ?? s.kernel, pad: s.pad ?? 0 });
         caches.push({ kind: 'maxpool', cache: r.cache });
         h = r.out;
         break;
       }
       case 'relu': {
-        const r = reluForward(h);
+        const r = ops.reluForward(h);
         caches.push({ kind: 'relu', cache: r.cache });
         h = r.out;
         break;
@@ -140,11 +200,13 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
         break;
       }
       case 'affine': {
-        const r = affineForward(h, p('w'), p('b'));
+        const r = ops.affineForward(h, p('w'), p('b'));
         caches.push({ kind: 'affine', cache: r.cache });
         h = r.out;
         break;
       }
+      default:
+        checkRunnable(net.spec.name, layer.name, s);
     }
     if (opts.keepActivations) activations.push(h);
   }
@@ -159,6 +221,7 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
  *   they are left out of `grads`, and the pass stops early once no earlier layer needs one
  */
 export function networkBackward(net: Network, dout: Tensor, cache: NetworkCache, frozen: ReadonlySet<string> = new Set()): { grads: ParamDict; dx: Tensor | null } {
+  const ops = opsOf(net);
   const grads: ParamDict = {};
   const layers = net.info.layers;
   // The first layer that still needs a gradient: below it nothing has to be computed.
@@ -176,24 +239,24 @@ export function networkBackward(net: Network, dout: Tensor, cache: NetworkCache,
     const c = cache.layers[i];
     switch (c.kind) {
       case 'conv': {
-        const g = conv2dBackward(d, c.cache);
+        const g = ops.conv2dBackward(d, c.cache as never);
         if (!frozen.has(`${name}.w`)) grads[`${name}.w`] = g.dw;
         if (!frozen.has(`${name}.b`)) grads[`${name}.b`] = g.db;
         d = g.dx;
         break;
       }
       case 'affine': {
-        const g = affineBackward(d, c.cache);
+        const g = ops.affineBackward(d, c.cache as never);
         if (!frozen.has(`${name}.w`)) grads[`${name}.w`] = g.dw;
         if (!frozen.has(`${name}.b`)) grads[`${name}.b`] = g.db;
         d = g.dx;
         break;
       }
       case 'maxpool':
-        d = maxPool2dBackward(d, c.cache).dx;
+        d = ops.maxPool2dBackward(d, c.cache as never).dx;
         break;
       case 'relu':
-        d = reluBackward(d, c.cache).dx;
+        d = ops.reluBackward(d, c.cache as never).dx;
         break;
       case 'tanh': {
         const out = c.out;

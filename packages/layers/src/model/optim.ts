@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatShape, ShapeError, ValueError, type Tensor } from '@dlkata/tensor';
+import { formatShape, ShapeError, ValueError, type Tensor, checkOptions } from '@dlkata/tensor';
 import type { ParamDict } from './network.js';
 
 /** An optimiser: `step` applies one update to `params` from `grads`. */
@@ -47,6 +47,7 @@ export class Sgd implements Optimizer {
   private readonly velocity = new Map<string, Float64Array>();
 
   constructor(opts: SgdOptions) {
+    checkOptions('Sgd', 'opts', opts, ['lr', 'momentum', 'weightDecay']);
     checkLr('Sgd', opts.lr);
     this.lr = opts.lr;
     this.momentum = opts.momentum ?? 0.9;
@@ -99,6 +100,7 @@ export class Adam implements Optimizer {
   private readonly state = new Map<string, { m: Float64Array; v: Float64Array; t: number }>();
 
   constructor(opts: AdamOptions) {
+    checkOptions('Adam', 'opts', opts, ['lr', 'beta1', 'beta2', 'eps']);
     checkLr('Adam', opts.lr);
     this.lr = opts.lr;
     this.beta1 = opts.beta1 ?? 0.9;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { batches, randomShift, type ImageDataset } from '../data/mnist.js';
 import { softmaxCrossEntropy } from '../softmax.js';
 import { networkBackward, networkForward, type Network } from './network.js';
@@ -63,6 +63,7 @@ function argmaxRow(scores: Tensor, n: number): number {
  *   naming the batch
  */
 export function trainEpoch(net: Network, data: ImageDataset, opt: Optimizer, opts: TrainEpochOptions): EpochResult {
+  checkOptions('trainEpoch', 'opts', opts, ['batchSize', 'rng', 'frozen', 'shift', 'onBatch']);
   const t0 = performance.now();
   const nBatches = Math.ceil(data.labels.length / opts.batchSize);
   let lossSum = 0;

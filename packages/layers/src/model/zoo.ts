@@ -5,7 +5,7 @@
  * @module
  */
 import { ValueError } from '@dlkata/tensor';
-import type { LayerSpec, ModelSpec } from './spec.js';
+import type { LayerSpec, ModelSpec, SequentialLayerSpec, SequentialModelSpec } from './spec.js';
 
 /**
  * LeNet-5 (LeCun et al. 1998) in its common modern form: 32x32 grey input, conv 6@5x5 ->
@@ -19,7 +19,7 @@ import type { LayerSpec, ModelSpec } from './spec.js';
  * @param classes - output classes, default 10 (digits)
  * @param inputSize - side of the square grey input, default 32 (MNIST padded by 2)
  */
-export function lenet5(classes = 10, inputSize = 32): ModelSpec {
+export function lenet5(classes = 10, inputSize = 32): SequentialModelSpec {
   return {
     name: 'LeNet-5',
     inputShape: [1, inputSize, inputSize],
@@ -48,7 +48,7 @@ export function lenet5(classes = 10, inputSize = 32): ModelSpec {
  *
  * 61,100,840 parameters (torchvision).
  */
-export function alexnet(classes = 1000): ModelSpec {
+export function alexnet(classes = 1000): SequentialModelSpec {
   return {
     name: 'AlexNet',
     inputShape: [3, 224, 224],
@@ -85,10 +85,10 @@ export function alexnet(classes = 1000): ModelSpec {
  *
  * @throws ValueError for fewer than one conv or filter
  */
-export function vggBlock(convs: number, filters: number): LayerSpec[] {
+export function vggBlock(convs: number, filters: number): SequentialLayerSpec[] {
   if (!Number.isInteger(convs) || convs < 1) throw new ValueError('vggBlock', `convs must be an integer >= 1, got ${convs}`);
   if (!Number.isInteger(filters) || filters < 1) throw new ValueError('vggBlock', `filters must be an integer >= 1, got ${filters}`);
-  const layers: LayerSpec[] = [];
+  const layers: SequentialLayerSpec[] = [];
   for (let i = 0; i < convs; i++) {
     layers.push({ type: 'conv', filters, kernel: 3, stride: 1, pad: 'same' }, { type: 'relu' });
   }
@@ -105,7 +105,7 @@ export function vggBlock(convs: number, filters: number): LayerSpec[] {
  * @param depth - 16 or 19 layers with weights
  * @throws ValueError for another depth
  */
-export function vgg(depth: 16 | 19 = 16, classes = 1000): ModelSpec {
+export function vgg(depth: 16 | 19 = 16, classes = 1000): SequentialModelSpec {
   const convs: Record<number, number[]> = { 16: [2, 2, 3, 3, 3], 19: [2, 2, 4, 4, 4] };
   const plan = convs[depth];
   if (!plan) throw new ValueError('vgg', `depth must be 16 or 19, got ${depth}`);
@@ -123,6 +123,111 @@ export function vgg(depth: 16 | 19 = 16, classes = 1000): ModelSpec {
       { type: 'relu' },
       { type: 'dropout', p: 0.5 },
       { type: 'affine', units: classes },
+    ],
+  };
+}
+
+/** Blocks per stage of the ResNets of He et al. 2016, Table 1. */
+const RESNET_PLANS: Readonly<Record<number, { block: 'basic' | 'bottleneck'; blocks: readonly number[] }>> = {
+  18: { block: 'basic', blocks: [2, 2, 2, 2] },
+  34: { block: 'basic', blocks: [3, 4, 6, 3] },
+  50: { block: 'bottleneck', blocks: [3, 4, 6, 3] },
+  101: { block: 'bottleneck', blocks: [3, 4, 23, 3] },
+  152: { block: 'bottleneck', blocks: [3, 8, 36, 3] },
+};
+
+/**
+ * ResNet for 3x224x224 images (He et al. 2016, Table 1; torchvision's `resnet18` ... `resnet152`):
+ * a bias-free 7x7 convolution with stride 2, batch norm, ReLU, 3x3 max pooling with stride 2,
+ * four stages of residual blocks (64, 128, 256, 512 filters; the last three start with stride 2
+ * and a projection shortcut), global average pooling and a fully connected layer. For counting
+ * with {@link analyze} and {@link summary}; the sequential runtime does not run it.
+ *
+ * Parameters (torchvision's published counts): ResNet-18 11,689,512; ResNet-34 21,797,672;
+ * ResNet-50 25,557,032; ResNet-101 44,549,160; ResNet-152 60,192,808.
+ *
+ * @param depth - 18, 34, 50, 101 or 152
+ * @param classes - outputs of the last layer, default 1000 (ImageNet)
+ * @throws ValueError for another depth
+ * @see the lecture, items 4-7 (ResNet); He, Zhang, Ren and Sun, "Deep Residual Learning for
+ *   Image Recognition", CVPR 2016; torchvision `models.resnet`
+ * @example
+ * ```ts
+ * analyze(resnet(18)).params; // 11689512
+ * ```
+ */
+export function resnet(depth: 18 | 34 | 50 | 101 | 152 = 18, classes = 1000): ModelSpec {
+  const plan = RESNET_PLANS[depth];
+  if (!plan) throw new ValueError('resnet', `depth must be one of ${Object.keys(RESNET_PLANS).join(', ')}, got ${depth}`);
+  return {
+    name: `ResNet-${depth}`,
+    inputShape: [3, 224, 224],
+    layers: [
+      { type: 'conv', filters: 64, kernel: 7, stride: 2, pad: 3, bias: false, name: 'conv1' },
+      { type: 'batchnorm', name: 'bn1' },
+      { type: 'relu', name: 'relu' },
+      { type: 'maxpool', kernel: 3, stride: 2, pad: 1, name: 'maxpool' },
+      ...plan.blocks.map((blocks, i): LayerSpec => ({ type: 'residual', block: plan.block, filters: 64 * 2 ** i, blocks, stride: i === 0 ? 1 : 2, name: `layer${i + 1}` })),
+      { type: 'adaptiveavgpool', output: 1, name: 'avgpool' },
+      { type: 'flatten', name: 'flatten' },
+      { type: 'affine', units: classes, name: 'fc' },
+    ],
+  };
+}
+
+/**
+ * GoogLeNet (Inception v1) as torchvision builds it (`googlenet`, without the auxiliary
+ * classifiers): bias-free convolutions each followed by batch norm, max poolings with
+ * `ceilMode`, nine inception modules (Szegedy et al. 2015, Table 1) whose third branch uses a
+ * 3x3 kernel (torchvision's known quirk, `kernel5: 3`), global average pooling, dropout 0.2 and a
+ * fully connected layer. 6,624,904 parameters (torchvision's published count). For counting only.
+ *
+ * @param classes - default 1000
+ * @see the lecture, items 8-10 (inception); Szegedy et al., "Going Deeper with Convolutions",
+ *   CVPR 2015, Table 1; torchvision `models.googlenet`
+ */
+export function googlenet(classes = 1000): ModelSpec {
+  const inc = (name: string, c1: number, c3reduce: number, c3: number, c5reduce: number, c5: number, poolProj: number): LayerSpec => ({
+    type: 'inception',
+    c1,
+    c3reduce,
+    c3,
+    c5reduce,
+    c5,
+    poolProj,
+    norm: 'batch',
+    kernel5: 3,
+    name,
+  });
+  const convBn = (name: string, filters: number, kernel: number, stride = 1, pad = 0): LayerSpec[] => [
+    { type: 'conv', filters, kernel, stride, pad, bias: false, name },
+    { type: 'batchnorm', name: `${name}.bn` },
+    { type: 'relu', name: `${name}.relu` },
+  ];
+  return {
+    name: 'GoogLeNet',
+    inputShape: [3, 224, 224],
+    layers: [
+      ...convBn('conv1', 64, 7, 2, 3),
+      { type: 'maxpool', kernel: 3, stride: 2, ceilMode: true, name: 'maxpool1' },
+      ...convBn('conv2', 64, 1),
+      ...convBn('conv3', 192, 3, 1, 1),
+      { type: 'maxpool', kernel: 3, stride: 2, ceilMode: true, name: 'maxpool2' },
+      inc('inception3a', 64, 96, 128, 16, 32, 32),
+      inc('inception3b', 128, 128, 192, 32, 96, 64),
+      { type: 'maxpool', kernel: 3, stride: 2, ceilMode: true, name: 'maxpool3' },
+      inc('inception4a', 192, 96, 208, 16, 48, 64),
+      inc('inception4b', 160, 112, 224, 24, 64, 64),
+      inc('inception4c', 128, 128, 256, 24, 64, 64),
+      inc('inception4d', 112, 144, 288, 32, 64, 64),
+      inc('inception4e', 256, 160, 320, 32, 128, 128),
+      { type: 'maxpool', kernel: 2, stride: 2, ceilMode: true, name: 'maxpool4' },
+      inc('inception5a', 256, 160, 320, 32, 128, 128),
+      inc('inception5b', 384, 192, 384, 48, 128, 128),
+      { type: 'adaptiveavgpool', output: 1, name: 'avgpool' },
+      { type: 'flatten', name: 'flatten' },
+      { type: 'dropout', p: 0.2, name: 'dropout' },
+      { type: 'affine', units: classes, name: 'fc' },
     ],
   };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { EigenvalueDecomposition, Matrix, QrDecomposition } from 'ml-matrix';
-import { assertNdim, formatShape, gemm, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { optionKeys, checkOptions, assertNdim, formatShape, gemm, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import { checkNumber } from '../validate.js';
 
 /** The non-linearity of a recurrence: `tanh` (a vanilla RNN) or none (`linear`, the lecture's simple recurrence). */
@@ -298,6 +298,7 @@ export interface GradientRegimeOptions {
  * @returns one {@link GradientRegime} per setting, norms scaled so the last one is 1
  */
 export function gradientRegimes(opts: GradientRegimeOptions = {}): GradientRegime[] {
+  checkOptions('gradientRegimes', 'opts', opts, optionKeys<GradientRegimeOptions>()('T', 'H', 'radii', 'seed'));
   const T = opts.T ?? 40;
   const H = opts.H ?? 16;
   const radii = opts.radii ?? [0.9, 1, 1.1];
