@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tex } from '@mdit/plugin-tex';
 import katex from 'katex';
-import { IndexEvent, JSX, KindRouter, RendererEvent } from 'typedoc';
+import { Application, IndexEvent, JSX, KindRouter, RendererEvent } from 'typedoc';
 
 /** Packages whose API is for instructors and maintainers: not in the students' search. */
 export const NOT_IN_SEARCH = ['@dlkata/grader'];
@@ -69,21 +69,24 @@ export function load(app) {
   );
 
   // --- math ---
-  /** @type {(md: any) => void} */
-  const previousLoader = app.options.getValue('markdownItLoader');
-  app.options.setValue('markdownItLoader', (/** @type {any} */ md) => {
-    previousLoader?.(md);
-    md.use(tex, {
-      delimiters: 'dollars',
-      mathFence: true,
-      render: (/** @type {string} */ content, /** @type {boolean} */ displayMode) => {
-        try {
-          return renderTex(content, displayMode);
-        } catch (e) {
-          app.logger.error(`math: KaTeX cannot typeset ${displayMode ? '$$' : '$'}${content}${displayMode ? '$$' : '$'}: ${/** @type {Error} */ (e).message}`);
-          return `<code class="tex-error">${content.replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))}</code>`;
-        }
-      },
+  // Set once the options are final: typedoc resets them after loading plugins.
+  app.on(Application.EVENT_BOOTSTRAP_END, () => {
+    /** @type {(md: any) => void} */
+    const previousLoader = app.options.getValue('markdownItLoader');
+    app.options.setValue('markdownItLoader', (/** @type {any} */ md) => {
+      previousLoader?.(md);
+      md.use(tex, {
+        delimiters: 'dollars',
+        mathFence: true,
+        render: (/** @type {string} */ content, /** @type {boolean} */ displayMode) => {
+          try {
+            return renderTex(content, displayMode);
+          } catch (e) {
+            app.logger.error(`math: KaTeX cannot typeset ${displayMode ? '$$' : '$'}${content}${displayMode ? '$$' : '$'}: ${/** @type {Error} */ (e).message}`);
+            return `<code class="tex-error">${content.replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))}</code>`;
+          }
+        },
+      });
     });
   });
   app.renderer.hooks.on('head.end', (context) =>

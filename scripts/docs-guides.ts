@@ -300,6 +300,7 @@ export async function buildGuides(): Promise<number> {
   }
   writeFileSync(path.join(OUT, 'index.md'), index(exercises));
   checkCommands(exercises);
+  checkLayout();
   return exercises.length;
 }
 
@@ -311,6 +312,20 @@ function checkCommands(exercises: readonly Exercise[]): void {
   for (const f of files.filter((x) => existsSync(x))) {
     for (const cmd of unknownPnpmCommands(readFileSync(f, 'utf8'), scripts)) problem(`${path.relative(ROOT, f)} tells the reader to run \`${cmd}\`, which is not a script of package.json${cmd === 'pnpm docs' ? ' (pnpm docs is pnpm\'s own command: write pnpm run docs)' : ''}`);
   }
+}
+
+/** The README's layout section names every package there is, and calls none of them unwritten. */
+function checkLayout(): void {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const layout = /^## Layout\n([\s\S]*?)(?=^## |$(?![\s\S]))/m.exec(readme)?.[1];
+  if (!layout) {
+    problem('README.md has no "## Layout" section');
+    return;
+  }
+  for (const dir of readdirSync(path.join(ROOT, 'packages'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(path.join(ROOT, 'packages', d.name, 'package.json')))) {
+    if (!layout.includes(`packages/${dir.name}`)) problem(`README.md's layout section does not mention packages/${dir.name}`);
+  }
+  for (const line of layout.split('\n').filter((l) => /not (yet )?written|to be written|coming soon/i.test(l))) problem(`README.md's layout section says something is not written: "${line.trim()}"`);
 }
 
 const started = Date.now();
