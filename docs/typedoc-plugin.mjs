@@ -13,16 +13,17 @@
  *   copied into `assets/katex/`, so a page fetches nothing from elsewhere. A formula KaTeX
  *   cannot parse is an error, which fails the build.
  * - **Search for students**: the guides and getting-started pages rank above API symbols
- *   (`searchGroupBoosts` in typedoc.json), and the grader's API (`@dlkata/grader`: sandbox,
- *   wire format, reports) is left out of the search; it is still in the navigation for
- *   instructors.
+ *   (`searchGroupBoosts` in typedoc.json; their headings and pictures are a search field of
+ *   their own; properties and methods weigh less), and the grader's API (`@dlkata/grader`:
+ *   sandbox, wire format, reports) is left out of the search; it is still in the navigation
+ *   for instructors.
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tex } from '@mdit/plugin-tex';
 import katex from 'katex';
-import { Application, IndexEvent, JSX, KindRouter, RendererEvent } from 'typedoc';
+import { Application, IndexEvent, JSX, KindRouter, ReflectionKind, RendererEvent } from 'typedoc';
 
 /** Packages whose API is for instructors and maintainers: not in the students' search. */
 export const NOT_IN_SEARCH = ['@dlkata/grader'];
@@ -109,5 +110,39 @@ export function load(app) {
       while (r && !(r.parent?.isProject() ?? true)) r = r.parent;
       if (r && NOT_IN_SEARCH.includes(r.name)) event.removeResult(i);
     }
+    // A page's headings and pictures say what it is about: a field of their own, weighted
+    // between the name and the body text.
+    event.searchFieldWeights['headings'] = 5;
+    event.searchResults.forEach((r, i) => {
+      if (r.isDocument()) {
+        event.searchFields[i] = { ...event.searchFields[i], headings: documentHeadings(r.content.map((c) => c.text).join('')) };
+      } else if (r.isDeclaration() && r.kindOf(MEMBER_KINDS)) {
+        // A property or method named like the word searched (`stride`, `kernel`) is rarely what a
+        // student looks for; it stays findable, below the guides and the functions.
+        r.relevanceBoost = (r.relevanceBoost ?? 1) * 0.2;
+      }
+    });
   });
+}
+
+const MEMBER_KINDS = ReflectionKind.Property | ReflectionKind.Method | ReflectionKind.Accessor | ReflectionKind.EnumMember;
+
+/**
+ * The headings (`#` to `####`) and image descriptions (`![...]`) of a markdown page, outside
+ * code fences, as one text for the search index.
+ *
+ * @param {string} markdown
+ * @returns {string}
+ */
+export function documentHeadings(markdown) {
+  const out = [];
+  let fence = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    if (fence) continue;
+    const h = /^#{1,4}\s+(.*)$/.exec(line);
+    if (h) out.push(h[1]);
+    for (const m of line.matchAll(/!\[([^\]]*)\]/g)) out.push(m[1]);
+  }
+  return out.join('\n');
 }

@@ -119,6 +119,7 @@ describe.skipIf(missing !== null)('docs site in headless Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1280, height: 900 },
     });
+    context.setDefaultTimeout(120_000);
     rmSync(SHOTS, { recursive: true, force: true });
     mkdirSync(SHOTS, { recursive: true });
   });
@@ -145,9 +146,10 @@ describe.skipIf(missing !== null)('docs site in headless Chromium', () => {
     page.on('response', (r) => {
       if (r.status() >= 400) problems.push(`${where}: HTTP ${r.status()} for ${r.url()}`);
     });
-    const res = await page.goto(base + rel, { waitUntil: 'load' });
+    // Generous limits: a busy machine can take a while; a hang still fails.
+    const res = await page.goto(base + rel, { waitUntil: 'load', timeout: 120_000 });
     expect(res?.status(), `${where} status`).toBe(200);
-    await page.waitForLoadState('networkidle');
+    await page.waitForLoadState('networkidle', { timeout: 120_000 });
     return page;
   }
 
