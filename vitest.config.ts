@@ -17,6 +17,7 @@ export default defineConfig({
       { test: { name: 'tensor', include: ['packages/tensor/src/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'layers', include: ['packages/layers/src/**/*.test.ts'], testTimeout: 120_000 } },
       { test: { name: 'rnn', include: ['packages/rnn/src/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'lab', include: ['packages/lab/src/**/*.test.ts'], testTimeout: 300_000 } },
       { test: { name: 'grader', include: ['grader/test/**/*.test.ts', 'grader/src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       { test: { name: 'solutions', include: ['solutions/*/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'exercises', include: ['exercises/*/**/*.test.ts'], testTimeout: 60_000 } },
@@ -26,7 +27,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts', 'grader/src/**/*.ts'],
-      exclude: ['**/*.test.ts', 'grader/src/cli.ts', 'packages/*/src/cli/**', 'packages/*/bench/**'],
+      exclude: ['**/*.test.ts', 'grader/src/cli.ts', 'packages/lab/src/cli/train.ts', 'packages/lab/src/cli/lenet.ts', 'packages/lab/src/cli/longterm.ts', 'packages/lab/src/cli/charlm.ts', 'packages/lab/src/figures/figures.ts', 'packages/*/bench/**'],
       thresholds: { lines: 90 },
     },
   },

@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { DIAGRAMS, writeDiagrams, type Diagram } from '../docs/diagrams/index.js';
 import { headingAnchor, listExercises, parseHints, ROOT, unknownPnpmCommands, type Exercise } from './lib-docs.js';
-import { figuresFor, readFigureManifest, readPendingProducers, type FigureEntry } from './lib-figures.js';
+import { figuresFor, readFigureManifest, readPendingProducers, type FigureEntry } from '../packages/lab/src/figures/manifest.js';
 
 const DOCS = path.join(ROOT, 'docs');
 const OUT = path.join(DOCS, '.build');

@@ -24,7 +24,10 @@ function run(cmd, argv) {
 
 if (args.length === 0) {
   process.env.TURBO_TELEMETRY_DISABLED = '1';
-  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'grader', 'solutions'];
+  // The runtime is part of every cache key (turbo.json's globalEnv): results cached on one Node
+  // version are not replayed on another. Tasks run on the same `node` as this script.
+  process.env.DLKATA_NODE_VERSION = `${process.version} ${process.arch}`;
+  const dirs = ['packages/tensor', 'packages/layers', 'packages/rnn', 'packages/lab', 'grader', 'solutions'];
   // Stale results must not be counted: a cache hit restores the file, a fresh run rewrites it.
   for (const dir of dirs) rmSync(path.join(root, dir, '.test-results.json'), { force: true });
   const status = run(bin('turbo'), ['run', 'typecheck', 'test', '--continue', '--output-logs=errors-only']);

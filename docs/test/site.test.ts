@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headingAnchor, listExercises } from '../../scripts/lib-docs.js';
-import { exerciseOf, readFigureManifest } from '../../scripts/lib-figures.js';
+import { exerciseOf, readFigureManifest } from '../../packages/lab/src/figures/manifest.js';
 import { DIAGRAMS } from '../diagrams/index.js';
 import { findRawTex } from './raw-tex.js';
 

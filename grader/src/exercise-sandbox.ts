@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { ReadyMessage, WireError } from './protocol.js';
 import { FORBIDDEN_IMPORT_ERROR } from './sandbox/bundle.js';
-import { Sandbox, type StartOutcome } from './sandbox/sandbox.js';
+import { OutputLog, Sandbox, type StartOutcome } from './sandbox/sandbox.js';
 import { TestFailure } from './suites/types.js';
 
 /** Options of an {@link ExerciseSandbox}. */
@@ -68,6 +68,10 @@ export class ExerciseSandbox {
   private ready: ReadyMessage | undefined;
   /** Children started so far (1 unless a timeout or crash forced a restart). */
   starts = 0;
+  /** The exercise's stdout, over all its children: the first 64 KB kept, the rest counted. */
+  readonly stdout = new OutputLog();
+  /** The exercise's stderr, likewise. */
+  readonly stderr = new OutputLog();
 
   /**
    * @param bundleFile - the exercise's bundle
@@ -88,7 +92,7 @@ export class ExerciseSandbox {
   async ensureStarted(): Promise<TestFailure | null> {
     if (this.sandbox?.alive && this.ready) return null;
     await this.sandbox?.close();
-    this.sandbox = new Sandbox(this.bundleFile, { timeoutMs: this.options.timeoutMs });
+    this.sandbox = new Sandbox(this.bundleFile, { timeoutMs: this.options.timeoutMs, stdout: this.stdout, stderr: this.stderr });
     this.ready = undefined;
     this.starts++;
     const o = await this.sandbox.start();
@@ -124,6 +128,8 @@ export class ExerciseSandbox {
         throw new TestFailure('error', `${o.message} (exports found: ${Object.values(this.ready!.exports).flat().join(', ') || 'none'})`, true);
       case 'protocol':
         throw new TestFailure('failed', `the grader could not read what ${fn} returned: ${o.message}`);
+      case 'channel':
+        throw new TestFailure('error', o.message, true);
       case 'timeout':
         throw new TestFailure('timeout', `timed out after ${o.ms} ms in ${fn}`, true);
       case 'crashed':

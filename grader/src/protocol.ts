@@ -127,6 +127,12 @@ export interface CallErrorMessage {
 /** Every message a well-behaved child sends. */
 export type ChildMessage = ReadyMessage | ImportErrorMessage | ResultMessage | CallErrorMessage;
 
+/**
+ * Exit code of a child whose runner could no longer write to the channel (the submission closed
+ * or replaced its descriptor); the parent reports it as a lost channel.
+ */
+export const CHANNEL_LOST_EXIT_CODE = 75;
+
 /** Largest number of elements the parent sends or accepts in one tensor. */
 export const MAX_TENSOR_SIZE = 1 << 22;
 

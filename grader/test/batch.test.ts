@@ -1,6 +1,6 @@
 /**
- * A class of 20 mixed submissions (correct, buggy, hostile, archives, broken archives, stubs,
- * an empty folder) graded by `pnpm grade <class> --out DIR`: the grader is killed mid-run,
+ * A class of 20 mixed submissions (correct, buggy, hostile, two poison pills that once crashed
+ * the grader, archives, broken archives, stubs, an empty folder) graded by `pnpm grade <class> --out DIR`: the grader is killed mid-run,
  * rerun, and must end with every result exactly once, the finished ones untouched, and the
  * class outputs (CSV, feedback, summary, JUnit) complete. The same seed gives byte-identical
  * results.
@@ -60,10 +60,17 @@ async function buildClass(): Promise<Record<string, number | 'lost' | 'error'>> 
     for (const ex of EXERCISES) copy(ex, d);
     return d;
   };
-  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+  for (const name of ['alice', 'bob', 'carol', 'dave']) {
     solved(name);
     expected[name] = FULL;
   }
+  // poison pills: each once made the grader itself throw (exit 1, no report, every rerun dying on it)
+  const pool = (name: string): string => path.join(solved(name), '03-pooling', 'pool.ts');
+  patch(pool('erin'), "import {", "import { writeSync } from 'node:fs';\nimport {");
+  patch(path.join(classDir, 'erin', '03-pooling', 'pool.ts'), 'const dx = Tensor.zeros(x.shape);', "writeSync(3, 'raw bytes into the channel');\n  const dx = Tensor.zeros(x.shape);");
+  expected.erin = FULL - 5;
+  patch(pool('frank'), 'export interface PoolParams {', "Object.defineProperty(Object.getPrototypeOf(Uint8Array).prototype, 'length', { get() { return 0; } });\nexport interface PoolParams {");
+  expected.frank = 0;
   const mutants = await loadMutants();
   const bugs: [string, string, string][] = [
     ['gina', '03-pooling', 'ties-to-last-maximum'],
@@ -218,7 +225,7 @@ describe('a class of 20, killed mid-run and resumed', () => {
   it('writes the feedback, Gradescope results, the summary and JUnit XML for all of them', () => {
     expect(readdirSync(path.join(out, 'feedback')).filter((f) => f.endsWith('.md'))).toHaveLength(20);
     const gs = JSON.parse(readFileSync(path.join(out, 'gradescope', 'ivan.json'), 'utf8')) as { score: number; max_score: number; output_format: string; tests: { status: string }[] };
-    expect(gs).toMatchObject({ max_score: FULL, output_format: 'md' });
+    expect(gs).toMatchObject({ extra_data: { max_score: FULL }, output_format: 'md' });
     expect(gs.score).toBeLessThan(FULL);
     expect(gs.tests).toHaveLength(4);
     expect(readFileSync(path.join(out, 'feedback', 'gina.md'), 'utf8')).toContain('first in row-major order');

@@ -6,7 +6,8 @@
  * the correct submission untouched by its neighbours.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,7 +66,10 @@ function build(f: HostileFixture, classDir: string): void {
   }
   for (const [name, content] of Object.entries(f.files ?? {})) {
     const target = path.join(dir, f.exercise, name);
+    rmSync(target, { force: true });
     if (content.startsWith('symlink:')) symlinkSync(fill(content.slice('symlink:'.length)), target);
+    else if (content.startsWith('hardlink:')) linkSync(fill(content.slice('hardlink:'.length)), target);
+    else if (content === 'fifo:') execFileSync('mkfifo', [target]);
     else writeFileSync(target, fill(content));
   }
 }

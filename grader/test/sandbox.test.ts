@@ -11,7 +11,7 @@ import { bundleExercise, decodeTensor, detectIsolation, ExerciseSandbox, Invalid
 import { REPO } from './fixtures.js';
 
 const HOSTILE = `
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { NotImplementedError, Tensor } from '@dlkata/tensor';
@@ -49,11 +49,17 @@ export function bigArray(): number {
   return a.length;
 }
 export function forge(): string {
-  for (let id = 0; id < 100; id++) process.send!({ type: 'result', id, value: 'forged' });
+  writeSync(3, 'not a frame at all');
   return 'real';
 }
-export function patchSend(): string {
-  process.send = (() => true) as typeof process.send;
+export function patchIntrinsics(): string {
+  const fs = require('node:fs');
+  fs.writeSync = () => 0;
+  fs.readSync = () => 0;
+  Object.defineProperty(Object.getPrototypeOf(Uint8Array).prototype, 'length', { get() { return 0; } });
+  DataView.prototype.setUint32 = function () {};
+  DataView.prototype.getUint32 = function () { return 0; };
+  JSON.stringify = () => '{}';
   return 'patched';
 }
 export function echo(x: unknown): unknown { return x; }
@@ -157,17 +163,27 @@ describe('what the child may do', () => {
 });
 
 describe('what the parent accepts', () => {
-  it('ignores replies to requests that are not pending (ids cannot be guessed)', async () => {
-    const before = sandbox.unsolicited;
-    // request ids are random: replies forged for guessed ids answer nothing, now or later
-    expect(await value('forge')).toBe('real');
-    expect(await value('echo', 5)).toBe(5);
-    expect(sandbox.unsolicited).toBeGreaterThan(before);
+  it('keeps answering after the module patches the functions and intrinsics the channel uses', async () => {
+    const own = new Sandbox(bundle, { timeoutMs: 3000 });
+    try {
+      expect((await own.start()).kind).toBe('ready');
+      expect((await own.call('patchIntrinsics', [])).kind).toBe('ok');
+      for (const x of ['still here', -0, Number.NaN, { deep: [1, 'two', null, { three: true }] }]) {
+        const o = await own.call('echo', [x]);
+        expect(o).toEqual({ kind: 'ok', value: x });
+      }
+    } finally {
+      await own.close();
+    }
   });
 
-  it('keeps answering after the module patches process.send', async () => {
-    expect(await value('patchSend')).toBe('patched');
-    expect(await value('echo', 'still here')).toBe('still here');
+  it('stops a child that writes to the channel itself, and says so', async () => {
+    const o = await sandbox.call('forge', []);
+    expect(o.kind).toBe('channel');
+    expect(o.kind === 'channel' && o.message).toMatch(/broke the protocol during forge: it sent a frame header announcing \d+ bytes, more than the limit/);
+    expect(sandbox.alive).toBe(false);
+    sandbox = new Sandbox(bundle, { timeoutMs: 3000 });
+    expect((await sandbox.start()).kind).toBe('ready');
   });
 
   it('receives tensors as raw records, validated only by the parent', async () => {

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -78,13 +79,41 @@ function formatMessage(m: Message, root: string, workDir: string): string {
   return `${file.split(path.sep).join('/')}:${loc.line}:${loc.column + 1}: ${m.text}${loc.lineText ? `\n    ${loc.lineText.trim()}` : ''}`;
 }
 
-function importGuard(exerciseDir: string, tensor: string, opts: BundleOptions): Plugin {
+/** Loaders for the source files a submission may hold, by extension. */
+const SOURCE_LOADERS: Readonly<Record<string, 'ts' | 'tsx' | 'js' | 'jsx' | 'json'>> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+  '.json': 'json',
+};
+
+/**
+ * A submission file's text as the bundler may see it: source-map links are disarmed, since
+ * esbuild would read the file a `sourceMappingURL` comment names (say `/etc/passwd`) and quote
+ * it in its error.
+ */
+export function disarmSourceMapLinks(text: string): string {
+  return text.replace(/sourceMappingURL/gi, 'sourceMapping_URL');
+}
+
+function importGuard(exerciseDir: string, tensor: string, opts: BundleOptions, entry: string): Plugin {
   const inside = (p: string, dir: string): boolean => {
     const rel = path.relative(dir, p);
     return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   };
   const exercise = opts.exercise ? `exercise ${opts.exercise}` : 'this exercise';
   const forbidden = (opts.forbidden ?? []).filter((n) => TENSOR_EXPORTS.includes(n));
+  let realExerciseDir = exerciseDir;
+  try {
+    realExerciseDir = realpathSync(exerciseDir);
+  } catch {
+    // reported when a file is loaded
+  }
   const modules: Record<string, string> = {
     tensor: disarmed(forbidden, (n) => `${n} is @dlkata/tensor's own ${n}; ${exercise} asks you to write ${n} yourself, so using the library's is not allowed`, tensor),
     layers: disarmed(LAYERS_EXPORTS, (n) => `${n} comes from @dlkata/layers, the reference implementation the grader checks against; a submission may not use it`),
@@ -99,6 +128,11 @@ function importGuard(exerciseDir: string, tensor: string, opts: BundleOptions): 
       b.onLoad({ filter: /.*/, namespace: 'dlkata-disarmed' }, (args) => ({ contents: modules[args.path], loader: 'js', resolveDir: path.dirname(tensor) }));
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.kind === 'entry-point' || args.pluginData === 'resolved') return undefined;
+        // The module files themselves, imported by the generated entry: inside the folder, regular files.
+        if (args.importer === entry && !inside(args.path, path.dirname(RUNNER_SOURCE))) {
+          if (!path.isAbsolute(args.path) || !inside(args.path, exerciseDir)) return { errors: [{ text: `the module ${path.basename(args.path)} lies outside the exercise folder` }] };
+          return { path: args.path };
+        }
         // The grader's own files (entry, runner, protocol), the tensor package and the disarmed
         // modules resolve freely.
         if (args.namespace !== 'file' || !inside(args.importer, exerciseDir)) return undefined;
@@ -113,6 +147,23 @@ function importGuard(exerciseDir: string, tensor: string, opts: BundleOptions): 
         }
         if (builtinModules.includes(args.path)) return { path: args.path, external: true };
         return { errors: [{ text: `import of "${args.path}" is not allowed; a submission can import @dlkata/tensor, Node's built-in modules and its own files` }] };
+      });
+      // Every file of the submission is read here, not by esbuild: it must be a regular file
+      // inside the folder (no link, whatever resolved to it), and its source-map links are disarmed.
+      b.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+        if (!inside(args.path, exerciseDir)) return undefined;
+        const name = path.relative(exerciseDir, args.path).split(path.sep).join('/');
+        let real: string;
+        try {
+          if (!lstatSync(args.path).isFile()) return { errors: [{ text: `${name} is not a regular file` }] };
+          real = realpathSync(args.path);
+        } catch {
+          return { errors: [{ text: `${name} cannot be read` }] };
+        }
+        if (!inside(real, realExerciseDir)) return { errors: [{ text: `${name} lies outside the exercise folder` }] };
+        const loader = SOURCE_LOADERS[path.extname(args.path).toLowerCase()];
+        if (!loader) return { errors: [{ text: `${name} is not a source file the grader can bundle (.ts, .js, .json)` }] };
+        return { contents: disarmSourceMapLinks(readFileSync(real, 'utf8')), loader, resolveDir: path.dirname(args.path) };
       });
     },
   };
@@ -146,7 +197,9 @@ export async function bundleExercise(exerciseDir: string, modules: readonly stri
       sourcesContent: false,
       logLevel: 'silent',
       write: true,
-      plugins: [importGuard(exerciseDir, tensorEntry(), opts)],
+      // No tsconfig.json is read (a submission's could `extends` any file, which esbuild would quote in its error).
+      tsconfigRaw: {},
+      plugins: [importGuard(exerciseDir, tensorEntry(), opts, entry)],
     });
     if (result.errors.length > 0) return { ok: false, message: result.errors.slice(0, 3).map((m) => formatMessage(m, path.dirname(exerciseDir), outDir)).join('\n') };
   } catch (e) {

@@ -13,17 +13,22 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { encodeValue, parseChildMessage, type ChildMessage, type ReadyMessage, type WireError } from '../protocol.js';
+import type { Readable, Writable } from 'node:stream';
+import { CHANNEL_LOST_EXIT_CODE, describeValue, encodeValue, parseChildMessage, type ChildMessage, type ReadyMessage, type WireError } from '../protocol.js';
 import { cpuLimitSeconds, detectIsolation } from './isolation.js';
+import { makeTempDir, removeTempDir } from './tempdirs.js';
+import { decodePayload, encodeFrame, FrameReader, MAX_FRAME_BYTES, WireFormatError } from './wire.js';
 
 /** Heap limit of a child, in MB (`--max-old-space-size`). */
 export const HEAP_LIMIT_MB = 256;
 
-/** Bytes of the child's stdout and stderr kept (the tail), each. */
-export const OUTPUT_CAP = 16 * 1024;
+/** Bytes of the child's stdout and of its stderr kept per exercise (the first ones); the rest is counted and dropped. */
+export const OUTPUT_CAP = 64 * 1024;
+
+/** Bytes of the end of a stream kept besides, for the message when the child dies (an out-of-memory report comes last). */
+export const OUTPUT_TAIL = 2 * 1024;
 
 /** Options of a {@link Sandbox}. */
 export interface SandboxOptions {
@@ -31,6 +36,10 @@ export interface SandboxOptions {
   readonly timeoutMs: number;
   /** Wall-clock limit for start-up and importing the modules, in ms (default `timeoutMs + 5000`). */
   readonly startTimeoutMs?: number;
+  /** Where the child's stdout goes (default: a log of its own); share one across restarts to cap an exercise's output. */
+  readonly stdout?: OutputLog;
+  /** Where the child's stderr goes (default: a log of its own). */
+  readonly stderr?: OutputLog;
 }
 
 /** How a start-up ended. */
@@ -40,12 +49,17 @@ export type StartOutcome =
   | { readonly kind: 'timeout'; readonly ms: number }
   | { readonly kind: 'crashed'; readonly message: string };
 
-/** How a call ended. Only `ok` carries a value, and that value is still unvalidated. */
+/**
+ * How a call ended. Only `ok` carries a value, and that value is still unvalidated. `channel`:
+ * the child sent something that is not a reply to this request (a malformed, oversized or
+ * unsolicited frame), so the grader stopped it.
+ */
 export type CallOutcome =
   | { readonly kind: 'ok'; readonly value: unknown }
   | { readonly kind: 'threw'; readonly error: WireError }
   | { readonly kind: 'missing-export'; readonly message: string }
   | { readonly kind: 'protocol'; readonly message: string }
+  | { readonly kind: 'channel'; readonly message: string }
   | { readonly kind: 'timeout'; readonly ms: number }
   | { readonly kind: 'crashed'; readonly message: string };
 
@@ -56,20 +70,53 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-/** Keeps the last `cap` characters of a stream. */
-class Tail {
-  private text = '';
-  private dropped = 0;
-  constructor(private readonly cap: number) {}
-  push(chunk: Buffer | string): void {
-    this.text += chunk.toString();
-    if (this.text.length > this.cap) {
-      this.dropped += this.text.length - this.cap;
-      this.text = this.text.slice(-this.cap);
+/**
+ * A capped record of one output stream: the first {@link OUTPUT_CAP} bytes and the last
+ * {@link OUTPUT_TAIL} bytes are kept, everything is counted. Memory stays bounded however much
+ * the child writes; nothing in it is ever parsed for a grade.
+ */
+export class OutputLog {
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  private tailBuf = Buffer.alloc(0);
+  /** Bytes received in all. */
+  total = 0;
+
+  /**
+   * @param cap - bytes of the beginning kept
+   * @param tailCap - bytes of the end kept
+   */
+  constructor(
+    readonly cap = OUTPUT_CAP,
+    readonly tailCap = OUTPUT_TAIL,
+  ) {}
+
+  /** Records a chunk. */
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.headBytes < this.cap) {
+      const part = chunk.subarray(0, this.cap - this.headBytes);
+      this.head.push(Buffer.from(part));
+      this.headBytes += part.length;
     }
+    const joined = this.tailBuf.length + chunk.length <= this.tailCap ? Buffer.concat([this.tailBuf, chunk]) : Buffer.concat([this.tailBuf, chunk.subarray(Math.max(0, chunk.length - this.tailCap))]);
+    this.tailBuf = Buffer.from(joined.subarray(Math.max(0, joined.length - this.tailCap)));
   }
-  toString(): string {
-    return this.dropped > 0 ? `[${this.dropped} characters dropped]\n${this.text}` : this.text;
+
+  /** Bytes counted but not kept in {@link OutputLog.text}. */
+  get dropped(): number {
+    return this.total - this.headBytes;
+  }
+
+  /** The kept beginning, with a note of how much was dropped. */
+  text(): string {
+    const t = Buffer.concat(this.head).toString('utf8');
+    return this.dropped > 0 ? `${t}\n[${this.dropped} more bytes dropped]` : t;
+  }
+
+  /** The last bytes written (up to {@link OUTPUT_TAIL}), for a crash message. */
+  tail(): string {
+    return this.tailBuf.toString('utf8');
   }
 }
 
@@ -87,6 +134,19 @@ export function readableByOthers(file: string): boolean {
 }
 
 /**
+ * The flag that turns on Node's permission model for the Node running the grader (the child
+ * runs the same binary): `--permission` where Node knows it (22.13+, 23.5+, 24+; Node 24 rejects
+ * the old name), else `--experimental-permission` (Node 20, early 22). Found from the runtime's
+ * own list of flags, not from its version number. `DLKATA_GRADER_PERMISSION_FLAG` overrides the
+ * choice (for a Node build that names it differently, and to test the preflight).
+ */
+export function permissionFlag(): string {
+  const forced = process.env.DLKATA_GRADER_PERMISSION_FLAG;
+  if (forced) return forced;
+  return process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+}
+
+/**
  * The command line that starts a child on `bundleFile`: isolation prefix, node, permission flags.
  *
  * @param timeoutMs - the per-call limit, from which the child's CPU-time cap is derived ({@link cpuLimitSeconds})
@@ -95,7 +155,7 @@ export function childCommand(bundleFile: string, timeoutMs = 5000): { command: s
   const iso = detectIsolation();
   const prefix = iso.prefix.flatMap((a) => (a.startsWith('--data=') ? [a, `--cpu=${cpuLimitSeconds(timeoutMs)}`] : [a]));
   const nodeArgs = [
-    '--experimental-permission',
+    permissionFlag(),
     `--allow-fs-read=${bundleFile}`,
     `--max-old-space-size=${HEAP_LIMIT_MB}`,
     '--disallow-code-generation-from-strings',
@@ -109,8 +169,14 @@ export function childCommand(bundleFile: string, timeoutMs = 5000): { command: s
 
 /**
  * A child process running one exercise's bundle. Use once: {@link Sandbox.start}, any number
- * of {@link Sandbox.call}s, {@link Sandbox.kill}. After a timeout or crash it is dead; start a
- * new one.
+ * of {@link Sandbox.call}s, {@link Sandbox.kill}. After a timeout, crash or broken channel it
+ * is dead; start a new one.
+ *
+ * The channel is the child's file descriptor 3, a socket pair that carries frames of
+ * {@link encodeFrame}'s format (not Node's IPC, whose serializer runs in the child's realm).
+ * Every frame is decoded with bounds; anything that is not the reply to the pending request
+ * (or `ready` at start-up) ends the child and fails what was pending, with the reason. No event
+ * from the child (a frame, an error on a stream, an exit) can throw in the grader.
  */
 export class Sandbox {
   private child: ChildProcess | undefined;
@@ -118,30 +184,37 @@ export class Sandbox {
   private readonly usedIds = new Set<number>();
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private killedByUs = false;
-  private readonly stdout = new Tail(OUTPUT_CAP);
-  private readonly stderr = new Tail(OUTPUT_CAP);
+  private broken: string | undefined;
+  private onStartMessage: ((m: ChildMessage) => boolean) | undefined;
+  private onStartBroken: ((reason: string) => void) | undefined;
+  private readonly stdout: OutputLog;
+  private readonly stderr: OutputLog;
   private exitWaiters: (() => void)[] = [];
   private copyDir: string | undefined;
-  /** Messages received that answered no pending request (ignored, counted). */
+  private readonly frames = new FrameReader(MAX_FRAME_BYTES);
+  /** Frames received that answered no pending request (each one ends the child). */
   unsolicited = 0;
 
   /**
    * @param bundleFile - absolute path of the bundle from {@link bundleExercise}
-   * @param options - time limits
+   * @param options - time limits, output logs
    */
   constructor(
     readonly bundleFile: string,
     readonly options: SandboxOptions,
-  ) {}
+  ) {
+    this.stdout = options.stdout ?? new OutputLog();
+    this.stderr = options.stderr ?? new OutputLog();
+  }
 
   /** True while the child runs and has not been told to stop. */
   get alive(): boolean {
     return this.child !== undefined && this.exited === undefined && !this.killedByUs;
   }
 
-  /** What the child wrote to stdout and stderr (tails, for diagnostics; never parsed). */
+  /** What the child wrote to stdout and stderr (capped, for diagnostics; never parsed). */
   output(): { stdout: string; stderr: string } {
-    return { stdout: this.stdout.toString(), stderr: this.stderr.toString() };
+    return { stdout: this.stdout.text(), stderr: this.stderr.text() };
   }
 
   /**
@@ -150,8 +223,7 @@ export class Sandbox {
    */
   private runFile(): string {
     if (!detectIsolation().unprivileged || readableByOthers(this.bundleFile)) return this.bundleFile;
-    this.copyDir = mkdtempSync(path.join(tmpdir(), 'dlkata-sandbox-'));
-    chmodSync(this.copyDir, 0o755);
+    this.copyDir = makeTempDir('dlkata-sandbox-');
     const copy = path.join(this.copyDir, path.basename(this.bundleFile));
     copyFileSync(this.bundleFile, copy);
     chmodSync(copy, 0o644);
@@ -159,7 +231,7 @@ export class Sandbox {
   }
 
   private removeCopy(): void {
-    if (this.copyDir) rmSync(this.copyDir, { recursive: true, force: true });
+    if (this.copyDir) removeTempDir(this.copyDir);
     this.copyDir = undefined;
   }
 
@@ -178,6 +250,8 @@ export class Sandbox {
       const done = (o: StartOutcome): void => {
         if (settled) return;
         settled = true;
+        this.onStartMessage = undefined;
+        this.onStartBroken = undefined;
         clearTimeout(timer);
         resolve(o);
       };
@@ -185,18 +259,37 @@ export class Sandbox {
         this.kill();
         done({ kind: 'timeout', ms: limit });
       }, limit);
-      const child = spawn(command, args, {
-        cwd: path.dirname(file),
-        env: {},
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'advanced',
-        // Its own session and process group: process.kill(0) or process.kill(process.ppid) in the
-        // child (ppid is 0 in a PID namespace) must not reach the grader's process group.
-        detached: true,
-      });
+      this.onStartMessage = (m) => {
+        if (m.type === 'ready') done({ kind: 'ready', ready: m });
+        else if (m.type === 'import-error') done({ kind: 'import-error', module: m.module, error: m.error });
+        else return false;
+        return true;
+      };
+      this.onStartBroken = (reason) => done({ kind: 'crashed', message: `the sandboxed process broke the protocol while importing the modules: ${reason}; the grader stopped it` });
+      let child: ChildProcess;
+      try {
+        child = spawn(command, args, {
+          cwd: path.dirname(file),
+          env: {},
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+          // Its own session and process group: process.kill(0) or process.kill(process.ppid) in the
+          // child (ppid is 0 in a PID namespace) must not reach the grader's process group.
+          detached: true,
+        });
+      } catch (e) {
+        this.exited = { code: null, signal: null };
+        this.removeCopy();
+        done({ kind: 'crashed', message: `could not start the sandbox: ${(e as Error).message}` });
+        return;
+      }
       this.child = child;
       child.stdout?.on('data', (d: Buffer) => this.stdout.push(d));
       child.stderr?.on('data', (d: Buffer) => this.stderr.push(d));
+      child.stdout?.on('error', () => {});
+      child.stderr?.on('error', () => {});
+      const channel = child.stdio[3] as Readable & Writable;
+      channel.on('data', (d: Buffer) => this.onBytes(d));
+      channel.on('error', () => {});
       child.on('error', (e) => {
         this.exited ??= { code: null, signal: null };
         done({ kind: 'crashed', message: `could not start the sandbox: ${e.message}` });
@@ -205,38 +298,75 @@ export class Sandbox {
       child.on('exit', (code, signal) => {
         this.exited = { code, signal };
       });
-      // 'close' comes after 'exit' once stdout, stderr and the IPC channel are drained, so a
-      // reply sent just before exiting is still seen, and stderr is complete for the message.
+      // 'close' comes after 'exit' once stdout, stderr and the channel are drained, so a reply
+      // sent just before exiting is still seen, and stderr is complete for the message.
       child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
         this.exited ??= { code, signal };
         this.removeCopy();
-        done({ kind: 'crashed', message: this.exitMessage('while importing the modules') });
+        done({ kind: 'crashed', message: this.broken ?? this.exitMessage('while importing the modules') });
         this.failPending();
         for (const w of this.exitWaiters) w();
         this.exitWaiters = [];
       });
-      child.on('message', (raw: unknown) => {
+    });
+  }
+
+  /** Bytes from the channel: split into frames, decoded, dispatched; any fault breaks the channel. */
+  private onBytes(chunk: Buffer): void {
+    if (this.broken !== undefined || this.killedByUs) return;
+    try {
+      const { frames, error } = this.frames.push(chunk);
+      for (const payload of frames) {
+        let raw: unknown;
+        try {
+          raw = decodePayload(payload);
+        } catch (e) {
+          throw new WireFormatError(`a malformed frame (${(e as Error).message})`);
+        }
         const m = parseChildMessage(raw);
-        if (!settled) {
-          if (m?.type === 'ready') return done({ kind: 'ready', ready: m });
-          if (m?.type === 'import-error') return done({ kind: 'import-error', module: m.module, error: m.error });
-          this.unsolicited++;
-          return;
+        if (!m) throw new WireFormatError(`a message that is not part of the protocol (${describeValue(raw)})`);
+        if (this.onStartMessage) {
+          if (!this.onStartMessage(m)) {
+            this.unsolicited++;
+            throw new WireFormatError(`an unsolicited ${m.type} message before the modules were imported`);
+          }
+          continue;
         }
         this.onMessage(m);
+        if (this.broken !== undefined) return;
+      }
+      if (error) throw error;
+    } catch (e) {
+      this.breakChannel(e instanceof WireFormatError ? e.message : `an unreadable message (${(e as Error).message})`);
+    }
+  }
+
+  /** The child sent something it should not have: stop it, and fail whatever was waiting. */
+  private breakChannel(reason: string): void {
+    if (this.broken !== undefined) return;
+    this.broken = reason;
+    const onStart = this.onStartBroken;
+    this.kill();
+    onStart?.(reason);
+    const p = this.pending;
+    if (p) {
+      this.settle({
+        kind: 'channel',
+        message: `the sandboxed process broke the protocol during ${p.fn}: it sent ${reason}; only the grader's runner may write to the channel, so the grader stopped the process`,
       });
-    });
+    }
   }
 
   private exitMessage(during: string): string {
     const { code, signal } = this.exited ?? { code: null, signal: null };
-    const err = this.stderr.toString();
+    const err = this.stderr.tail();
     const oom = /heap out of memory|Allocation failed|out of memory/i.test(err);
     let what: string;
     if (oom) what = `ran out of memory (heap limit ${HEAP_LIMIT_MB} MB) ${during}`;
     else if (signal === 'SIGKILL' && this.killedByUs) what = `was stopped by the grader ${during}`;
     else if (signal) what = `was killed by ${signal} ${during}`;
     else if (code === 0) what = `exited (code 0) ${during}; does the code call process.exit()?`;
+    else if (code === CHANNEL_LOST_EXIT_CODE) what = `lost its channel to the grader ${during}; does the code close or replace file descriptor 3?`;
     else what = `exited with code ${code} ${during}`;
     const tail = err
       .split('\n')
@@ -247,10 +377,16 @@ export class Sandbox {
     return `the sandboxed process ${what}${tail && !oom ? `; stderr: ${tail}` : ''}`;
   }
 
-  private onMessage(m: ChildMessage | null): void {
+  private onMessage(m: ChildMessage): void {
     const p = this.pending;
-    if (!m || !p || (m.type !== 'result' && m.type !== 'error') || m.id !== p.id) {
+    if (m.type === 'ready' || m.type === 'import-error') {
       this.unsolicited++;
+      this.breakChannel(`an unsolicited ${m.type} message after the modules were imported`);
+      return;
+    }
+    if (!p || m.id !== p.id) {
+      this.unsolicited++;
+      this.breakChannel(p ? `a ${m.type} message that does not answer the pending request` : `an unsolicited ${m.type} message while no request was pending`);
       return;
     }
     if (m.type === 'result') return this.settle({ kind: 'ok', value: m.value });
@@ -270,6 +406,10 @@ export class Sandbox {
   private failPending(): void {
     const p = this.pending;
     if (!p) return;
+    if (this.broken !== undefined) {
+      this.settle({ kind: 'channel', message: `the sandboxed process broke the protocol during ${p.fn}: it sent ${this.broken}` });
+      return;
+    }
     this.settle({ kind: 'crashed', message: this.exitMessage(`during ${p.fn}`) });
   }
 
@@ -280,18 +420,18 @@ export class Sandbox {
    * @param fn - export name, e.g. `"conv2dForward"`
    * @param args - arguments: Tensors, numbers, plain objects, handles from earlier results
    * @param keep - keys of the returned object to keep in the child as handles (e.g. `["cache"]`)
-   * @returns how the call ended; on `timeout` the child has been killed
+   * @returns how the call ended; on `timeout` and `channel` the child has been killed
    */
   call(fn: string, args: readonly unknown[], keep?: readonly string[]): Promise<CallOutcome> {
     if (this.pending) throw new Error('Sandbox.call: a call is already pending');
+    if (this.broken !== undefined) return Promise.resolve({ kind: 'channel', message: `the sandboxed process broke the protocol before ${fn} was called: it sent ${this.broken}; the grader stopped it` });
     if (!this.alive) return Promise.resolve({ kind: 'crashed', message: `the sandboxed process is not running (${fn})` });
-    // A random id: the child cannot forge a reply to a request it has not seen yet (forged
-    // replies for guessed future ids would otherwise race with the real one).
+    // A random id: a reply cannot be prepared for a request before it is sent.
     let id = randomInt(1, 2 ** 47);
     while (this.usedIds.has(id)) id = randomInt(1, 2 ** 47);
     this.usedIds.add(id);
     const ms = this.options.timeoutMs;
-    const wireArgs = args.map(encodeValue);
+    const frame = encodeFrame({ type: 'call', id, fn, args: args.map(encodeValue), ...(keep ? { keep } : {}) });
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
         this.settle({ kind: 'timeout', ms });
@@ -299,7 +439,7 @@ export class Sandbox {
       }, ms);
       this.pending = { id, fn, resolve, timer };
       try {
-        this.child!.send({ type: 'call', id, fn, args: wireArgs, ...(keep ? { keep } : {}) });
+        (this.child!.stdio[3] as Writable).write(frame);
       } catch (e) {
         this.settle({ kind: 'crashed', message: `could not send the call to the sandbox: ${(e as Error).message}` });
       }
@@ -310,7 +450,11 @@ export class Sandbox {
   kill(): void {
     if (this.child && !this.exited) {
       this.killedByUs = true;
-      this.child.kill('SIGKILL');
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   }
 

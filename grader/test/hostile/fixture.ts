@@ -31,7 +31,10 @@ export interface HostileFixture {
    * run itself). Without it the fixture is skipped, and the README says what is then exposed.
    */
   readonly requires?: 'signals';
-  /** Extra files in the exercise folder (name -> content); `symlink:<target>` makes a symbolic link. */
+  /**
+   * Extra files in the exercise folder (name -> content), replacing a file of the same name:
+   * `symlink:<target>` makes a symbolic link, `hardlink:<target>` a hard link, `fifo:` a FIFO.
+   */
   readonly files?: Readonly<Record<string, string>>;
   /** The outcome. */
   readonly expect: {

@@ -24,7 +24,6 @@
  *   {@link evaluate}
  * - {@link loadMnist}, {@link mnistSplit}, {@link batches}, {@link randomShift}: the real MNIST
  *   digits of the `mnist` package, split and batched, no download
- * - {@link renderSvg}: figures as SVG (Vega-Lite) without a browser
  *
  * Inputs are validated at this boundary before any work: wrong shapes throw `ShapeError`, bad
  * values (NaN, a zero stride, a label out of range) throw `ValueError`, both from
@@ -48,7 +47,6 @@ export * from './model/network.js';
 export * from './model/optim.js';
 export * from './model/train.js';
 export * from './data/mnist.js';
-export * from './plot.js';
 export {
   residualBlockForward,
   residualBlockBackward,

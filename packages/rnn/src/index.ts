@@ -68,38 +68,3 @@ export {
   type GradientRegime,
   type GradientRegimeOptions,
 } from './tasks/dynamics.js';
-export { recallBatch, recallFeatures, type RecallTask, type RecallBatch } from './tasks/recall.js';
-export {
-  createClassifier,
-  classifierLossAndGrads,
-  evaluateClassifier,
-  hiddenStateGradientNorms,
-  trainClassifier,
-  type Cell,
-  type ClassifierParams,
-  type SequenceClassifier,
-  type TrainClassifierOptions,
-} from './tasks/classifier.js';
-export { runLongterm, type LongtermOptions, type LongtermResult } from './tasks/longterm.js';
-export {
-  CORPUS_FILE,
-  loadCorpus,
-  buildVocabulary,
-  encodeText,
-  decodeIds,
-  unigramCrossEntropy,
-  makeStreams,
-  createCharLm,
-  charLmChunk,
-  evaluateCharLm,
-  sampleText,
-  trainCharLm,
-  type CharVocabulary,
-  type CharLm,
-  type CharLmParams,
-  type ChunkResult,
-  type CharLmOptions,
-  type CharLmEpoch,
-  type CharLmRun,
-} from './tasks/charlm.js';
-export { accuracySpec, gradientNormSpec, lossCurveSpec, type PlotSpec } from './tasks/plots.js';

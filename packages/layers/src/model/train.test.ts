@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@dlkata/tensor';
 import { mnistSplit } from '../data/mnist.js';
-import { renderSvg, trainingCurvesSpec } from '../plot.js';
 import { createNetwork } from './network.js';
 import { Adam } from './optim.js';
 import { evaluate, formatConfusion, trainEpoch } from './train.js';
@@ -48,16 +47,5 @@ describe('training LeNet-5 on real MNIST digits (short run)', () => {
 describe('reporting', () => {
   it('confusion matrix table: rows are true classes', () => {
     expect(formatConfusion([[5, 1], [0, 4]], ['a', 'b']).split('\n')).toEqual(['true\\pred     a    b', 'a             5    1', 'b             0    4']);
-  });
-  it('training curves render to an SVG with both panels', async () => {
-    const svg = await renderSvg(
-      trainingCurvesSpec('t', [
-        { epoch: 1, split: 'train', loss: 1, accuracy: 0.5 },
-        { epoch: 2, split: 'train', loss: 0.5, accuracy: 0.8 },
-      ]),
-    );
-    expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('softmax cross-entropy');
-    expect(svg).toContain('accuracy');
   });
 });

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { createNetwork } from '../model/network.js';
-import { lenet5 } from '../model/zoo.js';
+import { createNetwork, lenet5 } from '@dlkata/layers';
 import { firstPerClass, freezeLayers, runTransfer, withNewHead } from './transfer.js';
 
 describe('freezeLayers', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
-import { pixelSoftmaxCrossEntropy } from '../segmentation.js';
+import { pixelSoftmaxCrossEntropy } from '@dlkata/layers';
 import { expectGradient } from '../test-support.js';
 import { createFcn, evaluateFcn, fcnBackward, fcnForward, maskGridSvg, runFcn, type FcnConfig } from './fcn.js';
 

@@ -36,21 +36,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { conv2dBackward, conv2dForward, type Conv2dCache } from '../conv2d.js';
-import { bilinearUpsampling, convTranspose2dBackward, convTranspose2dForward, type ConvTranspose2dCache } from '../conv-transpose.js';
+import { Adam, bilinearUpsampling, classIoU, conv2dBackward, type Conv2dCache, conv2dForward, convTranspose2dBackward, type ConvTranspose2dCache, convTranspose2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, meanIoU, type ParamDict, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels, reluBackward, type ReluCache, reluForward } from '@dlkata/layers';
 import {
   SEGMENTATION_CLASS_NAMES,
   segmentationBatches,
   segmentationDigitsSplit,
   type SegmentationDataset,
 } from '../data/segmentation-digits.js';
-import { maxPool2dBackward, maxPool2dForward, type MaxPool2dCache } from '../maxpool2d.js';
-import type { ParamDict } from '../model/network.js';
-import { Adam } from '../model/optim.js';
-import { reluBackward, reluForward, type ReluCache } from '../relu.js';
-import { classIoU, meanIoU, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels } from '../segmentation.js';
+import { int, positive, userCwd } from './args.js';
 
 /** Sizes of the network. */
 export interface FcnConfig {
@@ -119,7 +115,7 @@ const SAME3 = { stride: 1, pad: 1 } as const;
 const POOL = { kernel: 2, stride: 2 } as const;
 
 /** A convolution followed by a ReLU and a 2x2 max pool (or no pool). */
-interface StageCache {
+export interface StageCache {
   readonly conv: Conv2dCache;
   readonly relu: ReluCache;
   readonly pool: MaxPool2dCache | null;
@@ -520,4 +516,33 @@ export function runFcn(o: FcnRunOptions): FcnRunResult {
   const metricsFile = path.join(out, 'metrics.json');
   writeFileSync(metricsFile, JSON.stringify(metrics, null, 2) + '\n');
   return { test, files: [metricsFile, svgFile], seconds };
+}
+
+/** Adds the `fcn` run to a commander program (`pnpm train fcn`). */
+export function registerFcn(program: Command): Command {
+  return program
+    .command('fcn')
+    .description('a small fully convolutional network segmenting MNIST digits placed on a 48x48 canvas (11 classes: background + 10 digits)')
+    .option('--epochs <n>', 'passes over the training images', int('epochs', 1), 8)
+    .option('--batch <n>', 'images per mini-batch', int('batch', 1), 16)
+    .option('--lr <x>', "Adam's learning rate (cosine decay to 0)", positive('lr'), 3e-3)
+    .option('--train <n>', 'training images', int('train', 1), 1500)
+    .option('--test <n>', 'held-out test images (their digits never appear in training)', int('test', 1), 300)
+    .option('--size <px>', 'side of the canvas, divisible by 8', int('size', 32), 48)
+    .option('--digits <n>', 'digits per image', int('digits', 1), 2)
+    .option('--examples <n>', 'test images shown in masks.svg', int('examples', 1), 8)
+    .option('--seed <n>', 'seed of the data, the initial weights and the batch order', int('seed', 0), 0)
+    .option('--out <dir>', 'folder for metrics.json and masks.svg', 'runs/fcn')
+    .action((o: { epochs: number; batch: number; lr: number; train: number; test: number; size: number; digits: number; examples: number; seed: number; out: string }) => {
+      if (o.size % 8 !== 0) program.error(`--size must be divisible by 8 (three 2x2 poolings), got ${o.size}`);
+      const out = path.resolve(userCwd, o.out);
+      let r: ReturnType<typeof runFcn>;
+      try {
+        r = runFcn({ ...o, out });
+      } catch (e) {
+        if (e instanceof ValueError) program.error(e.message);
+        throw e;
+      }
+      console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
+    });
 }

@@ -38,15 +38,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { TopLevelSpec } from 'vega-lite';
 import { norm, Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { affineBackward, affineForward, type AffineCache } from '../affine.js';
-import { conv2dBackward, conv2dForward, type Conv2dCache } from '../conv2d.js';
-import { batches, mnistSplit, type ImageDataset } from '../data/mnist.js';
-import type { ParamDict } from '../model/network.js';
-import { Adam, Sgd, type Optimizer } from '../model/optim.js';
+import { Adam, affineBackward, type AffineCache, affineForward, batches, conv2dBackward, type Conv2dCache, conv2dForward, type ImageDataset, mnistSplit, type Optimizer, type ParamDict, reluBackward, type ReluCache, reluForward, residualBlockBackward, type ResidualBlockCache, residualBlockForward, Sgd, softmaxCrossEntropy } from '@dlkata/layers';
 import { renderSvg } from '../plot.js';
-import { reluBackward, reluForward, type ReluCache } from '../relu.js';
-import { residualBlockBackward, residualBlockForward, type ResidualBlockCache } from '../residual.js';
-import { softmaxCrossEntropy } from '../softmax.js';
+import { int, positive } from './args.js';
 
 /** A stack without (`plain`) or with (`residual`) skip connections. */
 export type StackKind = 'plain' | 'residual';
@@ -375,22 +369,6 @@ export function depthPlotSpec(title: string, rows: readonly DepthRow[], steps: n
 
 // ---------------------------------------------------------------------------------------------
 // The command line
-
-function int(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
-
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-}
 
 function depthList(v: string): number[] {
   const ds = v.split(',').map((s) => Number(s.trim()));

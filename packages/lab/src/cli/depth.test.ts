@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
-import { softmaxCrossEntropy } from '../softmax.js';
+import { softmaxCrossEntropy } from '@dlkata/layers';
 import { createStack, downsample, formatDepthTable, lossAndGrads, stackBackward, stackForward, type DepthRow, type StackOptions } from './depth.js';
 import { expectGradient } from '../test-support.js';
 
@@ -92,7 +92,7 @@ describe('pnpm run depth', () => {
       const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
       const stdout = execFileSync(
         process.execPath,
-        ['--import', 'tsx', 'packages/layers/src/cli/depth.ts', '--depths', '2', '--steps', '2', '--images', '20', '--channels', '2', '--size', '7', '--out', out],
+        ['--import', 'tsx', 'packages/lab/src/cli/depth.ts', '--depths', '2', '--steps', '2', '--images', '20', '--channels', '2', '--size', '7', '--out', out],
         { cwd: root, encoding: 'utf8', env: { ...process.env, INIT_CWD: root, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       expect(stdout).toMatch(/^2\s+\S+e-?\d+\s+\S+e[-+]\d+\s+\S+x\s+\d\.\d{3}\s+\d\.\d{3}$/m);

@@ -26,9 +26,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT } from './lib-docs.js';
-import { FIGURES_DIR, readFigureManifest, readPendingProducers, writeFigureManifest, type FigureEntry, type PendingProducer } from './lib-figures.js';
-import { heatmapSvg, type HeatPanel } from './lib-heatmap.js';
+import { ROOT } from '../root.js';
+import { FIGURES_DIR, readFigureManifest, readPendingProducers, writeFigureManifest, type FigureEntry, type PendingProducer } from './manifest.js';
+import { heatmapSvg, type HeatPanel } from './heatmap.js';
+import { renderSvg, trainingCurvesSpec } from '../plot.js';
 
 type Made = Omit<FigureEntry, 'producer' | 'quick' | 'command'>;
 
@@ -55,8 +56,8 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 // LeNet-5 on MNIST: curves, filters, feature maps from one training run
 
 async function lenet(quick: boolean): Promise<Made[]> {
-  const L = await import('../packages/layers/src/index.js');
-  const T = await import('../packages/tensor/src/index.js');
+  const L = await import('@dlkata/layers');
+  const T = await import('@dlkata/tensor');
   const cfg = quick
     ? { perClass: 60, epochs: 2, batch: 32, lr: 1e-3, shift: 2, seed: 0 }
     : { perClass: 400, epochs: 6, batch: 32, lr: 1e-3, shift: 2, seed: 0 };
@@ -79,7 +80,7 @@ async function lenet(quick: boolean): Promise<Made[]> {
   const settings = `${fmt(nTrain)} training and ${fmt(nTest)} test digits, ${cfg.epochs} epochs, batch ${cfg.batch}, Adam lr ${cfg.lr} with cosine decay, random shifts up to ${cfg.shift} px, seed ${cfg.seed}`;
   const made: Made[] = [];
 
-  writeFileSync(path.join(FIGURES_DIR, 'lenet-curves.svg'), await L.renderSvg(L.trainingCurvesSpec(`LeNet-5 on MNIST: ${pct(last.accuracy)} test accuracy`, points)));
+  writeFileSync(path.join(FIGURES_DIR, 'lenet-curves.svg'), await renderSvg(trainingCurvesSpec(`LeNet-5 on MNIST: ${pct(last.accuracy)} test accuracy`, points)));
   made.push({
     file: 'lenet-curves.svg',
     title: 'LeNet-5 training curves',
@@ -154,7 +155,7 @@ async function lenet(quick: boolean): Promise<Made[]> {
 // Inception cost: naive vs bottleneck
 
 async function inception(): Promise<Made[]> {
-  const L = await import('../packages/layers/src/index.js');
+  const L = await import('@dlkata/layers');
   const M = 1e6;
   const lectureDirect = L.convMultiplies([200, 32, 32], 92, 5, 1, 'same');
   const lectureReduce = L.convMultiplies([200, 32, 32], 16, 1);
@@ -207,7 +208,7 @@ async function inception(): Promise<Made[]> {
     resolve: { scale: { color: 'shared' } },
     config: { font: 'sans-serif' },
   };
-  writeFileSync(path.join(FIGURES_DIR, 'inception-cost.svg'), await L.renderSvg(spec as Parameters<typeof L.renderSvg>[0]));
+  writeFileSync(path.join(FIGURES_DIR, 'inception-cost.svg'), await renderSvg(spec as Parameters<typeof renderSvg>[0]));
   return [
     {
       file: 'inception-cost.svg',
@@ -255,7 +256,7 @@ function rootScript(name: string): { argv: string[]; source: string } | { skip: 
 
 /** A sub-command of `pnpm train` (commander), and its help text as the "source". */
 function trainCommand(sub: string): { argv: string[]; source: string } | { skip: string } {
-  const cli = path.join(ROOT, 'packages/layers/src/cli/train.ts');
+  const cli = path.join(ROOT, 'packages/lab/src/cli/train.ts');
   const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
   if (!existsSync(cli) || !rootScripts().train) return { skip: 'there is no `pnpm train` yet' };
   const help = spawnSync(tsx, [cli, sub, '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });

@@ -9,10 +9,7 @@
  */
 import { Adam } from '@dlkata/layers';
 import { Tensor, ValueError, type Rng } from '@dlkata/tensor';
-import { clipGradNorm } from '../clip.js';
-import { lstmBackward, lstmForward, lstmInitParams, lstmStepBackward, type LstmCache } from '../lstm.js';
-import { rnnBackward, rnnForward, rnnInitParams, rnnStepBackward, type RnnCache } from '../rnn.js';
-import { temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss } from '../temporal.js';
+import { clipGradNorm, lstmBackward, type LstmCache, lstmForward, lstmInitParams, lstmStepBackward, rnnBackward, type RnnCache, rnnForward, rnnInitParams, rnnStepBackward, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss } from '@dlkata/rnn';
 import { checkNumber } from '../validate.js';
 
 /** Which recurrence: a vanilla tanh RNN or an LSTM (gate order i, f, g, o). */

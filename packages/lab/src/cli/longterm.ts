@@ -19,25 +19,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { renderSvg } from '@dlkata/layers';
-import { gradientRegimes } from '../tasks/dynamics.js';
+import { renderSvg } from '../plot.js';
+import { gradientRegimes } from '@dlkata/rnn';
 import { runLongterm, type LongtermOptions } from '../tasks/longterm.js';
 import { accuracySpec, gradientNormSpec } from '../tasks/plots.js';
+import { int, positive } from './args.js';
 
-function int(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-}
 function finite(name: string) {
   return (v: string): number => {
     const n = Number(v);

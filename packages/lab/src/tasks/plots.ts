@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { renderSvg } from '@dlkata/layers';
+import type { renderSvg } from '../plot.js';
 
 /** A complete Vega-Lite specification, as `renderSvg` takes it. */
 export type PlotSpec = Parameters<typeof renderSvg>[0];

@@ -18,15 +18,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { mnistSplit, type ImageDataset } from '../data/mnist.js';
-import { createNetwork, type Network, type ParamDict } from '../model/network.js';
-import { Adam } from '../model/optim.js';
-import { evaluate, trainEpoch } from '../model/train.js';
-import { analyze } from '../model/spec.js';
-import { lenet5 } from '../model/zoo.js';
+import { Adam, analyze, createNetwork, evaluate, type ImageDataset, lenet5, mnistSplit, type Network, type ParamDict, trainEpoch } from '@dlkata/layers';
 import { renderSvg } from '../plot.js';
+import { int, positive, userCwd } from './args.js';
 
 /** The source task's digits. */
 export const SOURCE_DIGITS: readonly number[] = [0, 1, 2, 3, 4];
@@ -269,4 +266,31 @@ export async function runTransfer(o: TransferRunOptions): Promise<TransferRunRes
     }),
   );
   return { sourceAccuracy, runs, files: [metricsFile, svgFile], seconds };
+}
+
+/** Adds the `transfer` run to a commander program (`pnpm train transfer`). */
+export function registerTransfer(program: Command): Command {
+  return program
+    .command('transfer')
+    .description('LeNet-5 pre-trained on digits 0-4, moved to 5-9 with a few labelled images: frozen features, fine-tuning, from scratch')
+    .option('--pretrain-epochs <n>', 'epochs of pre-training on digits 0-4', int('pretrain-epochs', 1), 3)
+    .option('--per-class <n>', 'labelled images per digit 5-9', int('per-class', 1), 50)
+    .option('--epochs <n>', 'epochs of each transfer run over the small set', int('epochs', 1), 30)
+    .option('--batch <n>', 'images per mini-batch', int('batch', 1), 25)
+    .option('--lr <x>', "Adam's learning rate", positive('lr'), 1e-3)
+    .option('--freeze <layers>', 'comma-separated layers kept frozen in the first variant', 'conv1,conv2')
+    .option('--seed <n>', 'seed of the splits, the weights, the new heads and the batch order', int('seed', 0), 0)
+    .option('--out <dir>', 'folder for metrics.json and accuracy.svg', 'runs/transfer')
+    .action(async (o: { pretrainEpochs: number; perClass: number; epochs: number; batch: number; lr: number; freeze: string; seed: number; out: string }) => {
+      const out = path.resolve(userCwd, o.out);
+      const freeze = o.freeze.split(',').map((l) => l.trim()).filter((l) => l !== '');
+      let r: Awaited<ReturnType<typeof runTransfer>>;
+      try {
+        r = await runTransfer({ ...o, freeze, out });
+      } catch (e) {
+        if (e instanceof ValueError) program.error(e.message);
+        throw e;
+      }
+      console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
+    });
 }

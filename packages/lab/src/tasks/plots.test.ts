@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderSvg } from '@dlkata/layers';
+import { renderSvg } from '../plot.js';
 import { accuracySpec, gradientNormSpec, lossCurveSpec } from './plots.js';
 
 describe('figures', () => {

@@ -12,7 +12,7 @@
  * @module
  */
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { loadMnist, MNIST_CLASSES, MNIST_SIZE } from './mnist.js';
+import { loadMnist, MNIST_CLASSES, MNIST_SIZE } from '@dlkata/layers';
 
 /** Number of classes of the set: the background and the ten digits. */
 export const SEGMENTATION_CLASSES = 1 + MNIST_CLASSES;

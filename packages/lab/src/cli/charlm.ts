@@ -4,40 +4,26 @@
  * (also `pnpm charlm ...`)
  *
  * A character-level language model (embedding, LSTM, temporal affine, softmax) on the bundled
- * public-domain text (the King James Bible, Genesis 1-3; `packages/rnn/data/`), trained by
+ * public-domain text (the King James Bible, Genesis 1-3; `packages/lab/data/`), trained by
  * truncated backprop through time with Adam and global-norm clipping. Prints the unigram
  * baseline, a progress bar per epoch, the training and validation loss per character and a
  * sample at the chosen temperature after every epoch; writes `metrics.json` and `loss.svg`
  * into `--out` (default `runs/charlm`). Deterministic for a seed.
  *
  * Run directly, this file is its own command; {@link registerCharlm} adds the same command as
- * the subcommand `charlm` of another commander program (the `train` CLI of `@dlkata/layers`).
+ * the subcommand `charlm` of another commander program (the `train` CLI of this package).
  *
  * @module
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { renderSvg } from '@dlkata/layers';
+import { renderSvg } from '../plot.js';
 import { CORPUS_FILE, loadCorpus, trainCharLm } from '../tasks/charlm.js';
 import { lossCurveSpec } from '../tasks/plots.js';
-
-function int(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
-function positive(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-}
+import { int, positive } from './args.js';
 
 interface CharlmOpts {
   epochs?: number;

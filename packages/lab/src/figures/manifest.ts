@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './lib-docs.js';
+import { ROOT } from '../root.js';
 
 /** Where the committed figures live. */
 export const FIGURES_DIR = path.join(ROOT, 'docs', 'figures');

@@ -13,11 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Adam } from '@dlkata/layers';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { clipGradNorm } from '../clip.js';
-import { wordEmbeddingBackward, wordEmbeddingForward } from '../embedding.js';
-import { lstmBackward, lstmForward, lstmInitParams, lstmStepForward } from '../lstm.js';
-import { timeChunks } from '../tbptt.js';
-import { temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss } from '../temporal.js';
+import { clipGradNorm, lstmBackward, lstmForward, lstmInitParams, lstmStepForward, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss, timeChunks, wordEmbeddingBackward, wordEmbeddingForward } from '@dlkata/rnn';
 import { checkNumber } from '../validate.js';
 
 /** The bundled text: the King James Bible, Genesis 1-3 (public domain; see `data/README.md`). */
