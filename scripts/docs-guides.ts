@@ -119,8 +119,7 @@ function figureMarkdown(f: FigureEntry, pageDir: string): string {
 /** Markdown of one diagram, for a page in `pageDir`. */
 function diagramMarkdown(d: Diagram, pageDir: string): string {
   const src = path.relative(pageDir, path.join(DIAGRAMS_OUT, d.file)).split(path.sep).join('/');
-  // The image links to itself: on a phone, a tap opens the drawing full size.
-  return [`[![${d.title}](${src})](${src})`, '', `**${d.title}.** ${d.caption} _(Tap or click the drawing to enlarge it.)_`, ''].join('\n');
+  return [`![${d.title}](${src})`, '', `**${d.title}.** ${d.caption}`, ''].join('\n');
 }
 
 /** The source files a student edits: the `.ts` files of the folder that are not tests. */
