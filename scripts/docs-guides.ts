@@ -9,15 +9,21 @@
  *   students and for instructors, the figure gallery), with `<!-- exercise-table -->`
  *   replaced by a table of the exercises found on disk.
  * - `docs/.build/guides/NN-topic.md`: one guide per `exercises/NN-topic/`, made from its
- *   README (background, math, shapes, tasks, the grader's tolerances), the grader's tests and
- *   points for it, its hints (folded, one per level) and the figures of `docs/figures/` that
- *   belong to it.
+ *   README (background, math, shapes, tasks, the grader's tolerances, sources), the grader's
+ *   tests and points for it, its hints (folded, one per level), the figures of
+ *   `docs/figures/` that belong to it, and the diagrams of `docs/diagrams/` (drawn here into
+ *   `docs/.build/diagrams/`), each at the start of the section it explains.
  *
  * Exercises are found on disk: a new exercise folder gets its guide on the next build.
+ *
+ * Warnings are errors: the build stops (exit code 1) if a guide has no diagram, a diagram
+ * finds no section to open, an exercise README has no `## Sources` section, a link points
+ * nowhere, a figure file is missing, or a page names a `pnpm` command that does not exist.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { headingAnchor, listExercises, parseHints, ROOT, type Exercise } from './lib-docs.js';
+import { DIAGRAMS, writeDiagrams, type Diagram } from '../docs/diagrams/index.js';
+import { headingAnchor, listExercises, parseHints, ROOT, unknownPnpmCommands, type Exercise } from './lib-docs.js';
 import { figuresFor, readFigureManifest, readPendingProducers, type FigureEntry } from '../packages/lab/src/figures/manifest.js';
 
 const DOCS = path.join(ROOT, 'docs');
@@ -25,6 +31,16 @@ const OUT = path.join(DOCS, '.build');
 const GUIDES = path.join(OUT, 'guides');
 const PAGES = path.join(OUT, 'pages');
 const FIGURES = path.join(DOCS, 'figures');
+const DIAGRAMS_OUT = path.join(OUT, 'diagrams');
+
+/** What is wrong with the docs; any entry fails the build. */
+const problems: string[] = [];
+const problem = (msg: string): void => {
+  problems.push(msg);
+};
+
+/** The exercise topic of a folder name: `02-convolution` -> `convolution`. */
+const topicOf = (id: string): string => id.slice(3);
 
 /** The grader's tests of one exercise, if the grader has a suite for it. */
 interface SuiteInfo {
@@ -38,7 +54,7 @@ async function loadSuites(): Promise<Map<string, SuiteInfo>> {
     const { SUITES } = (await import('../grader/src/suites/index.js')) as { SUITES: readonly (SuiteInfo & { id: string })[] };
     for (const s of SUITES) map.set(s.id, s);
   } catch (e) {
-    console.warn(`docs: could not load the grader's suites (${(e as Error).message.split('\n')[0]}); guides go without the points table`);
+    problem(`could not load the grader's suites (${(e as Error).message.split('\n')[0]}); guides would go without the points table`);
   }
   return map;
 }
@@ -84,7 +100,7 @@ function rewriteLinks(md: string, fromDir: string, pageDir: string, exercises: r
         if (/(^|\/)HINTS\.md$/.test(target)) return `[${text === 'HINTS.md' ? 'the hints' : text}](${hintsTarget})`;
         const t = rebaseLink(target, fromDir, pageDir, exercises);
         if (t === null) {
-          console.warn(`docs: ${path.relative(ROOT, fromDir)}: link target ${target} does not exist; kept as text`);
+          problem(`${path.relative(ROOT, fromDir)}: link target ${target} does not exist`);
           return text;
         }
         return `${bang}[${text}](${t})`;
@@ -98,6 +114,12 @@ function figureMarkdown(f: FigureEntry, pageDir: string): string {
   const src = path.relative(pageDir, path.join(FIGURES, f.file)).split(path.sep).join('/');
   const quick = f.quick ? ' _This one comes from a `--quick` run (little data, few epochs): a check of the pipeline, not the real figure._' : '';
   return [`### ${f.title}`, '', `![${f.title}](${src})`, '', `${f.caption} Made by \`${f.command}\`.${quick}`, ''].join('\n');
+}
+
+/** Markdown of one diagram, for a page in `pageDir`. */
+function diagramMarkdown(d: Diagram, pageDir: string): string {
+  const src = path.relative(pageDir, path.join(DIAGRAMS_OUT, d.file)).split(path.sep).join('/');
+  return [`![${d.title}](${src})`, '', `**${d.title}.** ${d.caption}`, ''].join('\n');
 }
 
 /** The source files a student edits: the `.ts` files of the folder that are not tests. */
@@ -146,6 +168,9 @@ function guide(ex: Exercise, exercises: readonly Exercise[], suites: Map<string,
   const figureSection = (): string =>
     ['## Figures from real runs', '', 'Regenerate them with `pnpm figures` (see [all figures](../pages/figures.md)).', '', ...figs.map((f) => figureMarkdown(f, GUIDES))].join('\n');
 
+  const diagrams = DIAGRAMS.filter((d) => d.exercise === topicOf(ex.id));
+  const placed = new Set<Diagram>();
+  if (!/^##\s+Sources\s*$/m.test(readme)) problem(`${rel}/README.md has no "## Sources" section: name the lecture items and the papers the exercise teaches (edit solutions/${ex.id}/README.md, then pnpm exercises:generate)`);
   for (const s of sections) {
     const heading = /^##\s+(.*)$/m.exec(s)?.[1] ?? '';
     // Figures go before the first section after the background (usually "The math").
@@ -153,7 +178,15 @@ function guide(ex: Exercise, exercises: readonly Exercise[], suites: Map<string,
       parts.push(figureSection());
       figuresPlaced = true;
     }
-    parts.push(s);
+    // Each diagram opens the section it explains, right under its heading.
+    const mine = diagrams.filter((d) => !placed.has(d) && heading.includes(d.before));
+    mine.forEach((d) => placed.add(d));
+    if (mine.length > 0) {
+      const [head, ...body] = s.split('\n');
+      parts.push([head, '', ...mine.map((d) => diagramMarkdown(d, GUIDES)), ...body].join('\n'));
+    } else {
+      parts.push(s);
+    }
     if (/^how your code is checked/i.test(heading)) {
       const suite = suites.get(ex.id);
       if (suite) {
@@ -174,6 +207,8 @@ function guide(ex: Exercise, exercises: readonly Exercise[], suites: Map<string,
     }
   }
   if (!figuresPlaced) parts.push(figureSection());
+  for (const d of diagrams) if (!placed.has(d)) problem(`diagram ${d.file} should open the section "${d.before}" of ${rel}/README.md, which has no such "##" heading`);
+  if (diagrams.length === 0) problem(`the guide of ${rel} has no diagram of its operation: add one to docs/diagrams/ (exercise: '${topicOf(ex.id)}')`);
 
   if (hints.tasks.length > 0) {
     const h: string[] = [
@@ -247,12 +282,14 @@ export async function buildGuides(): Promise<number> {
   const suites = await loadSuites();
   const figures = readFigureManifest().filter((f) => {
     if (existsSync(path.join(FIGURES, f.file))) return true;
-    console.warn(`docs: docs/figures/figures.json lists ${f.file}, which is missing; run pnpm figures`);
+    problem(`docs/figures/figures.json lists ${f.file}, which is missing; run pnpm figures`);
     return false;
   });
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(GUIDES, { recursive: true });
   mkdirSync(PAGES, { recursive: true });
+  const topics = new Set(exercises.map((e) => topicOf(e.id)));
+  writeDiagrams(DIAGRAMS_OUT, DIAGRAMS.filter((d) => topics.has(d.exercise)));
   for (const ex of exercises) writeFileSync(path.join(GUIDES, `${ex.id}.md`), guide(ex, exercises, suites, figures));
   const pagesDir = path.join(DOCS, 'pages');
   for (const f of readdirSync(pagesDir).filter((n) => n.endsWith('.md'))) {
@@ -262,8 +299,39 @@ export async function buildGuides(): Promise<number> {
     writeFileSync(path.join(PAGES, f), text);
   }
   writeFileSync(path.join(OUT, 'index.md'), index(exercises));
+  checkCommands(exercises);
+  checkLayout();
   return exercises.length;
 }
 
+/** Every `pnpm X` that the README, the pages and the exercise READMEs tell a reader to type exists. */
+function checkCommands(exercises: readonly Exercise[]): void {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const scripts = new Set(Object.keys(pkg.scripts ?? {}));
+  const files = [path.join(ROOT, 'README.md'), path.join(DOCS, 'README.md'), ...readdirSync(path.join(DOCS, 'pages')).filter((f) => f.endsWith('.md')).map((f) => path.join(DOCS, 'pages', f)), ...exercises.flatMap((e) => [path.join(e.dir, 'README.md'), path.join(e.dir, 'HINTS.md')])];
+  for (const f of files.filter((x) => existsSync(x))) {
+    for (const cmd of unknownPnpmCommands(readFileSync(f, 'utf8'), scripts)) problem(`${path.relative(ROOT, f)} tells the reader to run \`${cmd}\`, which is not a script of package.json${cmd === 'pnpm docs' ? ' (pnpm docs is pnpm\'s own command: write pnpm run docs)' : ''}`);
+  }
+}
+
+/** The README's layout section names every package there is, and calls none of them unwritten. */
+function checkLayout(): void {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const layout = /^## Layout\n([\s\S]*?)(?=^## |$(?![\s\S]))/m.exec(readme)?.[1];
+  if (!layout) {
+    problem('README.md has no "## Layout" section');
+    return;
+  }
+  for (const dir of readdirSync(path.join(ROOT, 'packages'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(path.join(ROOT, 'packages', d.name, 'package.json')))) {
+    if (!layout.includes(`packages/${dir.name}`)) problem(`README.md's layout section does not mention packages/${dir.name}`);
+  }
+  for (const line of layout.split('\n').filter((l) => /not (yet )?written|to be written|coming soon/i.test(l))) problem(`README.md's layout section says something is not written: "${line.trim()}"`);
+}
+
+const started = Date.now();
 const n = await buildGuides();
-console.log(`docs: ${n} exercise guides and the pages of docs/pages written to docs/.build`);
+if (problems.length > 0) {
+  console.error(`docs: ${problems.length} problem(s), the build stops:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  process.exit(1);
+}
+console.log(`docs: ${n} exercise guides, ${DIAGRAMS.length} diagrams and the pages of docs/pages written to docs/.build (${Date.now() - started} ms)`);

@@ -193,3 +193,38 @@ export function headingAnchor(heading: string): string {
     .replace(/--+/, '-');
   return (slug || '_').toLocaleLowerCase();
 }
+
+/** pnpm's own commands that may appear in the docs besides the project's scripts. */
+export const PNPM_BUILTINS = new Set(['install', 'i', 'add', 'remove', 'exec', 'dlx', 'run', 'update', 'why', 'list', 'store', 'approve-builds', 'docs']);
+
+/**
+ * The `pnpm <command>` invocations in markdown (in code spans and fenced blocks) that name
+ * neither a script of `scripts` nor one of pnpm's own commands; `pnpm run X` is checked
+ * for X. `pnpm docs` counts as unknown: it is pnpm's built-in that opens a home page, so the
+ * docs must say `pnpm run docs`, except on a line that warns about exactly that (a line that
+ * says "built-in" is not checked).
+ *
+ * @returns one `"pnpm X"` string per unknown command, in order of appearance, without repeats
+ */
+export function unknownPnpmCommands(markdown: string, scripts: ReadonlySet<string>): string[] {
+  const code: string[] = [];
+  let inFence = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) {
+      inFence = !inFence;
+      continue;
+    }
+    if (inFence) code.push(line.replace(/#.*$/, ''));
+    else if (!/built-in/i.test(line)) for (const m of line.matchAll(/`([^`]+)`/g)) code.push(m[1]);
+  }
+  const bad: string[] = [];
+  for (const c of code) {
+    for (const m of c.matchAll(/(?:^|[\s;&|(])pnpm\s+(?:-[^\s]+\s+)*(run\s+)?([a-z][\w:.-]*)/g)) {
+      const [, run, name] = m;
+      const ok = run ? scripts.has(name) : scripts.has(name) || (PNPM_BUILTINS.has(name) && name !== 'docs');
+      const cmd = `pnpm ${run ? 'run ' : ''}${name}`;
+      if (!ok && !bad.includes(cmd)) bad.push(cmd);
+    }
+  }
+  return bad;
+}

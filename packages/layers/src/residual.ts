@@ -84,7 +84,7 @@ function oddKernel(op: string, name: string, w: Tensor): void {
  * `out = relu(conv2(relu(conv1(x))) + shortcut(x))`
  *
  * The skip connection is added BEFORE the final non-linearity, as on the lecture's slide
- * `x_{L+1} = f(W_{L+1} x_L + b_{L+1} + x_{L-1})` and in He et al.'s Figure 2.
+ * $x_{L+1} = f(W_{L+1} x_L + b_{L+1} + x_{L-1})$ and in He et al.'s Figure 2.
  *
  * Dimensions: N batch, C input channels, H x W input, F filters, s stride,
  * `H' = floor((H - 1) / s) + 1`, likewise `W'` (= H and W at stride 1; 4 -> 2 and 5 -> 3 at stride 2).

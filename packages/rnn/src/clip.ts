@@ -65,9 +65,9 @@ function globalNorm(tensors: readonly Tensor[]): number {
 /**
  * Clips gradients by their GLOBAL norm, like PyTorch's `torch.nn.utils.clip_grad_norm_`.
  *
- * `totalNorm = sqrt(sum over all tensors and elements of g^2)`: one norm over every gradient, as
+ * $\mathrm{totalNorm} = \sqrt{\sum g^2}$, the sum over all tensors and their elements: one norm over every gradient, as
  * if they were concatenated into one vector. If `totalNorm > maxNorm`, every tensor is
- * multiplied by the same factor `maxNorm / (totalNorm + 1e-6)`, so the clipped gradients keep
+ * multiplied by the same factor $\mathrm{maxNorm} / (\mathrm{totalNorm} + 10^{-6})$, so the clipped gradients keep
  * their direction and have global norm just below `maxNorm`; otherwise they are returned
  * unchanged (as copies). Clipping each tensor by its own norm is a different operation (it
  * changes the direction); it is not what this does.

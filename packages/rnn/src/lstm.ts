@@ -177,7 +177,7 @@ function stepBackward(dnextH: Tensor, dnextC: Tensor, s: LstmStepCache): LstmSte
  * - `f = sigmoid(a[:, H:2H])`: forget gate, how much of the old cell is kept
  * - `g = tanh(a[:, 2H:3H])`: cell candidate
  * - `o = sigmoid(a[:, 3H:4H])`: output gate
- * - `nextC = f * prevC + i * g`, `nextH = o * tanh(nextC)` (elementwise products)
+ * - $\mathrm{nextC} = f \odot \mathrm{prevC} + i \odot g$, $\mathrm{nextH} = o \odot \tanh(\mathrm{nextC})$ ($\odot$: elementwise product)
  *
  * With `f = 1` and `i = 0` the cell is copied unchanged, `dnextC/dprevC = I`: the lecture's
  * "matrix with eigenvalues equal to 1" that lets the cell maintain its state.

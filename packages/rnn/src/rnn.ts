@@ -82,7 +82,7 @@ function stepBackward(dnextH: Tensor, c: RnnStepCache): { dx: Tensor; dprevH: Te
  *
  * Dimensions: N batch, D input features, H hidden units.
  *
- * `nextH = tanh(x Wx + prevH Wh + b)`: the new hidden state depends on the previous hidden state
+ * $\mathrm{nextH} = \tanh(x\,W_x + \mathrm{prevH}\,W_h + b)$: the new hidden state depends on the previous hidden state
  * and the input through learned parameters (the lecture's basic structure of an RNN). Weights
  * are stored `[in, out]` as in CS231n; PyTorch's `nn.RNN` stores the transposes (`weight_ih_l0`
  * is `Wx^T`, `weight_hh_l0` is `Wh^T`) and has two biases whose sum is `b`.

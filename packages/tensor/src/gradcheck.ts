@@ -100,7 +100,9 @@ export interface RelativeErrorReport {
 /**
  * Elementwise relative error, the worst element and where it is:
  *
- * `max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|)`
+ * $$
+ * \max_i \frac{|a_i - b_i|}{\max(10^{-8},\ |a_i| + |b_i|)}
+ * $$
  *
  * The `1e-8` floor keeps it finite when both values are 0 (never NaN). A NaN, or an infinity
  * against anything but the same infinity, counts as error 1 (the largest possible), so it is

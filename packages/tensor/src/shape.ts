@@ -43,9 +43,11 @@ export function pair(op: string, name: string, value: Pair, min: number): [numbe
  * Output size of a convolution or pooling along one dimension, PyTorch's formula
  * (`torch.nn.Conv2d`, `MaxPool2d` with `ceil_mode=False`):
  *
- * `out = floor((size + 2*pad - dilation*(kernel - 1) - 1) / stride + 1)`
+ * $$
+ * \mathrm{out} = \left\lfloor \frac{\mathrm{size} + 2\,\mathrm{pad} - \mathrm{dilation} \cdot (\mathrm{kernel} - 1) - 1}{\mathrm{stride}} + 1 \right\rfloor
+ * $$
  *
- * With dilation 1 this is the lecture's and CS231n's `1 + (H + 2*pad - HH) / stride`, rounded down.
+ * With dilation 1 this is the lecture's and CS231n's $1 + (H + 2\,\mathrm{pad} - HH) / \mathrm{stride}$, rounded down.
  *
  * @param size - input size (H or W), >= 1
  * @param kernel - kernel size, >= 1
