@@ -139,7 +139,7 @@ export function shiftTokens(ids: Ids, nullId: number): { input: number[][]; targ
  */
 export function stackedLstmForward(x: Tensor, layers: readonly LstmLayer[], h0?: readonly Tensor[], c0?: readonly Tensor[]): { h: Tensor; hT: Tensor[]; cT: Tensor[]; cache: StackedCache } {
   const [N, T] = x.shape;
-  throw new NotImplementedError('stackedLstmForward: input = x; for each layer l: run lstmForward(input, h0[l] or zeros [N, H_l], c0[l] or zeros, layers[l]) (H_l = layers[l].Wh.shape[0]); keep its cache, its final hidden state timeStep(h, T-1) in hT and its cT in cT; the layer\'s h becomes the next layer\'s input; return { h: the last input, hT, cT, cache: { layers: caches } } (read: exercises/12-rnn-architectures/README.md, "Task 1: stackedLstmForward"; guide: docs/site/documents/12-rnn-architectures.html#task-1-stackedlstmforward; tests: pnpm test 12 -t stackedLstmForward)');
+  throw new NotImplementedError('stackedLstmForward: the top layer\'s hidden states h [N, T, H_last] of L LSTM layers over x [N, T, D], where layer l+1 reads layer l\'s hidden sequence (README Task 1), each layer\'s final hT and cT [N, H_l], and the cache; lstmForward and timeStep help (read: exercises/12-rnn-architectures/README.md, "Task 1: stackedLstmForward"; guide: docs/site/documents/12-rnn-architectures.html#task-1-stackedlstmforward; tests: pnpm test 12 -t stackedLstmForward)');
 }
 
 /**
@@ -154,7 +154,7 @@ export function stackedLstmForward(x: Tensor, layers: readonly LstmLayer[], h0?:
  */
 export function stackedLstmBackward(dh: Tensor, cache: StackedCache): { dx: Tensor; layers: LayerGrads[]; dh0: Tensor[]; dc0: Tensor[] } {
   const L = cache.layers.length;
-  throw new NotImplementedError('stackedLstmBackward: upstream = dh; for l = L-1 down to 0: g = lstmBackward(upstream, cache.layers[l]); store { dWx, dWh, db } in layers[l], g.dh0 in dh0[l], g.dc0 in dc0[l]; upstream = g.dx (it flows into the layer below); return { dx: upstream after layer 0, layers, dh0, dc0 } (read: exercises/12-rnn-architectures/README.md, "Task 2: stackedLstmBackward"; guide: docs/site/documents/12-rnn-architectures.html#task-2-stackedlstmbackward; tests: pnpm test 12 -t stackedLstmBackward)');
+  throw new NotImplementedError('stackedLstmBackward: from dh [N, T, H_last] and the cache, dx [N, T, D] and, per layer, dWx, dWh, db and the gradients dh0, dc0 [N, H_l] of its initial states: BPTT through depth and time (README Task 2); lstmBackward helps (read: exercises/12-rnn-architectures/README.md, "Task 2: stackedLstmBackward"; guide: docs/site/documents/12-rnn-architectures.html#task-2-stackedlstmbackward; tests: pnpm test 12 -t stackedLstmBackward)');
 }
 
 /**
@@ -174,7 +174,7 @@ export function manyToOneLoss(x: Tensor, params: ClassifierParams, y: readonly n
   const H = params.Wh.shape[0];
   const K = params.Wy.shape[1];
   const layer = { Wx: params.Wx, Wh: params.Wh, b: params.b };
-  throw new NotImplementedError('manyToOneLoss: f = lstmForward(x, zeros, zeros, layer); p [N, 1, H] = the last step of f.h (or the mean over t); scores3 = affineForward(p, Wy, by); softmaxLoss(scores3, y as N rows of one label, all true); affineBackward gives dp, dWy, dby; dh [N, T, H] = dp at t = T-1 only (or dp / T at every t); lstmBackward(dh, f.cache) gives dx, dWx, dWh, db; return { loss, scores: scores3 as [N, K], grads: { Wx, Wh, b, Wy, by }, dx } (read: exercises/12-rnn-architectures/README.md, "Task 3: manyToOneLoss"; guide: docs/site/documents/12-rnn-architectures.html#task-3-manytooneloss; tests: pnpm test 12 -t manyToOneLoss)');
+  throw new NotImplementedError('manyToOneLoss: the mean softmax loss of an LSTM classifier over x [N, T, D] that pools its hidden states (the last one, or the mean over t) into affine scores [N, K], with the gradients of Wx, Wh, b, Wy, by and dx [N, T, D] (README Task 3) (read: exercises/12-rnn-architectures/README.md, "Task 3: manyToOneLoss"; guide: docs/site/documents/12-rnn-architectures.html#task-3-manytooneloss; tests: pnpm test 12 -t manyToOneLoss)');
 }
 
 /**
@@ -197,7 +197,7 @@ export function captionLoss(features: Tensor, captions: Ids, params: CaptionPara
   const H = params.bproj.shape[0];
   const V = params.Wembed.shape[0];
   const { input, target, mask } = shiftTokens(captions, nullId);
-  throw new NotImplementedError('captionLoss: feats = features as [N, 1, F]; h0 = affineForward(feats, Wproj, bproj) as [N, H]; x = embeddingForward(input, Wembed); f = lstmForward(x, h0, zeros, layer); scores = affineForward(f.h, Wvocab, bvocab); softmaxLoss(scores, target, mask); then backward in reverse order: affineBackward (dh, dWvocab, dbvocab), lstmBackward (dx, dh0, dWx, dWh, db), embeddingBackward(dx, input, V), affineBackward of the projection with dh0 as [N, 1, H] (dfeatures, dWproj, dbproj) (read: exercises/12-rnn-architectures/README.md, "Task 4: captionLoss"; guide: docs/site/documents/12-rnn-architectures.html#task-4-captionloss; tests: pnpm test 12 -t captionLoss)');
+  throw new NotImplementedError('captionLoss: the masked, teacher-forced loss of the captioning model (features [N, F] set h0 through Wproj, bproj; shiftTokens gives inputs, targets, mask) with the gradients of every parameter and dfeatures [N, F] (README Task 4) (read: exercises/12-rnn-architectures/README.md, "Task 4: captionLoss"; guide: docs/site/documents/12-rnn-architectures.html#task-4-captionloss; tests: pnpm test 12 -t captionLoss)');
 }
 
 /**
@@ -219,7 +219,7 @@ export function captionGreedy(features: Tensor, params: CaptionParams, opts: Dec
   const V = params.Wvocab.shape[1];
   const layer = { Wx: params.Wx, Wh: params.Wh, b: params.b };
   const out = Array.from({ length: N }, () => new Array<number>(opts.maxLength).fill(opts.nullId));
-  throw new NotImplementedError('captionGreedy: h = affineForward(features as [N, 1, F], Wproj, bproj) as [N, H], c = zeros, prev = start for every example; for t < maxLength: x = embeddingForward(prev as N rows of one id, Wembed) as [N, E]; one lstmStepForward(x, h, c, layer); scores = affineForward(h as [N, 1, H], Wvocab, bvocab); for each example not finished: w = the argmax of its V scores (first maximum); out[n][t] = w; prev[n] = w; finished once w = end (its later positions stay nullId); return out (read: exercises/12-rnn-architectures/README.md, "Task 5: captionGreedy"; guide: docs/site/documents/12-rnn-architectures.html#task-5-captiongreedy; tests: pnpm test 12 -t captionGreedy)');
+  throw new NotImplementedError('captionGreedy: N captions of at most maxLength ids, each step feeding back the most likely word (first maximum), started at start; a caption ends at end and is padded with nullId after it (README Task 5) (read: exercises/12-rnn-architectures/README.md, "Task 5: captionGreedy"; guide: docs/site/documents/12-rnn-architectures.html#task-5-captiongreedy; tests: pnpm test 12 -t captionGreedy)');
 }
 
 /**
@@ -241,7 +241,7 @@ export function captionSample(features: Tensor, params: CaptionParams, opts: Sam
   const { temperature, uniforms, maxLength } = opts;
   const layer = { Wx: params.Wx, Wh: params.Wh, b: params.b };
   const out = Array.from({ length: N }, () => new Array<number>(maxLength).fill(opts.nullId));
-  throw new NotImplementedError('captionSample: the loop of captionGreedy, but choose the word of example n at step t by sampling: z = scores / temperature; p = softmax(z) (subtract the maximum of z first); walk v = 0, 1, ... adding p[v] until the sum exceeds u = uniforms[n, t]; choose that v (the last id if rounding leaves the sum below u) (read: exercises/12-rnn-architectures/README.md, "Task 6: captionSample"; guide: docs/site/documents/12-rnn-architectures.html#task-6-captionsample; tests: pnpm test 12 -t captionSample)');
+  throw new NotImplementedError('captionSample: as captionGreedy, but each word is drawn from softmax(scores / temperature) with the given uniform number u = uniforms[n, t] by inverse CDF (README Task 6) (read: exercises/12-rnn-architectures/README.md, "Task 6: captionSample"; guide: docs/site/documents/12-rnn-architectures.html#task-6-captionsample; tests: pnpm test 12 -t captionSample)');
 }
 
 /**
@@ -267,7 +267,7 @@ export function seq2seqLoss(src: Ids, tgt: Ids, params: Seq2SeqParams, nullId: n
   const enc = { Wx: params.encWx, Wh: params.encWh, b: params.encb };
   const dec = { Wx: params.decWx, Wh: params.decWh, b: params.decb };
   const { input, target, mask } = shiftTokens(tgt, nullId);
-  throw new NotImplementedError('seq2seqLoss: e = lstmForward(embeddingForward(src, Wsrc), zeros, zeros, enc); hT = timeStep(e.h, S-1); d = lstmForward(embeddingForward(input, Wtgt), hT, e.cT, dec); scores = affineForward(d.h, Wout, bout); softmaxLoss(scores, target, mask); backward: affineBackward, lstmBackward of the decoder (its dh0, dc0 are the gradients of hT, cT), then the encoder: dh = zeros except dh[:, S-1, :] = dh0, lstmBackward(dh, e.cache, dc0); embeddingBackward for Wsrc and Wtgt (read: exercises/12-rnn-architectures/README.md, "Task 7: seq2seqLoss"; guide: docs/site/documents/12-rnn-architectures.html#task-7-seq2seqloss; tests: pnpm test 12 -t seq2seqLoss)');
+  throw new NotImplementedError('seq2seqLoss: the masked loss of the encoder-decoder (the encoder LSTM reads src [N, S]; its final hT and cT start the decoder, teacher-forced on tgt) with the gradients of Wsrc, Wtgt, enc, dec, Wout, bout (README Task 7); remember that the cell state carries a gradient too (read: exercises/12-rnn-architectures/README.md, "Task 7: seq2seqLoss"; guide: docs/site/documents/12-rnn-architectures.html#task-7-seq2seqloss; tests: pnpm test 12 -t seq2seqLoss)');
 }
 
 /**
@@ -289,5 +289,5 @@ export function seq2seqGreedy(src: Ids, params: Seq2SeqParams, opts: DecodeOptio
   const enc = { Wx: params.encWx, Wh: params.encWh, b: params.encb };
   const dec = { Wx: params.decWx, Wh: params.decWh, b: params.decb };
   const out = Array.from({ length: N }, () => new Array<number>(opts.maxLength).fill(opts.nullId));
-  throw new NotImplementedError('seq2seqGreedy: e = lstmForward(embeddingForward(src, Wsrc), zeros, zeros, enc); start from h = timeStep(e.h, S-1) and c = e.cT; then the loop of captionGreedy with Wtgt as the embedding, the decoder layer, Wout and bout (read: exercises/12-rnn-architectures/README.md, "Task 8: seq2seqGreedy"; guide: docs/site/documents/12-rnn-architectures.html#task-8-seq2seqgreedy; tests: pnpm test 12 -t seq2seqGreedy)');
+  throw new NotImplementedError('seq2seqGreedy: N target sequences of at most maxLength ids decoded greedily, the decoder started from the encoder\'s final hT and cT for src [N, S] (README Task 8) (read: exercises/12-rnn-architectures/README.md, "Task 8: seq2seqGreedy"; guide: docs/site/documents/12-rnn-architectures.html#task-8-seq2seqgreedy; tests: pnpm test 12 -t seq2seqGreedy)');
 }
