@@ -50,7 +50,7 @@ export * from './protocol.js';
 export * from './fnspec.js';
 export { bundleExercise, tensorEntry, RUNNER_SOURCE, FORBIDDEN_IMPORT_ERROR, TENSOR_EXPORTS, LAYERS_EXPORTS } from './sandbox/bundle.js';
 export type { BundleResult, BundleOptions } from './sandbox/bundle.js';
-export { Sandbox, childCommand, readableByOthers, HEAP_LIMIT_MB, OUTPUT_CAP } from './sandbox/sandbox.js';
+export { Sandbox, OutputLog, childCommand, readableByOthers, HEAP_LIMIT_MB, OUTPUT_CAP } from './sandbox/sandbox.js';
 export type { SandboxOptions, StartOutcome, CallOutcome } from './sandbox/sandbox.js';
 export { detectIsolation, cpuLimitSeconds, DATA_LIMIT_BYTES, NOBODY } from './sandbox/isolation.js';
 export type { Isolation } from './sandbox/isolation.js';
@@ -60,7 +60,7 @@ export { SUITES, suiteFor, gradientCheckSuite, convolutionSuite, poolingSuite } 
 export { TestFailure } from './suites/types.js';
 export type { Suite, SuiteTest, TestContext, TestOutcome, FailureStatus } from './suites/types.js';
 export { checkProperty, expectTensor, expectField, expectNumber, expectClose, explainGradient, forwardProblem, gradeGradient, gradeGradients, jointRecord, InternalError, TOL } from './suites/harness.js';
-export type { PropertyOptions, GradientQuestion, GradientGrading, GradientsGrading, JointField, JointOptions } from './suites/harness.js';
+export type { PropertyOptions, GradientQuestion, GradientGrading, GradientsGrading, JointField, JointOptions, JointValue } from './suites/harness.js';
 export { renderTable, renderSummary, sandboxLine } from './writers/table.js';
 export type { TableOptions } from './writers/table.js';
 export { toJson } from './writers/json.js';

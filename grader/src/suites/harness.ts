@@ -339,7 +339,8 @@ export async function gradeGradients(g: GradientsGrading): Promise<string | unde
 /** A field of {@link jointRecord}: an integer range `[lo, hi]`, or any arbitrary (drawn the same way in every draw). */
 export type JointField = readonly [number, number] | fc.Arbitrary<unknown>;
 
-type JointValue<F> = F extends readonly [number, number] ? number : F extends fc.Arbitrary<infer V> ? V : never;
+/** The value {@link jointRecord} draws for one field: a number for a range, the arbitrary's value otherwise. */
+export type JointValue<F> = F extends readonly [number, number] ? number : F extends fc.Arbitrary<infer V> ? V : never;
 
 /** Options of {@link jointRecord}. */
 export interface JointOptions<K extends string> {

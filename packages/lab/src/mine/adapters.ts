@@ -16,26 +16,42 @@
 import { Rng, Tensor, ValueError, type Conv2DParams, type Pair, type Pool2DParams } from '@dlkata/tensor';
 import type { ConvTranspose2DParams, ResidualBlockOptions, ResidualBlockParams } from '@dlkata/layers';
 
-type Fwd<A extends unknown[]> = (...args: A) => { out: Tensor; cache: unknown };
+/** A forward pass in the library's shape: its arguments, and `{ out, cache }` back. */
+export type Fwd<A extends unknown[]> = (...args: A) => { out: Tensor; cache: unknown };
 
 /** The functions a run can take from the student, in the library's signatures (caches opaque). */
 export interface Impl {
+  /** Convolution forward, as `@dlkata/layers`' `conv2dForward` (NCHW). */
   readonly conv2dForward: Fwd<[x: Tensor, w: Tensor, b: Tensor, params: Conv2DParams]>;
+  /** Convolution backward: `dx`, `dw`, `db` from `dout` and the forward's cache. */
   readonly conv2dBackward: (dout: Tensor, cache: never) => { dx: Tensor; dw: Tensor; db: Tensor };
+  /** Max pooling forward, as `@dlkata/layers`' `maxPool2dForward`. */
   readonly maxPool2dForward: Fwd<[x: Tensor, params: Pool2DParams]>;
+  /** Max pooling backward: `dx` from `dout` and the forward's cache. */
   readonly maxPool2dBackward: (dout: Tensor, cache: never) => { dx: Tensor };
+  /** ReLU forward. */
   readonly reluForward: Fwd<[x: Tensor]>;
+  /** ReLU backward: `dx` from `dout` and the forward's cache. */
   readonly reluBackward: (dout: Tensor, cache: never) => { dx: Tensor };
+  /** Residual block forward (skip added before the last ReLU). */
   readonly residualBlockForward: Fwd<[x: Tensor, params: ResidualBlockParams, opts?: ResidualBlockOptions]>;
+  /** Residual block backward: gradients of the input and of every weight. */
   readonly residualBlockBackward: (dout: Tensor, cache: never) => { dx: Tensor; dw1: Tensor; db1: Tensor; dw2: Tensor; db2: Tensor; dws?: Tensor; dbs?: Tensor };
+  /** Transposed convolution forward (PyTorch layout). */
   readonly convTranspose2dForward: Fwd<[x: Tensor, w: Tensor, b: Tensor, params: ConvTranspose2DParams]>;
+  /** Transposed convolution backward: `dx`, `dw`, `db`. */
   readonly convTranspose2dBackward: (dout: Tensor, cache: never) => { dx: Tensor; dw: Tensor; db: Tensor };
+  /** Vanilla RNN over a sequence `x` `[N, T, D]` from `h0` `[N, H]`. */
   readonly rnnForward: (x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor) => { h: Tensor; cache: unknown };
+  /** Backprop through time of `rnnForward`. */
   readonly rnnBackward: (dh: Tensor, cache: never) => { dx: Tensor; dh0: Tensor; dWx: Tensor; dWh: Tensor; db: Tensor };
   /** Takes one step cache of `rnnForward`'s cache (`cache.steps[t]`). */
   readonly rnnStepBackward: (dnextH: Tensor, cache: never) => { dx: Tensor; dprevH: Tensor; dWx: Tensor; dWh: Tensor; db: Tensor };
+  /** LSTM over a sequence (gate order i, f, g, o), from `h0` and optional `c0`. */
   readonly lstmForward: (x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor, c0?: Tensor) => { h: Tensor; cT: Tensor; cache: unknown };
+  /** Backprop through time of `lstmForward`, with the optional gradient `dcT` of the last cell state. */
   readonly lstmBackward: (dh: Tensor, cache: never, dcT?: Tensor) => { dx: Tensor; dh0: Tensor; dc0: Tensor; dWx: Tensor; dWh: Tensor; db: Tensor };
+  /** One LSTM step (gate order i, f, g, o). */
   readonly lstmStepForward: (x: Tensor, prevH: Tensor, prevC: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor) => { nextH: Tensor; nextC: Tensor; cache: unknown };
   /** Takes one step cache of `lstmForward`'s cache (`cache.steps[t]`). */
   readonly lstmStepBackward: (dnextH: Tensor, dnextC: Tensor, cache: never) => { dx: Tensor; dprevH: Tensor; dprevC: Tensor; dWx: Tensor; dWh: Tensor; db: Tensor };
