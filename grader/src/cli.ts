@@ -6,10 +6,14 @@
  * ```
  * pnpm grade exercises/02-convolution
  * pnpm grade solutions --seed 42 --json results/solutions.json
- * pnpm grade submission --gradescope /autograder/results/results.json
+ * pnpm grade alice --exercises 02,03 --gradescope results.json     # the assignment: 02 and 03
  * pnpm grade class/ --out results/ --junit results/junit.xml        # a class, resumable
- * pnpm grade alice --replay 02-convolution/backward-dw --seed 42     # one failing test again
+ * pnpm grade alice --replay 02-convolution/backward-dw              # one failing test again (same secret)
  * ```
+ *
+ * Seeds: by default each exercise's seed is derived from the grader secret (`--secret-file`,
+ * `$DLKATA_GRADER_SECRET`, or `~/.config/dlkata/grader-secret`, created on first use) and the
+ * exercise's files; `--seed` sets one seed for every exercise instead (an explicit replay).
  *
  * Exit code 0 when grading completed (whatever the score), 2 for a usage error (bad path or
  * option), 1 for an internal error of the grader, 130/143 when interrupted.
@@ -17,6 +21,7 @@
  * @module
  */
 import { appendFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
@@ -24,6 +29,7 @@ import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
+import { defaultSecretFile, loadSecret, SECRET_ENV, type GraderSecret } from './seeds.js';
 import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
 import { SUITES } from './suites/index.js';
 import { classroomOutputLine } from './writers/classroom.js';
@@ -43,15 +49,18 @@ function integer(name: string, min: number, max: number): (v: string) => number 
 }
 
 /**
- * Parses `--exercises`: ids or numbers, comma-separated, with ranges (`01-04`, `2,3`,
- * `02-convolution,03-pooling`), against the suites the grader has.
+ * Parses `--exercises` (the exercises of the assignment): numbers, ids or topics,
+ * comma-separated, with ranges of numbers: `02`, `2`, `01-04`, `02-convolution`,
+ * `convolution`, `02,pooling`. Matched against the suites the grader has.
  *
- * @throws InvalidArgumentError for an id or number the grader has no suite for
+ * @returns the ids, sorted, without duplicates
+ * @throws InvalidArgumentError for a number, id or topic the grader has no suite for
  */
 export function parseExercises(v: string, ids: readonly string[] = SUITES.map((s) => s.id)): string[] {
   const out = new Set<string>();
   for (const part of v.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const range = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(part);
+    const topic = ids.find((id) => id.slice(3).toLowerCase() === part.toLowerCase());
     if (range) {
       const lo = Number(range[1]);
       const hi = range[2] === undefined ? lo : Number(range[2]);
@@ -60,12 +69,20 @@ export function parseExercises(v: string, ids: readonly string[] = SUITES.map((s
       hits.forEach((h) => out.add(h));
     } else if (ids.includes(part)) {
       out.add(part);
+    } else if (topic) {
+      out.add(topic);
     } else {
       throw new InvalidArgumentError(`--exercises: no exercise ${part}; the grader has ${ids.join(', ')}`);
     }
   }
   if (out.size === 0) throw new InvalidArgumentError('--exercises: name at least one exercise');
   return [...out].sort();
+}
+
+/** True when `file` is `dir` or lies under it. */
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 function write(file: string, text: string): void {
@@ -79,6 +96,7 @@ function fmt(p: number): string {
 
 interface Options {
   seed?: number;
+  secretFile?: string;
   json?: string;
   gradescope?: string;
   junit?: string;
@@ -117,9 +135,8 @@ function classProgress(enabled: boolean, quiet: boolean): { onEvent: (e: ClassEv
   return {
     onEvent: (e) => {
       if (e.type === 'plan' && !quiet) {
-        process.stderr.write(
-          `${e.total} submissions: ${e.todo} to grade, ${e.resumed} already graded (resumed); ${e.jobs} at a time; seed ${e.manifest.seed}\n`,
-        );
+        const seeding = e.manifest.seed === null ? `seeds from the grader secret ${e.manifest.secretId ?? '?'}` : `seed ${e.manifest.seed}`;
+        process.stderr.write(`${e.total} submissions: ${e.todo} to grade, ${e.resumed} already graded (resumed); ${e.jobs} at a time; ${seeding}\n`);
       }
       if (!enabled) return;
       if (e.type === 'plan') {
@@ -159,7 +176,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Grade dlkata exercises in a sandbox: points and feedback per test.')
     .version(VERSION)
     .argument('<path>', 'an exercise folder (02-convolution), exercises/ or solutions/, a submission folder, or a folder of submissions')
-    .option('--seed <n>', `seed of the random cases (0-${MAX_SEED}); default: a fresh one, printed`, integer('--seed', 0, MAX_SEED))
+    .option('--seed <n>', `one seed (0-${MAX_SEED}) for every exercise, for an explicit replay; default: each exercise's seed derived from the grader secret and its files`, integer('--seed', 0, MAX_SEED))
+    .option('--secret-file <file>', `the grader secret seeds are derived from (default: $${SECRET_ENV}, else ${defaultSecretFile().replace(homedir(), '~')}, created on first use)`)
     .option('--json <file>', 'also write the full report as JSON')
     .option('--gradescope <file>', "also write Gradescope's results.json (one submission)")
     .option('--junit <file>', 'also write JUnit XML (for CI systems)')
@@ -167,8 +185,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'grade a class: every subfolder or archive is a submission; results, feedback, CSV and summary go here (resumable)')
     .option('--force', 'with --out: regrade every submission, even those already graded')
     .option('--jobs <n>', 'with --out: submissions graded at once (default and maximum: the number of CPUs)', integer('--jobs', 1, 256))
-    .option('--exercises <list>', 'with --out: the exercises to grade, e.g. 01-04 or 02-convolution,03-pooling (default: all)', (v) => parseExercises(v))
-    .option('--replay <exercise/test>', 'rerun one test (e.g. 02-convolution/backward-dw); use the seed of the report')
+    .option('--exercises <list>', "the assignment's exercises, e.g. 02, 01-04, 02-convolution or convolution,pooling: a missing one scores 0 (default: every exercise; for an exercise folder, itself)", (v) => parseExercises(v))
+    .option('--replay <exercise/test>', 'rerun one test (e.g. 02-convolution/backward-dw) with the same secret, or the --seed of the report')
     .option('--path <path>', "with --replay: fast-check's path of the counterexample, to rerun exactly that case")
     .option('--timeout <ms>', 'wall-clock limit per call, in ms', integer('--timeout', 50, 600_000), DEFAULT_TIMEOUT_MS)
     .option('--runs <n>', 'random cases per test', integer('--runs', 1, 1000), DEFAULT_NUM_RUNS)
@@ -189,8 +207,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const explicit = (name: string): boolean => program.getOptionValueSource(name) === 'cli';
   try {
-    if (opts.out) return await classMain(target, opts, cwd, explicit);
-    for (const [flag, set] of [['--force', opts.force], ['--jobs', opts.jobs !== undefined], ['--exercises', opts.exercises !== undefined]] as const) {
+    if (opts.seed !== undefined && opts.secretFile !== undefined) throw new UsageError('--seed and --secret-file exclude each other: --seed fixes every seed, the secret derives them');
+    const secret = opts.seed === undefined ? loadSecret(opts.secretFile !== undefined ? { file: path.resolve(cwd, opts.secretFile) } : {}) : undefined;
+    if (secret?.created) process.stderr.write(`created the grader secret ${secret.source} (id ${secret.id}); keep it to replay reports, and keep it out of submissions\n`);
+    if (secret && secret.source !== `$${SECRET_ENV}` && isInside(path.resolve(secret.source), path.resolve(cwd, target))) {
+      throw new UsageError(`the grader secret ${secret.source} lies inside the submission ${target}; keep it outside submissions`);
+    }
+    if (opts.out) return await classMain(target, opts, cwd, explicit, secret);
+    for (const [flag, set] of [['--force', opts.force], ['--jobs', opts.jobs !== undefined]] as const) {
       if (set) throw new UsageError(`${flag} needs --out (a class run)`);
     }
     if (opts.gradescope) {
@@ -207,13 +231,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       const m = /^([^/]+)(?:\/(.+))?$/.exec(opts.replay);
       if (!m) throw new UsageError(`--replay takes <exercise>/<test>, e.g. 02-convolution/backward-dw; got ${opts.replay}`);
       only = { exercise: m[1], ...(m[2] ? { test: m[2] } : {}) };
-      if (opts.seed === undefined) throw new UsageError('--replay needs the --seed of the report you are replaying');
     } else if (opts.path) {
       throw new UsageError('--path needs --replay <exercise>/<test>');
     }
     const report = await grade(target, {
       cwd,
-      seed: opts.seed,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : { secret }),
+      ...(opts.exercises ? { exercises: opts.exercises } : {}),
       timeoutMs: opts.timeout,
       numRuns: opts.runs,
       ...(only ? { only } : {}),
@@ -232,7 +256,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${opts.quiet ? renderSummary(report) : renderTable(report, { color: opts.color ? undefined : false, command })}\n`);
     if (only?.test && !opts.quiet) {
       const t = report.submissions[0]?.exercises[0]?.tests[0];
-      if (t) process.stdout.write(`replayed ${only.exercise}/${only.test} with seed ${report.seed}${opts.path ? `, path ${opts.path}` : ''}: ${t.status}\n`);
+      const how = report.seed === null ? `seeds from the grader secret ${report.secretId}` : `seed ${report.seed}`;
+      if (t) process.stdout.write(`replayed ${only.exercise}/${only.test} with ${how}${opts.path ? `, path ${opts.path}` : ''}: ${t.status}\n`);
     }
     return 0;
   } catch (e) {
@@ -245,7 +270,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function classMain(target: string, opts: Options, cwd: string, explicit: (name: string) => boolean): Promise<number> {
+async function classMain(target: string, opts: Options, cwd: string, explicit: (name: string) => boolean, secret: GraderSecret | undefined): Promise<number> {
   for (const [flag, set] of [['--gradescope', opts.gradescope], ['--replay', opts.replay], ['--path', opts.path], ['--classroom', opts.classroom]] as const) {
     if (set) throw new UsageError(`${flag} grades one submission; it does not go with --out`);
   }
@@ -267,6 +292,7 @@ async function classMain(target: string, opts: Options, cwd: string, explicit: (
       out,
       cwd,
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(secret ? { secret } : {}),
       ...(explicit('timeout') ? { timeoutMs: opts.timeout } : {}),
       ...(explicit('runs') ? { numRuns: opts.runs } : {}),
       ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
@@ -280,7 +306,7 @@ async function classMain(target: string, opts: Options, cwd: string, explicit: (
     if (!opts.quiet) process.stdout.write(`${classTable(r)}\n`);
     process.stdout.write(
       [
-        `${r.report.submissions.length} submissions (${r.graded.length} graded now, ${r.resumed.length} resumed); seed ${r.manifest.seed}, ${r.manifest.numRuns} random cases per test`,
+        `${r.report.submissions.length} submissions (${r.graded.length} graded now, ${r.resumed.length} resumed); ${r.manifest.seed === null ? `seeds from the grader secret ${r.manifest.secretId}` : `seed ${r.manifest.seed}`}, ${r.manifest.numRuns} random cases per test; assignment ${r.manifest.exercises.join(', ')}`,
         `grades: ${r.files.csv}`,
         `summary: ${r.files.summary}`,
         `feedback: ${path.join(out, 'feedback')}/<submission>.md; results: ${path.join(out, 'results')}/<submission>.json; Gradescope: ${path.join(out, 'gradescope')}/<submission>.json`,

@@ -82,10 +82,12 @@ function exerciseDirs(dir: string): { id: string; dir: string }[] {
  * 1. `target` is an exercise folder (`.../02-convolution`): one submission (named after the
  *    parent folder) with that exercise;
  * 2. `target` has exercise folders: one submission with all of them;
- * 3. `target`'s subfolders have exercise folders: one submission per subfolder (a class).
+ * 3. `target`'s subfolders have exercise folders: a class, one submission per subfolder, those
+ *    without exercise folders included (they score 0, they are not dropped);
+ * 4. otherwise `target` is one submission without exercise folders (it scores 0).
  *
  * @param target - absolute path
- * @throws UsageError if `target` is not a folder or holds no exercise folders
+ * @throws UsageError if `target` does not exist or is not a folder
  */
 export function discover(target: string): FoundSubmission[] {
   let st;
@@ -102,9 +104,7 @@ export function discover(target: string): FoundSubmission[] {
   }
   const own = exerciseDirs(target);
   if (own.length > 0) return [{ name: base, dir: target, exercises: own }];
-  const subs = subdirs(target)
-    .map((name) => ({ name, dir: path.join(target, name), exercises: exerciseDirs(path.join(target, name)) }))
-    .filter((s) => s.exercises.length > 0);
-  if (subs.length > 0) return subs;
-  throw new UsageError(`no exercise folders (named like 02-convolution) in ${target}, nor in its subfolders`);
+  const subs = subdirs(target).map((name) => ({ name, dir: path.join(target, name), exercises: exerciseDirs(path.join(target, name)) }));
+  if (subs.some((s) => s.exercises.length > 0)) return subs;
+  return [{ name: base, dir: target, exercises: [] }];
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'nod
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ArchiveError, archiveBaseName, archiveKind, unpackArchive } from './batch/archive.js';
-import { discover, submissionRoot, UsageError, type FoundSubmission } from './discover.js';
+import { discover, EXERCISE_DIR, submissionRoot, UsageError, type FoundSubmission } from './discover.js';
 import type { ExerciseResult, GradeReport, RunInfo, SandboxInfo, SubmissionResult, TestResult } from './results.js';
 import { bundleExercise, TENSOR_EXPORTS } from './sandbox/bundle.js';
 import { detectIsolation } from './sandbox/isolation.js';
@@ -18,6 +18,7 @@ import { HEAP_LIMIT_MB } from './sandbox/sandbox.js';
 import { refusalMessage, snapshotExercise } from './sandbox/snapshot.js';
 import { makeTempDir, removeTempDir, sweepStaleTempDirs, type TEMP_KINDS } from './sandbox/tempdirs.js';
 import { ExerciseSandbox } from './exercise-sandbox.js';
+import { exerciseSeed, folderDigest, loadSecret, type GraderSecret } from './seeds.js';
 import { SUITES } from './suites/index.js';
 import { TestFailure, type Suite, type TestContext } from './suites/types.js';
 
@@ -35,8 +36,20 @@ export const DEFAULT_NUM_RUNS = 15;
 
 /** Options of {@link grade}. */
 export interface GradeOptions {
-  /** The run's seed (a non-negative 31-bit integer); default: a fresh random one. */
+  /**
+   * One seed for every exercise (a non-negative 31-bit integer), for an explicit local replay.
+   * Default: each exercise's seed is derived from {@link GradeOptions.secret} and its files.
+   */
   readonly seed?: number;
+  /** The grader secret that seeds are derived from when no `seed` is given (default: `loadSecret()`). */
+  readonly secret?: GraderSecret;
+  /**
+   * The exercises of the assignment (ids). Every submission is graded on all of them: a missing
+   * one scores 0 of its points ("not submitted"); exercise folders outside the list are listed
+   * as skipped. Default: the exercise itself when the path is an exercise folder, else every
+   * exercise the grader has a suite for.
+   */
+  readonly exercises?: readonly string[];
   /** Wall-clock limit per call, in ms (default {@link DEFAULT_TIMEOUT_MS}). */
   readonly timeoutMs?: number;
   /** Generated cases per property test (default {@link DEFAULT_NUM_RUNS}). */
@@ -73,8 +86,8 @@ export function randomSeed(): number {
 }
 
 /**
- * The seed of one test, derived from the run's seed and the test's place (FNV-1a): every
- * submission gets the same cases for the same run seed, and each test its own stream.
+ * The seed of one test, derived from its exercise's seed and the test's place (FNV-1a): each
+ * test its own stream.
  */
 export function testSeed(runSeed: number, suiteId: string, testId: string): number {
   let h = 0x811c9dc5;
@@ -92,7 +105,7 @@ function displayPath(p: string, cwd: string): string {
   return rel.split(path.sep).join('/');
 }
 
-function failAll(suite: Suite, failure: TestFailure, seedOf: (testId: string) => number, only?: readonly string[]): TestResult[] {
+function failAll(suite: Suite, failure: TestFailure, seedOf: ((testId: string) => number) | null, only?: readonly string[]): TestResult[] {
   return selectTests(suite, only).map((t) => ({
     id: t.id,
     name: t.name,
@@ -100,7 +113,7 @@ function failAll(suite: Suite, failure: TestFailure, seedOf: (testId: string) =>
     maxPoints: t.points,
     status: failure.status,
     feedback: failure.message,
-    seed: seedOf(t.id),
+    ...(seedOf ? { seed: seedOf(t.id) } : {}),
     ...(t.visibility ? { visibility: t.visibility } : {}),
   }));
 }
@@ -109,25 +122,44 @@ function selectTests(suite: Suite, only: readonly string[] | undefined): readonl
   return only ? suite.tests.filter((t) => only.includes(t.id)) : suite.tests;
 }
 
-function exerciseResult(suite: Suite, tests: TestResult[]): ExerciseResult {
+function exerciseResult(suite: Suite, tests: TestResult[], seed?: number): ExerciseResult {
   return {
     id: suite.id,
     title: suite.title,
     score: tests.reduce((s, t) => s + t.points, 0),
     maxScore: tests.reduce((s, t) => s + t.maxPoints, 0),
     tests,
+    ...(seed !== undefined ? { seed } : {}),
   };
 }
 
 /**
- * Every test of `suite` failed for one reason (the exercise folder is missing, the archive is
- * broken): the result a submission gets for an exercise it could not be graded on.
+ * Every test of `suite` failed for one reason without running (the exercise folder is missing,
+ * the archive is broken): the result a submission gets for an exercise it could not be graded
+ * on. Its maximum is the suite's full maximum.
  *
- * @param missing - the exercise was not submitted at all (marked in the result)
+ * @param missing - the exercise was not submitted (marked in the result)
  */
-export function failedExercise(suite: Suite, status: TestResult['status'], message: string, runSeed: number, missing = false): ExerciseResult {
-  const r = exerciseResult(suite, failAll(suite, new TestFailure(status === 'passed' ? 'error' : status, message), (id) => testSeed(runSeed, suite.id, id)));
+export function failedExercise(suite: Suite, status: TestResult['status'], message: string, missing = false): ExerciseResult {
+  const r = exerciseResult(suite, failAll(suite, new TestFailure(status === 'passed' ? 'error' : status, message), null));
   return missing ? { ...r, missing: true } : r;
+}
+
+/**
+ * Why an exercise counts as not submitted: `"not submitted: no 02-convolution folder"`, with a
+ * hint when a folder of the same number or topic is there under another name.
+ *
+ * @param present - the exercise folder names the submission has
+ */
+export function missingReason(id: string, present: readonly string[]): string {
+  const topic = id.slice(3).toLowerCase();
+  const near = present.filter((p) => p !== id && (p.slice(0, 2) === id.slice(0, 2) || p.slice(3).toLowerCase() === topic));
+  return `not submitted: no ${id} folder${near.length ? ` (found ${near.join(', ')}; the folder must be named ${id})` : ''}`;
+}
+
+/** An exercise that was not submitted: 0 of its full points, every test "not submitted". */
+export function missingExercise(suite: Suite, reason: string): ExerciseResult {
+  return failedExercise(suite, 'error', reason, true);
 }
 
 /**
@@ -177,8 +209,14 @@ function safeRealpath(p: string): string {
 
 /** Options of {@link gradeExercise}. */
 export interface ExerciseOptions {
-  /** The run's seed; each test's seed is derived from it with {@link testSeed}. */
-  readonly seed: number;
+  /**
+   * The exercise's seed (an explicit `--seed`); each test's seed is derived from it with
+   * {@link testSeed}. Without it, the seed is derived from `secret` and the exercise's files
+   * ({@link exerciseSeed}); one of the two is required.
+   */
+  readonly seed?: number;
+  /** The grader secret's bytes, used when `seed` is not given. */
+  readonly secret?: Buffer;
   /** Wall-clock limit per call, in ms. */
   readonly timeoutMs: number;
   /** Generated cases per property test. */
@@ -203,29 +241,36 @@ export interface ExerciseOptions {
  * @throws InternalError (from a suite) for a bug in the grader itself
  */
 export async function gradeExercise(suite: Suite, originalDir: string, originalRoot: string, opts: ExerciseOptions): Promise<ExerciseResult> {
-  const seedOf = (testId: string): number => testSeed(opts.seed, suite.id, testId);
+  // A missing module is "not submitted" (0 of its points, the maximum unchanged). Only
+  // existence is asked of the submission here; its content is read from the copy below.
+  const missing = suite.modules.filter((m) => !existsSync(path.join(originalDir, m)));
+  if (missing.length > 0) {
+    const where = displayPath(originalDir, originalRoot);
+    const r = exerciseResult(suite, failAll(suite, new TestFailure('error', `not submitted: ${missing.map((m) => `${where}/${m}`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`), null, opts.only));
+    return { ...r, missing: true };
+  }
   // From here on nothing reads the submission itself: its exercise folder is reduced to regular
   // files and copied (see snapshotExercise), and the copy is bundled, imported and reported on.
   const rel = path.relative(originalRoot, originalDir);
   const shownAs = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : suite.id;
   const submissionDir = path.join(opts.workDir, 'src');
   const snap = snapshotExercise(originalDir, path.join(submissionDir, shownAs), shownAs);
-  if (!snap.ok) return exerciseResult(suite, failAll(suite, new TestFailure('error', refusalMessage(snap.refusals)), seedOf, opts.only));
+  if (!snap.ok) return exerciseResult(suite, failAll(suite, new TestFailure('error', refusalMessage(snap.refusals)), null, opts.only));
   const exerciseDir = snap.dir;
   const scrub = (text: string): string => scrubPaths(text, submissionDir, opts.workDir);
-  const missing = suite.modules.filter((m) => !existsSync(path.join(exerciseDir, m)));
-  if (missing.length > 0) {
-    const where = displayPath(originalDir, originalRoot);
-    return exerciseResult(suite, failAll(suite, new TestFailure('error', `${missing.join(', ')} not found in ${where}`), seedOf, opts.only));
-  }
+  let exSeed: number;
+  if (opts.seed !== undefined) exSeed = opts.seed;
+  else if (opts.secret !== undefined) exSeed = exerciseSeed(opts.secret, suite.id, folderDigest(exerciseDir));
+  else throw new Error('gradeExercise: give a seed or the grader secret');
+  const seedOf = (testId: string): number => testSeed(exSeed, suite.id, testId);
   const bundle = await bundleExercise(exerciseDir, suite.modules, opts.workDir, { exercise: suite.id, forbidden: forbiddenImports(suite, exerciseDir) });
   if (!bundle.ok) {
-    return exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only));
+    return exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only), exSeed);
   }
   const exercise = new ExerciseSandbox(bundle.file, submissionDir, { timeoutMs: opts.timeoutMs });
   try {
     const failure = await exercise.ensureStarted();
-    if (failure) return exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only));
+    if (failure) return exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only), exSeed);
     const tests: TestResult[] = [];
     for (const test of selectTests(suite, opts.only)) {
       const seed = seedOf(test.id);
@@ -248,7 +293,7 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
         ...(test.visibility ? { visibility: test.visibility } : {}),
       });
     }
-    return exerciseResult(suite, tests);
+    return exerciseResult(suite, tests, exSeed);
   } finally {
     await exercise.close();
   }
@@ -312,19 +357,53 @@ export async function pool<T>(jobs: readonly (() => Promise<T>)[], concurrency: 
 }
 
 /**
+ * The exercises of the assignment, checked against the suites.
+ *
+ * @param exerciseTarget - the id of the exercise folder the path names, if it names one
+ * @throws UsageError for an id the grader has no suite for, or `exercises` that leave out the exercise folder given
+ */
+export function assignmentExercises(suites: readonly Suite[], exercises: readonly string[] | undefined, exerciseTarget: string | null): string[] {
+  const known = suites.map((x) => x.id);
+  if (exercises !== undefined) {
+    if (exercises.length === 0) throw new UsageError('the assignment needs at least one exercise');
+    for (const id of exercises) if (!known.includes(id)) throw new UsageError(`the grader has no suite for ${id}; it grades ${known.join(', ')}`);
+    if (exerciseTarget !== null && (exercises.length !== 1 || exercises[0] !== exerciseTarget)) {
+      throw new UsageError(`the path is the exercise folder ${exerciseTarget}; to grade an assignment of ${exercises.join(', ')}, give the submission folder that holds them`);
+    }
+    return [...new Set(exercises)].sort();
+  }
+  if (exerciseTarget !== null) {
+    if (!known.includes(exerciseTarget)) throw new UsageError(`the grader has no suite for ${exerciseTarget}; it grades ${known.join(', ')}`);
+    return [exerciseTarget];
+  }
+  return [...known].sort();
+}
+
+/**
  * Grades everything under `target` (an exercise folder, a submission, or a folder of
- * submissions) and returns the report. Exercise folders without a suite are listed as skipped.
+ * submissions) and returns the report. Every submission is graded on every exercise of the
+ * assignment ({@link GradeOptions.exercises}): a missing exercise folder or module file scores
+ * 0 of its points ("not submitted"), so the maximum is always the assignment's. Exercise
+ * folders outside the assignment are listed as skipped.
  *
  * @param target - path, relative to `opts.cwd`
- * @throws UsageError if the path does not exist or holds nothing the grader has a suite for
+ * @throws UsageError if the path does not exist, names an exercise the grader has no suite for,
+ *   or the options do not fit together
  * @throws InternalError for a bug in the grader
  */
 export async function grade(target: string, opts: GradeOptions = {}): Promise<GradeReport> {
   const started = Date.now();
   const cwd = opts.cwd ?? process.cwd();
   const suites = opts.suites ?? SUITES;
-  const seed = opts.seed ?? randomSeed();
-  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
+  const seed = opts.seed;
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
+  const secret = seed === undefined ? (opts.secret ?? loadSecret()) : undefined;
+  if (secret && secret.source !== `$DLKATA_GRADER_SECRET`) {
+    const rel = path.relative(path.resolve(cwd, target), path.resolve(secret.source));
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+      throw new UsageError(`the grader secret ${secret.source} lies inside the submission ${target}; keep it outside submissions`);
+    }
+  }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const numRuns = opts.numRuns ?? DEFAULT_NUM_RUNS;
   sweepStaleTempDirs();
@@ -333,7 +412,7 @@ export async function grade(target: string, opts: GradeOptions = {}): Promise<Gr
   await preflightSandbox();
   const work = makeWorkDir();
   try {
-    return await gradeIn(work, target, cwd, suites, seed, timeoutMs, numRuns, started, opts);
+    return await gradeIn(work, target, cwd, suites, { seed, secret }, timeoutMs, numRuns, started, opts);
   } finally {
     removeTempDir(work);
   }
@@ -364,8 +443,7 @@ async function findSubmissions(abs: string, work: string, cwd: string): Promise<
     if (e instanceof ArchiveError) throw new UsageError(`cannot unpack ${displayPath(abs, cwd)}: ${e.message}`);
     throw e;
   }
-  const root = submissionRoot(dir);
-  if (!root) throw new UsageError(`no exercise folders (named like 02-convolution) in ${displayPath(abs, cwd)}`);
+  const root = submissionRoot(dir) ?? dir;
   const [sub] = discover(root);
   const found = [{ ...sub, name: archiveBaseName(path.basename(abs)) }];
   shown.set(sub.dir, displayPath(abs, cwd));
@@ -377,14 +455,18 @@ async function gradeIn(
   target: string,
   cwd: string,
   suites: readonly Suite[],
-  seed: number,
+  seeding: { seed?: number; secret?: GraderSecret },
   timeoutMs: number,
   numRuns: number,
   started: number,
   opts: GradeOptions,
 ): Promise<GradeReport> {
-  const { found, shown } = await findSubmissions(path.resolve(cwd, target), work, cwd);
+  const abs = path.resolve(cwd, target);
+  const { found, shown } = await findSubmissions(abs, work, cwd);
+  // An exercise folder given as the path: discover() returns its parent as the submission.
+  const exerciseTarget = found.length === 1 && found[0].dir !== abs && EXERCISE_DIR.test(path.basename(abs)) ? path.basename(abs) : null;
   const only = opts.only;
+  let assignment: string[];
   if (only) {
     const suite = suites.find((x) => x.id === only.exercise);
     if (!suite) throw new UsageError(`the grader has no suite for ${only.exercise}; it grades ${suites.map((x) => x.id).join(', ')}`);
@@ -392,57 +474,61 @@ async function gradeIn(
       throw new UsageError(`${only.exercise} has no test ${only.test}; its tests are ${suite.tests.map((t) => t.id).join(', ')}`);
     }
     if (!found.some((s) => s.exercises.some((e) => e.id === only.exercise))) throw new UsageError(`no ${only.exercise} folder in ${target}`);
+    assignment = [only.exercise];
+  } else {
+    assignment = assignmentExercises(suites, opts.exercises, exerciseTarget);
   }
   if (opts.replayPath !== undefined && only?.test === undefined) throw new UsageError('replaying a counterexample needs one test (exercise/test)');
-  const plan = found.map((s) => ({
-    sub: s,
-    graded: s.exercises.flatMap((e) => {
-      if (only && e.id !== only.exercise) return [];
-      const suite = suites.find((x) => x.id === e.id);
-      return suite ? [{ suite, dir: e.dir }] : [];
-    }),
-    skipped: only ? [] : s.exercises.filter((e) => !suites.some((x) => x.id === e.id)).map((e) => e.id),
-  }));
-  if (plan.every((p) => p.graded.length === 0)) {
-    const names = [...new Set(found.flatMap((s) => s.exercises.map((e) => e.id)))].join(', ');
-    throw new UsageError(`the grader has no suite for ${names}; it grades ${suites.map((s) => s.id).join(', ')}`);
-  }
-  const timings: { submission: string; exercise: string; durationMs: number }[] = [];
-  {
-    const jobs = plan.flatMap((p, si) =>
-      p.graded.map(({ suite, dir }, ei) => async () => {
-        opts.onProgress?.({ type: 'start', submission: p.sub.name, exercise: suite.id });
-        const workDir = path.join(work, `${si}-${ei}`);
-        mkdirSync(workDir);
-        const t0 = Date.now();
-        const r = await gradeExercise(suite, dir, p.sub.dir, {
-          seed,
-          timeoutMs,
-          numRuns,
-          workDir,
-          ...(only?.test !== undefined ? { only: [only.test] } : {}),
-          ...(opts.replayPath !== undefined ? { replayPath: opts.replayPath } : {}),
-        });
-        timings.push({ submission: p.sub.name, exercise: suite.id, durationMs: Date.now() - t0 });
-        opts.onProgress?.({ type: 'done', submission: p.sub.name, exercise: r });
-        return r;
-      }),
-    );
-    const concurrency = opts.concurrency ?? Math.min(2, availableParallelism());
-    const results = await pool(jobs, concurrency);
-    let k = 0;
-    const submissions: SubmissionResult[] = plan.map((p) => {
-      const exercises = p.graded.map(() => results[k++]);
-      return submissionResult(p.sub.name, shown.get(p.sub.dir) ?? displayPath(p.sub.dir, cwd), exercises, p.skipped);
-    });
+  const plan = found.map((s) => {
+    const present = s.exercises.map((e) => e.id);
     return {
-      tool: TOOL,
-      version: VERSION,
-      seed,
-      numRuns,
-      sandbox: sandboxInfo(timeoutMs),
-      submissions,
-      run: runInfo(started, timings),
+      sub: s,
+      exercises: assignment.map((id) => {
+        const suite = suites.find((x) => x.id === id)!;
+        const dir = s.exercises.find((e) => e.id === id)?.dir;
+        return dir !== undefined ? { suite, dir } : { suite, reason: missingReason(id, present) };
+      }),
+      skipped: only ? [] : present.filter((id) => !assignment.includes(id)),
+      error: present.length === 0 ? 'no exercise folders (named like 02-convolution) in the submission' : undefined,
     };
-  }
+  });
+  const timings: { submission: string; exercise: string; durationMs: number }[] = [];
+  const jobs = plan.flatMap((p, si) =>
+    p.exercises.map((item, ei) => async (): Promise<ExerciseResult> => {
+      const { suite } = item;
+      if (item.dir === undefined) return missingExercise(suite, item.reason);
+      opts.onProgress?.({ type: 'start', submission: p.sub.name, exercise: suite.id });
+      const workDir = path.join(work, `${si}-${ei}`);
+      mkdirSync(workDir);
+      const t0 = Date.now();
+      const r = await gradeExercise(suite, item.dir, p.sub.dir, {
+        ...(seeding.seed !== undefined ? { seed: seeding.seed } : { secret: seeding.secret!.key }),
+        timeoutMs,
+        numRuns,
+        workDir,
+        ...(only?.test !== undefined ? { only: [only.test] } : {}),
+        ...(opts.replayPath !== undefined ? { replayPath: opts.replayPath } : {}),
+      });
+      timings.push({ submission: p.sub.name, exercise: suite.id, durationMs: Date.now() - t0 });
+      opts.onProgress?.({ type: 'done', submission: p.sub.name, exercise: r });
+      return r;
+    }),
+  );
+  const concurrency = opts.concurrency ?? Math.min(2, availableParallelism());
+  const results = await pool(jobs, concurrency);
+  let k = 0;
+  const submissions: SubmissionResult[] = plan.map((p) => {
+    const exercises = p.exercises.map(() => results[k++]);
+    return submissionResult(p.sub.name, shown.get(p.sub.dir) ?? displayPath(p.sub.dir, cwd), exercises, p.skipped, p.error);
+  });
+  return {
+    tool: TOOL,
+    version: VERSION,
+    seed: seeding.seed ?? null,
+    ...(seeding.secret ? { secretId: seeding.secret.id } : {}),
+    numRuns,
+    sandbox: sandboxInfo(timeoutMs),
+    submissions,
+    run: runInfo(started, timings),
+  };
 }

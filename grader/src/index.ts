@@ -4,7 +4,8 @@
  * the grader sends inputs over IPC, receives raw outputs, and computes every comparison,
  * numerical gradient and point itself, against `@dlkata/layers` and `@dlkata/tensor`.
  *
- * - {@link grade}: grade a path, get a {@link GradeReport}
+ * - {@link grade}: grade a path, get a {@link GradeReport}; every exercise of the assignment counts
+ * - seeds: {@link loadSecret} and {@link exerciseSeed}, per-exercise seeds from the instructor's secret
  * - {@link gradeClass}: grade a folder of submissions (folders or archives) into an output folder, resumably
  * - writers: {@link renderTable}, {@link toJson}, {@link toGradescope}, {@link toJunit}, {@link toCsv},
  *   {@link submissionMarkdown}, {@link summaryMarkdown}, {@link toClassroom}
@@ -21,6 +22,9 @@ export {
   testSeed,
   randomSeed,
   failedExercise,
+  missingExercise,
+  missingReason,
+  assignmentExercises,
   forbiddenImports,
   scrubPaths,
   submissionResult,
@@ -34,6 +38,8 @@ export {
 } from './grade.js';
 export type { GradeOptions, ExerciseOptions, ProgressEvent } from './grade.js';
 export { discover, submissionRoot, UsageError, EXERCISE_DIR } from './discover.js';
+export { loadSecret, defaultSecretFile, secretId, folderDigest, exerciseSeed, newSecretText, SECRET_ENV, MIN_SECRET_LENGTH } from './seeds.js';
+export type { GraderSecret, SecretOptions } from './seeds.js';
 export { gradeClass, listClass, fingerprint, fileNameFor, recordJson, WORK_PREFIX } from './batch/class.js';
 export type { ClassEntry, ClassManifest, ClassEvent, ClassOptions, ClassResult, SubmissionRecord } from './batch/class.js';
 export { unpackArchive, safeEntryPath, archiveKind, archiveBaseName, ArchiveError, ARCHIVE_LIMITS } from './batch/archive.js';
@@ -67,7 +73,7 @@ export { toGradescope } from './writers/gradescope.js';
 export type { GradescopeResults, GradescopeTest, GradescopeOptions } from './writers/gradescope.js';
 export { toJunit, xmlEscape } from './writers/junit.js';
 export { toCsv, csvText } from './writers/csv.js';
-export { submissionMarkdown, testMarkdown, replayCommand, mdEscape, mdCode } from './writers/markdown.js';
+export { submissionMarkdown, testMarkdown, replayCommand, casesLine, mdEscape, mdCode } from './writers/markdown.js';
 export { summaryMarkdown, commonFailures, exerciseStats, messageKind } from './writers/summary.js';
 export type { CommonFailure, ExerciseStats, SummaryOptions } from './writers/summary.js';
 export { toClassroom, classroomOutputLine } from './writers/classroom.js';

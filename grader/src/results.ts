@@ -2,9 +2,14 @@
  * The grader's one result model: report -> submission -> exercise -> test. Every writer
  * (terminal table, JSON, Gradescope `results.json`) renders this model and nothing else.
  *
- * Determinism: for the same seed, submission and grader version, everything in a
- * {@link GradeReport} is the same from run to run except {@link GradeReport.run} (when and how
- * long). Compare `deterministicPart(report)` to check it.
+ * Determinism: for the same seed (or the same grader secret), submission and grader version,
+ * everything in a {@link GradeReport} is the same from run to run except {@link GradeReport.run}
+ * (when and how long). Compare `deterministicPart(report)` to check it.
+ *
+ * Seeds: by default each exercise's seed is derived from the instructor's secret and the
+ * exercise's files (`seeds.ts`); the report then has `seed: null` and the secret's public
+ * {@link GradeReport.secretId}. Writers for students (Gradescope, Markdown feedback, GitHub
+ * Classroom, the terminal) then show no seed, only each failure's shrunk counterexample.
  *
  * @module
  */
@@ -55,8 +60,11 @@ export interface TestResult {
    * forward"). Empty when passed.
    */
   readonly feedback: string;
-  /** fast-check seed of this test, derived from the report's seed and the test's id. */
-  readonly seed: number;
+  /**
+   * fast-check seed of this test, derived from its exercise's seed and the test's id; absent
+   * when the test never ran (the exercise was not submitted).
+   */
+  readonly seed?: number;
   /** The (shrunk) failing case, when the failure came from one. */
   readonly counterexample?: Counterexample;
   /** Gradescope visibility, when the suite sets one (default `visible`). */
@@ -72,7 +80,16 @@ export interface ExerciseResult {
   readonly score: number;
   readonly maxScore: number;
   readonly tests: readonly TestResult[];
-  /** True when the submission has no folder for this exercise (its tests all failed for that reason). */
+  /**
+   * The exercise's seed: the report's `--seed`, or the one derived from the grader secret and
+   * the exercise's files. Absent when the exercise was not run (not submitted, not unpacked).
+   */
+  readonly seed?: number;
+  /**
+   * True when the exercise was not submitted: no folder, or a module file missing from it. Its
+   * tests then all scored 0 with feedback starting "not submitted"; its points still count in
+   * the maximum.
+   */
   readonly missing?: boolean;
 }
 
@@ -85,7 +102,7 @@ export interface SubmissionResult {
   readonly score: number;
   readonly maxScore: number;
   readonly exercises: readonly ExerciseResult[];
-  /** Exercise folders found that the grader has no suite for (not graded, not counted). */
+  /** Exercise folders found that are not part of the assignment (not graded, not counted). */
   readonly skipped: readonly string[];
   /**
    * Why the submission as a whole could not be graded (a broken archive, no exercise folders),
@@ -120,8 +137,14 @@ export interface GradeReport {
   readonly tool: string;
   /** Grader version (from its package.json). */
   readonly version: string;
-  /** The run's seed: `--seed <seed>` reproduces this report. */
-  readonly seed: number;
+  /**
+   * The seed given with `--seed`, used for every exercise (`--seed <seed>` reproduces the
+   * report), or null when each exercise's seed was derived from the grader secret (the same
+   * secret reproduces the report).
+   */
+  readonly seed: number | null;
+  /** Public name of the grader secret the seeds were derived from (see `seeds.ts`), when `seed` is null. */
+  readonly secretId?: string;
   /** Property-based cases drawn per test (fixed cases come on top). */
   readonly numRuns: number;
   readonly sandbox: SandboxInfo;
@@ -147,6 +170,15 @@ export function deterministicPart(report: GradeReport): Omit<GradeReport, 'run'>
   return rest;
 }
 
+/**
+ * Whether seeds may be shown in what students read: only when the report was graded with an
+ * explicit `--seed` (a seed the user chose). Seeds derived from the grader secret stay in the
+ * instructor's JSON.
+ */
+export function seedsShown(report: Pick<GradeReport, 'seed'>): boolean {
+  return report.seed !== null;
+}
+
 /** Total and maximum score over all submissions (for a one-submission report, that submission's). */
 export function totals(report: GradeReport): { score: number; maxScore: number } {
   return {
@@ -157,9 +189,12 @@ export function totals(report: GradeReport): { score: number; maxScore: number }
 
 /**
  * One line explaining a failed test, as every writer prints it: feedback, then the
- * counterexample and the seed that replays it.
+ * counterexample and, with `showSeed`, the seed that replays it.
  *
  * A TODO's feedback is returned alone: it has no counterexample worth showing.
+ *
+ * @param showSeed - add "Test seed N." (only for reports graded with an explicit `--seed`;
+ *   a seed derived from the grader secret is never shown to students)
  *
  * @example
  * ```ts
@@ -168,7 +203,7 @@ export function totals(report: GradeReport): { score: number; maxScore: number }
  * //  Counterexample (shrunk in 4 steps): x [2,1,3,3], w [1,1,2,2], b [1], stride 2, pad 0 (values: ...). Test seed 123456."
  * ```
  */
-export function failureText(t: TestResult): string {
+export function failureText(t: TestResult, showSeed = true): string {
   if (t.status === 'passed') return '';
   if (t.status === 'todo') return t.feedback;
   const parts = [/[.!?]$/.test(t.feedback) ? t.feedback : `${t.feedback}.`];
@@ -177,6 +212,6 @@ export function failureText(t: TestResult): string {
     const how = c.fixed ? 'Fixed case' : c.shrinks > 0 ? `Counterexample (shrunk in ${c.shrinks} steps)` : 'Counterexample';
     parts.push(`${how}: ${c.description}.`);
   }
-  parts.push(`Test seed ${t.seed}.`);
+  if (showSeed && t.seed !== undefined) parts.push(`Test seed ${t.seed}.`);
   return parts.join(' ');
 }

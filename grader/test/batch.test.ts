@@ -225,7 +225,7 @@ describe('a class of 20, killed mid-run and resumed', () => {
   it('writes the feedback, Gradescope results, the summary and JUnit XML for all of them', () => {
     expect(readdirSync(path.join(out, 'feedback')).filter((f) => f.endsWith('.md'))).toHaveLength(20);
     const gs = JSON.parse(readFileSync(path.join(out, 'gradescope', 'ivan.json'), 'utf8')) as { score: number; max_score: number; output_format: string; tests: { status: string }[] };
-    expect(gs).toMatchObject({ max_score: FULL, output_format: 'md' });
+    expect(gs).toMatchObject({ extra_data: { max_score: FULL }, output_format: 'md' });
     expect(gs.score).toBeLessThan(FULL);
     expect(gs.tests).toHaveLength(4);
     expect(readFileSync(path.join(out, 'feedback', 'gina.md'), 'utf8')).toContain('first in row-major order');

@@ -11,6 +11,9 @@ import { failureText, renderTable, toGradescope, toJson, type GradeReport } from
 import { cleanFixtures, makeSubmission, REPO } from './fixtures.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'dlkata-cli-test-'));
+// Runs without --seed derive their seeds from a grader secret: a fixed one here, so the tests
+// never create one in the home folder.
+process.env.DLKATA_GRADER_SECRET = 'grader tests: a fixed secret, not for real use';
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   cleanFixtures();
@@ -40,7 +43,7 @@ describe('pnpm grade', () => {
     expect(report).toMatchObject({ tool: '@dlkata/grader', seed: 5, submissions: [{ name: 'solutions', path: 'solutions', score: 7, maxScore: 7 }] });
     expect(report.submissions[0].exercises[0].tests.every((t) => t.status === 'passed')).toBe(true);
     const g = JSON.parse(readFileSync(gs, 'utf8'));
-    expect(g).toMatchObject({ score: 7, max_score: 7, visibility: 'visible' });
+    expect(g).toMatchObject({ score: 7, extra_data: { max_score: 7, seed: 5 }, visibility: 'visible' });
     expect(g.tests).toHaveLength(4);
     expect(g).toMatchObject({ output_format: 'md', test_output_format: 'md' });
     expect(g.tests[0]).toEqual({
@@ -136,7 +139,7 @@ describe('writers', () => {
     expect(text).toContain('0/3');
     expect(text).toContain('Counterexample (shrunk in 4 steps)');
     expect(text).toContain('Total alice: 2/6 points (33%)');
-    expect(text).toContain('not graded (no suite): 05-residual');
+    expect(text).toContain('not graded (not part of the assignment): 05-residual');
     expect(text).toContain('seed 42 (reproduce: pnpm grade alice --seed 42)');
     expect(text).toContain('network NOT isolated');
   });
@@ -144,12 +147,12 @@ describe('writers', () => {
   it('Gradescope: one entry per test, failed ones with their feedback', () => {
     const g = toGradescope(report);
     expect(g.score).toBe(2);
-    expect(g.max_score).toBe(6);
+    expect(g.extra_data.max_score).toBe(6);
     expect(g.tests.map((t) => t.status)).toEqual(['passed', 'failed', 'failed']);
     expect(g.tests[1].output).toContain('Counterexample');
     expect(g.tests[1].output).toContain('Replay: `pnpm grade alice --replay 02-convolution/backward-dw --seed 42 --path 3:1:1`');
     expect(g.tests[2].output).toBe('**TODO**: TODO: conv1x1: ... (not implemented yet)');
-    expect(g.output).toContain('Not graded (no suite): 05-residual');
+    expect(g.output).toContain('Not graded (not part of the assignment): 05-residual');
     expect(() => toGradescope({ ...report, submissions: [...report.submissions, ...report.submissions] })).toThrow('one submission');
   });
 
@@ -178,18 +181,21 @@ describe('pnpm grade: one test again, CI outputs, archives', () => {
     }
   };
 
-  it('--exercises takes numbers, ranges and ids', () => {
-    const ids = ['01-a', '02-b', '03-c', '10-d'];
+  it('--exercises takes numbers, ranges, ids and topics', () => {
+    const ids = ['01-a', '02-b', '03-c', '10-d-e'];
     expect(parseExercises('01-03', ids)).toEqual(['01-a', '02-b', '03-c']);
-    expect(parseExercises('10,2', ids)).toEqual(['02-b', '10-d']);
+    expect(parseExercises('10,2', ids)).toEqual(['02-b', '10-d-e']);
     expect(parseExercises('03-c, 01', ids)).toEqual(['01-a', '03-c']);
+    expect(parseExercises('b,D-E,03', ids)).toEqual(['02-b', '03-c', '10-d-e']);
+    expect(parseExercises('02,02-convolution,convolution')).toEqual(['02-convolution']);
     expect(() => parseExercises('07', ids)).toThrow('no exercise numbered 07');
     expect(() => parseExercises('nope', ids)).toThrow('no exercise nope');
   });
 
   it('refuses options that need another one', async () => {
     expect((await capture(['solutions', '--force'])).err).toContain('--force needs --out');
-    expect((await capture(['solutions', '--replay', '03-pooling/forward'])).err).toContain('--replay needs the --seed');
+    expect((await capture(['solutions', '--seed', '1', '--secret-file', 'x'])).err).toContain('--seed and --secret-file exclude each other');
+    expect((await capture(['solutions/03-pooling', '--exercises', '02,03'])).err).toContain('give the submission folder that holds them');
     expect((await capture(['solutions', '--path', '1:2'])).code).toBe(2);
     expect((await capture(['solutions', '--out', path.join(work, 'o'), '--gradescope', 'g.json'])).err).toContain('does not go with --out');
     expect((await capture(['solutions/03-pooling', '--replay', '03-pooling/nope', '--seed', '1'])).err).toContain('03-pooling has no test nope');
@@ -200,9 +206,10 @@ describe('pnpm grade: one test again, CI outputs, archives', () => {
     const json = path.join(work, 'replay', 'report.json');
     const junit = path.join(work, 'replay', 'junit.xml');
     const classroom = path.join(work, 'replay', 'github_output');
-    const first = await capture([dir, '--seed', '11', '--json', json, '--junit', junit, '--classroom', classroom, '--no-color']);
+    const first = await capture([dir, '--exercises', 'pooling', '--seed', '11', '--json', json, '--junit', junit, '--classroom', classroom, '--no-color']);
     expect(first.code).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as GradeReport;
+    expect(report.submissions[0].exercises.map((e) => e.id)).toEqual(['03-pooling']);
     const forward = report.submissions[0].exercises[0].tests.find((t) => t.id === 'forward')!;
     expect(forward.status).toBe('failed');
     expect(readFileSync(junit, 'utf8')).toContain('<failure type="failed"');

@@ -1,41 +1,56 @@
 /**
- * Gradescope: `pnpm grade:gradescope` builds autograder.zip (setup.sh, run_autograder and the
- * grader's source, no solutions), and `run_autograder`, run against a temporary folder laid
- * out like Gradescope's `/autograder`, writes results.json with Markdown output.
+ * The Gradescope bundle, end to end, the way Gradescope uses it: `pnpm grade:gradescope` builds
+ * autograder.zip; the test unzips it into `<root>/source` as Gradescope unzips into
+ * `/autograder/source`, runs `bash setup.sh` there (the steps that need the internet are skipped,
+ * with the reason printed; the dependencies install from the lockfile out of the local pnpm
+ * store), copies `run_autograder` to `<root>/run_autograder`, and runs it on a correct, a buggy,
+ * a hostile and an empty submission. Every `results/results.json` is checked against
+ * Gradescope's documented schema (`schemas/gradescope-results.schema.json`, with ajv).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { buildAutograder, graderClosure, main as buildMain } from '../src/gradescope/build.js';
-import { gradescopePaths, runGradescope } from '../src/gradescope/run.js';
-import type { GradescopeResults } from '../src/index.js';
+import { failureResults, gradescopePaths, readConfig, runGradescope } from '../src/gradescope/run.js';
+import { grade, loadSecret, mdEscape, type GradescopeResults } from '../src/index.js';
 import { REPO } from './fixtures.js';
 
-let root: string;
-let zip: string;
-let entries: { name: string; mode: number; data?: string }[];
+const EXERCISES = ['01-gradient-check', '03-pooling'];
+/** Points of the two exercises (01: 6, 03: 7): the assignment's maximum. */
+const MAX = 13;
 
-async function readZip(file: string): Promise<{ name: string; mode: number; data?: string }[]> {
+const ajv = new Ajv({ allErrors: true });
+const validate = ajv.compile(JSON.parse(readFileSync(path.join(REPO, 'grader/test/schemas/gradescope-results.schema.json'), 'utf8')) as object);
+
+function expectValid(results: unknown): void {
+  const ok = validate(results);
+  expect(ok ? [] : validate.errors, 'results.json against Gradescope\'s schema').toEqual([]);
+}
+
+interface ZipItem {
+  name: string;
+  mode: number;
+  data: Buffer;
+}
+
+async function readZip(file: string): Promise<ZipItem[]> {
   const z = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(file, { lazyEntries: true }, (e, f) => (e ? reject(e) : resolve(f))));
-  const out: { name: string; mode: number; data?: string }[] = [];
+  const out: ZipItem[] = [];
   await new Promise<void>((resolve, reject) => {
     z.on('entry', (entry: yauzl.Entry) => {
-      const item = { name: entry.fileName, mode: (entry.externalFileAttributes >>> 16) & 0o777 } as { name: string; mode: number; data?: string };
-      out.push(item);
-      if (entry.fileName === 'source/gradescope.json') {
-        z.openReadStream(entry, (err, s) => {
-          if (err) return reject(err);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c));
-          s.on('end', () => {
-            item.data = Buffer.concat(chunks).toString('utf8');
-            z.readEntry();
-          });
+      z.openReadStream(entry, (err, s) => {
+        if (err) return reject(err);
+        const chunks: Buffer[] = [];
+        s.on('data', (c: Buffer) => chunks.push(c));
+        s.on('end', () => {
+          out.push({ name: entry.fileName, mode: (entry.externalFileAttributes >>> 16) & 0o777, data: Buffer.concat(chunks) });
+          z.readEntry();
         });
-      } else z.readEntry();
+      });
     });
     z.on('end', () => resolve());
     z.on('error', reject);
@@ -44,101 +59,224 @@ async function readZip(file: string): Promise<{ name: string; mode: number; data
   return out;
 }
 
-/** Runs run_autograder on a fresh /autograder-like folder holding `submission` (files relative to it). */
-function runAutograder(name: string, files: (dir: string) => void): { results: GradescopeResults; status: number | null; stdout: string } {
-  const ag = path.join(root, name, 'autograder');
-  mkdirSync(path.join(ag, 'submission'), { recursive: true });
-  files(path.join(ag, 'submission'));
-  const r = spawnSync('bash', [path.join(REPO, 'grader/src/gradescope/run_autograder')], {
-    env: { ...process.env, AUTOGRADER_ROOT: ag, DLKATA_SOURCE: REPO, DLKATA_GRADESCOPE_CONFIG: path.join(root, 'gradescope.json') },
+/** Unzips like Gradescope: every entry under `dest`, with its mode. */
+function extract(items: readonly ZipItem[], dest: string): void {
+  for (const it of items) {
+    const file = path.join(dest, it.name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, it.data);
+    chmodSync(file, it.mode || 0o644);
+  }
+}
+
+let root: string;
+let ag: string;
+let items: ZipItem[];
+let setupLog = '';
+let setupStatus: number | null = null;
+
+/** Runs /autograder/run_autograder on a fresh submission folder filled by `fill`. */
+function runAutograder(fill: (dir: string) => void): { results: GradescopeResults; stdout: string; status: number | null; seeds: Record<string, string> } {
+  const submission = path.join(ag, 'submission');
+  rmSync(submission, { recursive: true, force: true });
+  rmSync(path.join(ag, 'results'), { recursive: true, force: true });
+  mkdirSync(submission, { recursive: true });
+  fill(submission);
+  const r = spawnSync('bash', [path.join(ag, 'run_autograder')], {
+    cwd: ag,
+    env: { ...process.env, DLKATA_TEST_AUTOGRADER_ROOT: ag },
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 300_000,
   });
-  return { results: JSON.parse(readFileSync(path.join(ag, 'results', 'results.json'), 'utf8')) as GradescopeResults, status: r.status, stdout: r.stdout + r.stderr };
+  const stdout = `${r.stdout}${r.stderr}`;
+  const seeds: Record<string, string> = {};
+  for (const m of stdout.matchAll(/(\d\d-[\w-]+) (\d+|not run)/g)) seeds[m[1]] = m[2];
+  return { results: JSON.parse(readFileSync(path.join(ag, 'results', 'results.json'), 'utf8')) as GradescopeResults, stdout, status: r.status, seeds };
+}
+
+function copySolution(exercise: string, dest: string): void {
+  cpSync(path.join(REPO, 'solutions', exercise), path.join(dest, exercise), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
+}
+
+/** What a student reads must not let them predict another run: no seed of this run in it. */
+function expectNoSeeds(results: GradescopeResults, seeds: Record<string, string>): void {
+  const studentText = JSON.stringify({ output: results.output, tests: results.tests });
+  for (const [ex, seed] of Object.entries(seeds)) if (seed !== 'not run') expect(studentText, `${ex}'s seed ${seed}`).not.toContain(seed);
+  expect(studentText).not.toMatch(/--seed|Test seed|test seed/);
 }
 
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'dlkata-gradescope-test-'));
-  zip = path.join(root, 'autograder.zip');
-  await buildAutograder({ out: zip, config: { exercises: ['03-pooling'], seed: 5 } });
-  entries = await readZip(zip);
-  writeFileSync(path.join(root, 'gradescope.json'), entries.find((e) => e.name === 'source/gradescope.json')!.data!);
-}, 60_000);
+  const zip = path.join(root, 'autograder.zip');
+  await buildAutograder({ out: zip, config: { exercises: EXERCISES, timeoutMs: 3000 } });
+  items = await readZip(zip);
+  // Gradescope: unzip into /autograder/source, run setup.sh there once, copy run_autograder.
+  ag = path.join(root, 'autograder');
+  extract(items, path.join(ag, 'source'));
+  const setup = spawnSync('bash', ['setup.sh'], { cwd: path.join(ag, 'source'), env: { ...process.env, DLKATA_TEST_OFFLINE: '1' }, encoding: 'utf8', timeout: 300_000 });
+  setupStatus = setup.status;
+  setupLog = `${setup.stdout}${setup.stderr}`;
+  for (const line of setupLog.split('\n')) if (line.includes('SKIPPED')) process.stdout.write(`gradescope.test: ${line.replace(/^== setup\.sh: /, 'setup.sh step ')}\n`);
+  copyFileSync(path.join(ag, 'source', 'run_autograder'), path.join(ag, 'run_autograder'));
+  chmodSync(path.join(ag, 'run_autograder'), 0o755);
+}, 300_000);
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe('autograder.zip', () => {
-  it("has Gradescope's layout: setup.sh and run_autograder at the root, executable; the source under source/", () => {
-    const names = entries.map((e) => e.name);
-    expect(entries.find((e) => e.name === 'setup.sh')?.mode).toBe(0o755);
-    expect(entries.find((e) => e.name === 'run_autograder')?.mode).toBe(0o755);
-    for (const f of ['source/package.json', 'source/pnpm-lock.yaml', 'source/pnpm-workspace.yaml', 'source/grader/src/cli.ts', 'source/grader/src/gradescope/run.ts', 'source/packages/tensor/src/index.ts', 'source/packages/layers/src/index.ts']) {
+  it("has Gradescope's layout: setup.sh and run_autograder at the root, executable, the project beside them", () => {
+    const names = items.map((e) => e.name);
+    expect(items.find((e) => e.name === 'setup.sh')?.mode).toBe(0o755);
+    expect(items.find((e) => e.name === 'run_autograder')?.mode).toBe(0o755);
+    for (const f of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.npmrc', 'grader/package.json', 'grader/src/cli.ts', 'grader/src/gradescope/run.ts', 'packages/tensor/src/index.ts', 'packages/layers/src/index.ts']) {
       expect(names, f).toContain(f);
     }
-    expect(JSON.parse(entries.find((e) => e.name === 'source/gradescope.json')!.data!)).toEqual({ exercises: ['03-pooling'], seed: 5 });
+    expect(names.filter((n) => n.startsWith('source/'))).toEqual([]);
+    expect(JSON.parse(items.find((e) => e.name === 'gradescope.json')!.data.toString('utf8'))).toEqual({ exercises: EXERCISES, timeoutMs: 3000 });
   });
 
   it('holds no solution, no tests and no node_modules; other workspace projects only as package.json', () => {
-    const names = entries.map((e) => e.name);
-    expect(names.filter((n) => n.startsWith('source/solutions/'))).toEqual(['source/solutions/package.json']);
-    expect(names.filter((n) => n.startsWith('source/exercises/'))).toEqual(['source/exercises/package.json']);
+    const names = items.map((e) => e.name);
+    expect(names.filter((n) => n.startsWith('solutions/'))).toEqual(['solutions/package.json']);
+    expect(names.filter((n) => n.startsWith('exercises/'))).toEqual(['exercises/package.json']);
     expect(names.filter((n) => n.includes('node_modules') || n.endsWith('.test.ts') || n.includes('/test/'))).toEqual([]);
     expect(graderClosure(REPO)).toEqual(expect.arrayContaining(['grader', 'packages/tensor', 'packages/layers']));
   });
 
-  it('pnpm grade:gradescope writes it with the settings given', async () => {
+  it('bakes a fresh secret (root-only) into every bundle, or the one given with --secret-file; refuses --seed', async () => {
+    const secret = items.find((e) => e.name === 'grader-secret')!;
+    expect(secret.mode).toBe(0o600);
+    expect(secret.data.toString('utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+    const other = await readZip(await (async () => {
+      const f = path.join(root, 'other.zip');
+      await buildAutograder({ out: f, config: { exercises: EXERCISES } });
+      return f;
+    })());
+    expect(other.find((e) => e.name === 'grader-secret')!.data.equals(secret.data)).toBe(false);
+
+    const mine = path.join(root, 'my-secret');
+    writeFileSync(mine, 'an instructor secret of enough length\n');
     const out = path.join(root, 'cli.zip');
+    const err: string[] = [];
     const write = process.stdout.write;
+    const ewrite = process.stderr.write;
     process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
     try {
-      expect(await buildMain(['--out', out, '--exercises', '01-02', '--timeout', '2000', '--runs', '9'])).toBe(0);
+      expect(await buildMain(['--out', out, '--exercises', '01,pooling', '--timeout', '2000', '--runs', '9', '--secret-file', mine])).toBe(0);
+      expect(await buildMain(['--out', path.join(root, 'seeded.zip'), '--seed', '42'])).toBe(2);
     } finally {
       process.stdout.write = write;
+      process.stderr.write = ewrite;
     }
-    const config = (await readZip(out)).find((e) => e.name === 'source/gradescope.json')!.data!;
-    expect(JSON.parse(config)).toEqual({ exercises: ['01-gradient-check', '02-convolution'], timeoutMs: 2000, numRuns: 9 });
+    expect(err.join('')).toContain('takes no --seed');
+    expect(existsSync(path.join(root, 'seeded.zip'))).toBe(false);
+    const built = await readZip(out);
+    expect(JSON.parse(built.find((e) => e.name === 'gradescope.json')!.data.toString('utf8'))).toEqual({ exercises: EXERCISES, timeoutMs: 2000, numRuns: 9 });
+    expect(built.find((e) => e.name === 'grader-secret')!.data.toString('utf8')).toBe('an instructor secret of enough length\n');
   });
 });
 
-describe('run_autograder', () => {
-  it('grades the files a student uploaded for a one-exercise assignment, and writes Markdown results', () => {
-    const { results, status } = runAutograder('loose', (dir) => {
-      cpSync(path.join(REPO, 'solutions/03-pooling/pool.ts'), path.join(dir, 'pool.ts'));
-      const f = path.join(dir, 'pool.ts');
-      writeFileSync(f, readFileSync(f, 'utf8').replace('let best = -Infinity;', 'let best = 0;'));
+describe('setup.sh and run_autograder, laid out as on Gradescope', () => {
+  it('setup.sh installs the dependencies from the lockfile at the zip root and the grader loads', () => {
+    expect(setupStatus, setupLog).toBe(0);
+    expect(setupLog).toContain('grader ready: 11 suites');
+    expect(existsSync(path.join(ag, 'source', 'node_modules', '.bin', 'tsx'))).toBe(true);
+    expect(statSync(path.join(ag, 'source', 'grader-secret')).mode & 0o777).toBe(0o600);
+  });
+
+  it('a correct submission (the whole exercises/ folder): full marks, schema-valid', () => {
+    const { results, seeds, status } = runAutograder((dir) => {
+      for (const ex of EXERCISES) copySolution(ex, path.join(dir, 'exercises'));
     });
     expect(status).toBe(0);
-    expect(results).toMatchObject({ score: 5, max_score: 7, output_format: 'md', test_output_format: 'md', visibility: 'visible' });
-    expect(results.output).toContain('seed 5');
-    expect(results.tests).toHaveLength(4);
-    const forward = results.tests[0];
-    expect(forward).toMatchObject({ name: '03-pooling: maxPool2dForward: kernel 1-3, stride 1-3', number: '3.1', score: 0, max_score: 2, status: 'failed', output_format: 'md', visibility: 'visible' });
-    expect(forward.output).toMatch(/^\*\*failed\*\*: maxPool2dForward: out differs at/);
-    expect(forward.output).toContain('Replay: `pnpm grade exercises --replay 03-pooling/forward --seed 5');
-    expect(results.tests.slice(1).every((t) => t.status === 'passed' && t.score === t.max_score)).toBe(true);
+    expectValid(results);
+    expect(results.score).toBe(MAX);
+    expect(results.extra_data).toMatchObject({ max_score: MAX, exercises: EXERCISES, not_submitted: [], seed: null });
+    expect(results.tests.reduce((s, t) => s + (t.max_score ?? 0), 0)).toBe(MAX);
+    expect(results.tests.every((t) => t.status === 'passed' && t.score === t.max_score)).toBe(true);
+    expect(Object.keys(seeds).sort()).toEqual(EXERCISES);
+    expectNoSeeds(results, seeds);
   });
 
-  it('grades an uploaded exercises/ folder', () => {
-    const { results } = runAutograder('nested', (dir) => {
-      cpSync(path.join(REPO, 'solutions/03-pooling'), path.join(dir, 'exercises', '03-pooling'), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
+  it('a buggy submission: loses the points of the bug only, with its shrunk counterexample and no seed; the instructor replays it exactly', async () => {
+    const fill = (dir: string): void => {
+      for (const ex of EXERCISES) copySolution(ex, dir);
+      const f = path.join(dir, '03-pooling', 'pool.ts');
+      writeFileSync(f, readFileSync(f, 'utf8').replace('let best = -Infinity;', 'let best = 0;'));
+    };
+    const { results, seeds } = runAutograder(fill);
+    expectValid(results);
+    expect(results.extra_data.max_score).toBe(MAX);
+    const failed = results.tests.filter((t) => t.status === 'failed');
+    expect(failed.map((t) => t.name)).toEqual(['03-pooling: maxPool2dForward: kernel 1-3, stride 1-3']);
+    expect(results.score).toBe(MAX - failed[0].max_score);
+    expect(failed[0].output).toMatch(/^\*\*failed\*\*: maxPool2dForward: out differs at/);
+    expect(failed[0].output).toMatch(/Counterexample|Fixed case/);
+    expectNoSeeds(results, seeds);
+
+    // The instructor, with the bundle's secret and a copy of the files, gets the same seeds and the same result.
+    const copy = path.join(root, 'replay', 'student');
+    fill(copy);
+    const report = await grade(copy, { secret: loadSecret({ file: path.join(ag, 'source', 'grader-secret') }), exercises: EXERCISES, timeoutMs: 3000 });
+    const sub = report.submissions[0];
+    expect(Object.fromEntries(sub.exercises.map((e) => [e.id, String(e.seed)]))).toEqual(seeds);
+    const forward = sub.exercises[1].tests[0];
+    expect(forward.status).toBe('failed');
+    expect(failed[0].output).toContain(mdEscape(forward.counterexample!.description));
+  });
+
+  it('a hostile submission that deletes the exercise it fails, forges results.json and exits mid-test gets neither "pass" nor its forgery', () => {
+    const forged = JSON.stringify({ score: 1000, tests: [] });
+    const { results, seeds } = runAutograder((dir) => {
+      copySolution('03-pooling', dir);
+      const f = path.join(dir, '03-pooling', 'pool.ts');
+      const attack = [
+        "import { writeFileSync as __w } from 'node:fs';",
+        `for (const p of ['${path.join(ag, 'results', 'results.json')}', '/autograder/results/results.json']) { try { __w(p, '${forged}'); } catch {} }`,
+        `console.log('${forged}');`,
+        '',
+      ].join('\n');
+      const text = readFileSync(f, 'utf8');
+      writeFileSync(f, attack + text.replace('export function maxPool2dBackward(', 'export function maxPool2dBackward(...a: unknown[]): never { process.exit(0); }\nexport function unusedBackward('));
     });
-    expect(results).toMatchObject({ score: 7, max_score: 7 });
+    expectValid(results);
+    expect(results.score).toBeLessThan(MAX);
+    expect(results.extra_data).toMatchObject({ max_score: MAX, not_submitted: ['01-gradient-check'] });
+    expect(results.tests.filter((t) => t.name.startsWith('01-')).every((t) => t.score === 0 && t.output.startsWith('**not submitted**'))).toBe(true);
+    expect(results.tests.find((t) => t.name.startsWith('03-pooling: maxPool2dForward'))!.status).toBe('passed');
+    expect(results.tests.filter((t) => t.name.startsWith('03-pooling: maxPool2dBackward')).every((t) => t.status === 'failed')).toBe(true);
+    expect(results.output).toContain('**Not submitted**');
+    expectNoSeeds(results, seeds);
   });
 
-  it('gives 0 points, saying why, for a configured exercise that is missing, and says what to upload when nothing is configured', async () => {
-    const ag = path.join(root, 'empty', 'autograder');
-    mkdirSync(path.join(ag, 'submission'), { recursive: true });
-    writeFileSync(path.join(ag, 'submission', 'notes.txt'), 'oops');
-    const paths = gradescopePaths({ AUTOGRADER_ROOT: ag, DLKATA_SOURCE: REPO, DLKATA_GRADESCOPE_CONFIG: path.join(root, 'gradescope.json') });
-    expect(paths.results).toBe(path.join(ag, 'results', 'results.json'));
-    const configured = await runGradescope(paths, {});
-    expect(configured).toMatchObject({ score: 0, max_score: 7 });
-    expect(configured.output).toContain('could not be graded');
-    expect(configured.tests.every((t) => t.score === 0 && t.output.includes('no 03-pooling folder (or its files: pool.ts) in the submission'))).toBe(true);
-    const open = await runGradescope({ ...paths, config: path.join(root, 'no-such-config.json') }, {});
-    expect(open).toMatchObject({ score: 0, max_score: 0, tests: [] });
-    expect(open.output).toContain('Upload your exercise folders');
+  it('an empty submission: 0 of the full maximum, every test "not submitted", schema-valid', () => {
+    const { results } = runAutograder(() => {});
+    expectValid(results);
+    expect(results.score).toBe(0);
+    expect(results.extra_data.max_score).toBe(MAX);
+    expect(results.tests).toHaveLength(8); // 01: 4 tests, 03: 4 tests
+    expect(results.tests.every((t) => t.score === 0)).toBe(true);
+    expect(results.output).toContain('could not be graded');
+  });
+
+  it('without its dependencies, or with broken settings, run_autograder still writes a schema-valid error result', async () => {
+    const bare = path.join(root, 'bare');
+    mkdirSync(path.join(bare, 'submission'), { recursive: true });
+    const r = spawnSync('bash', [path.join(ag, 'run_autograder')], { cwd: bare, env: { ...process.env, DLKATA_TEST_AUTOGRADER_ROOT: bare }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(bare, 'results', 'results.json'), 'utf8')) as GradescopeResults;
+    expectValid(results);
+    expect(results).toMatchObject({ score: 0, tests: [] });
+    expect(results.output).toContain('tell your instructor');
+
+    const paths = gradescopePaths(path.join(root, 'broken'));
+    mkdirSync(paths.source, { recursive: true });
+    writeFileSync(paths.config, JSON.stringify({ exercises: ['99-nope'] }));
+    expect(() => readConfig(paths.config)).toThrow('"exercises" must list');
+    await expect(runGradescope(paths)).rejects.toThrow('"exercises" must list');
+    expectValid(failureResults('x'));
   });
 });

@@ -219,13 +219,16 @@ describe('discover: what a path holds', () => {
     expect(discover(path.join(root, 'class', 'alice'))[0].exercises.map((e) => e.id)).toEqual(['01-gradient-check', '02-convolution']);
   });
 
-  it('a folder of submissions: one per subfolder with exercises', () => {
-    expect(discover(path.join(root, 'class')).map((s) => s.name)).toEqual(['alice', 'bob']);
+  it('a folder of submissions: one per subfolder, those without exercises included (they score 0)', () => {
+    expect(discover(path.join(root, 'class')).map((s) => [s.name, s.exercises.length])).toEqual([['alice', 2], ['bob', 1], ['notes', 0]]);
   });
 
   it('anything else is a usage error', () => {
     expect(() => discover(path.join(root, 'missing'))).toThrow(UsageError);
     expect(() => discover(path.join(root, 'file.txt'))).toThrow('not a folder');
-    expect(() => discover(path.join(root, 'class', 'notes'))).toThrow('no exercise folders');
+  });
+
+  it('a folder without exercise folders is one empty submission, not an error', () => {
+    expect(discover(path.join(root, 'class', 'notes'))).toEqual([{ name: 'notes', dir: path.join(root, 'class', 'notes'), exercises: [] }]);
   });
 });

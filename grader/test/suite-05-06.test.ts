@@ -53,7 +53,7 @@ const feedbackOf = (ex: ExerciseResult, id: string): string => ex.tests.find((t)
 
 describe('grading the reference solutions and the stubs of 05 and 06', () => {
   it('gives the solutions full marks: 14 points for 05, 19 for 06', async () => {
-    const report = await grade(makeSubmission('correct-05-06', [], [RESIDUAL, INCEPTION]), { seed: SEED, suites: SUITES });
+    const report = await grade(makeSubmission('correct-05-06', [], [RESIDUAL, INCEPTION]), { seed: SEED, suites: SUITES, exercises: [RESIDUAL, INCEPTION] });
     const sub = report.submissions[0];
     expect(sub.exercises.map((e) => e.id)).toEqual([RESIDUAL, INCEPTION]);
     for (const ex of sub.exercises) {

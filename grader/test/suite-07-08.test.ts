@@ -48,7 +48,7 @@ const test = (ex: ExerciseResult, id: string) => ex.tests.find((t) => t.id === i
 
 describe('exercises 07 and 08: solutions and stubs', () => {
   it('gives the solutions full marks: 25 points for 07, 15 for 08', async () => {
-    const report = await grade(makeSubmission('correct-07-08', [], [FCN, TRANSFER]), { seed: SEED, suites: SUITES });
+    const report = await grade(makeSubmission('correct-07-08', [], [FCN, TRANSFER]), { seed: SEED, suites: SUITES, exercises: [FCN, TRANSFER] });
     const sub = report.submissions[0];
     expect(sub.exercises.map((e) => e.id)).toEqual([FCN, TRANSFER]);
     for (const ex of sub.exercises) {

@@ -34,8 +34,9 @@ import {
   gradeExercise,
   makeWorkDir,
   MAX_SEED,
+  missingExercise,
+  missingReason,
   pool,
-  randomSeed,
   runInfo,
   sandboxInfo,
   submissionResult,
@@ -45,6 +46,7 @@ import {
 import type { ExerciseResult, GradeReport, SandboxInfo, SubmissionResult } from '../results.js';
 import { SUITES } from '../suites/index.js';
 import type { Suite } from '../suites/types.js';
+import { loadSecret, type GraderSecret } from '../seeds.js';
 import { toCsv } from '../writers/csv.js';
 import { toGradescope } from '../writers/gradescope.js';
 import { toJunit } from '../writers/junit.js';
@@ -68,7 +70,10 @@ export interface ClassEntry {
 export interface ClassManifest {
   readonly tool: string;
   readonly version: string;
-  readonly seed: number;
+  /** The `--seed` used for every exercise, or null: each exercise's seed derived from the grader secret and its files. */
+  readonly seed: number | null;
+  /** Public id of the grader secret, when `seed` is null. */
+  readonly secretId?: string;
   readonly numRuns: number;
   readonly timeoutMs: number;
   /** The exercises every submission is graded on (columns of the CSV). */
@@ -93,8 +98,10 @@ export type ClassEvent =
 export interface ClassOptions {
   /** The output folder (created if needed). */
   readonly out: string;
-  /** The run's seed; default: the manifest's when resuming, else a fresh one. */
+  /** One seed for every submission (an explicit replay); default: the manifest's when resuming, else seeds derived from the grader secret. */
   readonly seed?: number;
+  /** The grader secret (default: `loadSecret()`), used when there is no seed. */
+  readonly secret?: GraderSecret;
   /** Per-call time limit, ms (default {@link DEFAULT_TIMEOUT_MS}, or the manifest's). */
   readonly timeoutMs?: number;
   /** Random cases per test (default {@link DEFAULT_NUM_RUNS}, or the manifest's). */
@@ -226,7 +233,7 @@ function readJson<T>(file: string): T | null {
 }
 
 function sameSettings(a: ClassManifest, b: ClassManifest): boolean {
-  return a.tool === b.tool && a.version === b.version && a.seed === b.seed && a.numRuns === b.numRuns && a.timeoutMs === b.timeoutMs && a.exercises.join(',') === b.exercises.join(',');
+  return a.tool === b.tool && a.version === b.version && a.seed === b.seed && (a.secretId ?? null) === (b.secretId ?? null) && a.numRuns === b.numRuns && a.timeoutMs === b.timeoutMs && a.exercises.join(',') === b.exercises.join(',');
 }
 
 function pidAlive(pid: number): boolean {
@@ -268,21 +275,23 @@ export function removeOwnWork(): void {
 }
 
 /** The settings of this run: the options, else the manifest being resumed, else defaults. */
-function settle(opts: ClassOptions, suites: readonly Suite[], previous: ClassManifest | null): ClassManifest {
+function settle(opts: ClassOptions, suites: readonly Suite[], previous: ClassManifest | null, secret: () => GraderSecret): ClassManifest {
   const exercises = opts.exercises ? [...opts.exercises] : (previous?.exercises ? [...previous.exercises] : suites.map((s) => s.id));
   for (const id of exercises) if (!suites.some((s) => s.id === id)) throw new UsageError(`the grader has no suite for ${id}; it grades ${suites.map((s) => s.id).join(', ')}`);
   exercises.sort();
+  const seed = opts.seed ?? (previous && !opts.force ? previous.seed : null);
   const wanted: ClassManifest = {
     tool: TOOL,
     version: VERSION,
-    seed: opts.seed ?? previous?.seed ?? randomSeed(),
+    seed,
+    ...(seed === null ? { secretId: secret().id } : {}),
     numRuns: opts.numRuns ?? previous?.numRuns ?? DEFAULT_NUM_RUNS,
     timeoutMs: opts.timeoutMs ?? previous?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     exercises,
   };
-  if (!Number.isInteger(wanted.seed) || wanted.seed < 0 || wanted.seed > MAX_SEED) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${wanted.seed}`);
+  if (wanted.seed !== null && (!Number.isInteger(wanted.seed) || wanted.seed < 0 || wanted.seed > MAX_SEED)) throw new UsageError(`the seed must be an integer from 0 to ${MAX_SEED}, got ${wanted.seed}`);
   if (previous && !opts.force && !sameSettings(previous, wanted)) {
-    const diff = (['version', 'seed', 'numRuns', 'timeoutMs', 'exercises'] as const)
+    const diff = (['version', 'seed', 'secretId', 'numRuns', 'timeoutMs', 'exercises'] as const)
       .filter((k) => String(previous[k]) !== String(wanted[k]))
       .map((k) => `${k} ${String(previous[k])} -> ${String(wanted[k])}`)
       .join(', ');
@@ -320,6 +329,8 @@ export interface SubmissionOptions {
   readonly limits?: ArchiveLimits;
   /** A fresh folder for unpacking and bundles (default: a temporary one, removed afterwards). */
   readonly workDir?: string;
+  /** The grader secret's bytes: needed when `manifest.seed` is null. */
+  readonly secret?: Buffer;
 }
 
 /**
@@ -337,13 +348,14 @@ export async function gradeSubmission(entry: ClassEntry, manifest: ClassManifest
   await preflightSandbox();
   const workDir = opts.workDir ?? makeWorkDir();
   try {
-    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS);
+    if (manifest.seed === null && opts.secret === undefined) throw new Error('gradeSubmission: a manifest without a seed needs the grader secret');
+    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS, opts.secret);
   } finally {
     if (own) removeTempDir(workDir);
   }
 }
 
-async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits): Promise<SubmissionResult> {
+async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits, secret: Buffer | undefined): Promise<SubmissionResult> {
   const chosen = manifest.exercises.map((id) => {
     const suite = suites.find((s) => s.id === id);
     if (!suite) throw new UsageError(`the grader has no suite for ${id}`);
@@ -351,7 +363,7 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
   });
   const shown = displayPath(entry.file, cwd);
   const failAll = (message: string): SubmissionResult =>
-    submissionResult(entry.name, shown, chosen.map((s) => failedExercise(s, 'error', message, manifest.seed)), [], message);
+    submissionResult(entry.name, shown, chosen.map((s) => failedExercise(s, 'error', message)), [], message);
   mkdirSync(workDir, { recursive: true });
   let dir = entry.file;
   if (entry.kind !== 'dir') {
@@ -383,12 +395,12 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
   for (const [i, suite] of chosen.entries()) {
     const exDir = located.get(suite.id);
     if (!exDir) {
-      exercises.push(failedExercise(suite, 'error', `${suite.id} was not submitted (no ${suite.id} folder)`, manifest.seed, true));
+      exercises.push(missingExercise(suite, missingReason(suite.id, [...located.keys()])));
       continue;
     }
     const bundleDir = path.join(workDir, `bundle-${i}`);
     mkdirSync(bundleDir);
-    exercises.push(await gradeExercise(suite, exDir, root, { seed: manifest.seed, timeoutMs: manifest.timeoutMs, numRuns: manifest.numRuns, workDir: bundleDir }));
+    exercises.push(await gradeExercise(suite, exDir, root, { ...(manifest.seed !== null ? { seed: manifest.seed } : { secret }), timeoutMs: manifest.timeoutMs, numRuns: manifest.numRuns, workDir: bundleDir }));
   }
   const skipped = [...located.keys()].filter((id) => !manifest.exercises.includes(id)).sort();
   return submissionResult(entry.name, shown, exercises, skipped);
@@ -415,6 +427,8 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
   const entries = listClass(path.resolve(cwd, folder));
   const out = path.resolve(cwd, opts.out);
   mkdirSync(out, { recursive: true });
+  let secret: GraderSecret | undefined = opts.secret;
+  const getSecret = (): GraderSecret => (secret ??= loadSecret());
   const unlock = lock(out);
   removeStaleWork();
   let work: string;
@@ -436,7 +450,8 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
     }
     removeStaleTemporaries(out);
     const previous = readJson<ClassManifest>(path.join(out, 'manifest.json'));
-    const manifest = settle(opts, suites, previous);
+    const manifest = settle(opts, suites, previous, getSecret);
+    const secretKey = manifest.seed === null ? getSecret().key : undefined;
     writeFileAtomic(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const sandbox = sandboxInfo(manifest.timeoutMs);
 
@@ -463,14 +478,14 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
         const workDir = path.join(work, String(i));
         let result: SubmissionResult;
         try {
-          result = await gradeSubmission(entry, manifest, { suites, cwd, limits, workDir });
+          result = await gradeSubmission(entry, manifest, { suites, cwd, limits, workDir, ...(secretKey ? { secret: secretKey } : {}) });
         } finally {
           rmSync(workDir, { recursive: true, force: true });
         }
         const record: SubmissionRecord = { ...manifest, fingerprint: fp, sandbox, submission: result };
         const base = fileNameFor(entry.name);
         writeFileAtomic(path.join(feedbackDir, `${base}.md`), submissionMarkdown(manifest, result));
-        const one: GradeReport = { tool: TOOL, version: VERSION, seed: manifest.seed, numRuns: manifest.numRuns, sandbox, submissions: [result], run: runInfo(t0) };
+        const one: GradeReport = { tool: TOOL, version: VERSION, seed: manifest.seed, ...(manifest.secretId ? { secretId: manifest.secretId } : {}), numRuns: manifest.numRuns, sandbox, submissions: [result], run: runInfo(t0) };
         writeFileAtomic(path.join(gradescopeDir, `${base}.json`), `${JSON.stringify(toGradescope(one, { executionTime: false }), null, 2)}\n`);
         writeFileAtomic(path.join(resultsDir, `${base}.json`), recordJson(record));
         records.set(entry.name, record);
@@ -482,7 +497,7 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
     );
     const submissions = entries.map((e) => records.get(e.name)!.submission);
     const run = runInfo(started);
-    const report: GradeReport = { tool: TOOL, version: VERSION, seed: manifest.seed, numRuns: manifest.numRuns, sandbox, submissions, run };
+    const report: GradeReport = { tool: TOOL, version: VERSION, seed: manifest.seed, ...(manifest.secretId ? { secretId: manifest.secretId } : {}), numRuns: manifest.numRuns, sandbox, submissions, run };
     const files = {
       csv: path.join(out, 'grades.csv'),
       summary: path.join(out, 'summary.md'),
@@ -490,7 +505,7 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
       ...(opts.junit ? { junit: path.resolve(cwd, opts.junit) } : {}),
     };
     writeFileAtomic(files.csv, toCsv(submissions, manifest.exercises));
-    writeFileAtomic(files.summary, summaryMarkdown(submissions, { seed: manifest.seed, tool: `${TOOL} ${VERSION}` }));
+    writeFileAtomic(files.summary, summaryMarkdown(submissions, { seed: manifest.seed, ...(manifest.secretId ? { secretId: manifest.secretId } : {}), tool: `${TOOL} ${VERSION}` }));
     const { run: _run, ...deterministic } = report;
     void _run;
     writeFileAtomic(files.classJson, `${JSON.stringify({ ...deterministic, exercises: manifest.exercises }, null, 2)}\n`);

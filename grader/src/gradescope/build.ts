@@ -2,16 +2,20 @@
 /**
  * `pnpm grade:gradescope`: builds `autograder.zip` for a Gradescope programming assignment.
  *
- * The zip holds `setup.sh` and `run_autograder` at its root (Gradescope's layout) and the
- * project under `source/`: the root `package.json`, lockfile and workspace file, the grader and
- * the workspace packages it depends on (`package.json`, `tsconfig.json` and `src/`, without
- * tests), the
- * `package.json` of every other workspace project (so the lockfile matches), and
- * `gradescope.json` with the assignment's settings. No solution is in it.
+ * Gradescope unzips the file into `/autograder/source` and runs `setup.sh` there once, then
+ * copies `run_autograder` to `/autograder/run_autograder` and runs it for each submission
+ * (Gradescope's "Autograder Specifications"). So everything sits at the zip's root, side by
+ * side: `setup.sh`, `run_autograder`, the project's root files (`package.json`,
+ * `pnpm-lock.yaml`, `pnpm-workspace.yaml`, `.npmrc`, `tsconfig.base.json`), the grader and the
+ * workspace packages it depends on (`package.json`, `tsconfig.json` and `src/`, without tests),
+ * the `package.json` of every other workspace project (so the lockfile matches),
+ * `gradescope.json` with the assignment's settings and `grader-secret`, the secret each
+ * submission's seeds are derived from. No solution is in it.
  *
  * ```
  * pnpm grade:gradescope                                   # every exercise, autograder.zip
- * pnpm grade:gradescope --exercises 02 --seed 42 --out hw2.zip
+ * pnpm grade:gradescope --exercises 02,03 --out hw2.zip   # the assignment: exercises 02 and 03
+ * pnpm grade:gradescope --secret-file ~/.config/dlkata/grader-secret   # replay submissions locally
  * ```
  *
  * @module
@@ -23,7 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import yazl from 'yazl';
 import { parseExercises } from '../cli.js';
-import { MAX_SEED } from '../grade.js';
+import { UsageError } from '../discover.js';
+import { loadSecret, newSecretText } from '../seeds.js';
+import { SUITES } from '../suites/index.js';
 import type { GradescopeConfig } from './run.js';
 
 /** The repository this file belongs to. */
@@ -35,8 +41,10 @@ export interface AutograderOptions {
   readonly repo?: string;
   /** Where to write the zip. */
   readonly out: string;
-  /** The assignment's settings, written to `source/gradescope.json`. */
+  /** The assignment's settings, written to `gradescope.json` (default: every exercise). */
   readonly config?: GradescopeConfig;
+  /** The grader secret's text, written to `grader-secret` (default: a fresh random one). */
+  readonly secret?: string;
 }
 
 const EXCLUDED_DIRS = new Set(['node_modules', 'coverage', 'bench', 'test', 'dist', 'docs']);
@@ -105,19 +113,21 @@ export function autograderEntries(opts: Omit<AutograderOptions, 'out'> = {}): { 
     { name: 'setup.sh', file: path.join(here, 'setup.sh'), mode: 0o755 },
     { name: 'run_autograder', file: path.join(here, 'run_autograder'), mode: 0o755 },
   ];
-  for (const f of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'tsconfig.base.json']) {
-    if (existsSync(path.join(repo, f))) entries.push({ name: `source/${f}`, file: path.join(repo, f), mode: 0o644 });
+  for (const f of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.npmrc', 'tsconfig.base.json']) {
+    if (existsSync(path.join(repo, f))) entries.push({ name: f, file: path.join(repo, f), mode: 0o644 });
   }
   const needed = graderClosure(repo);
   for (const d of workspaceDirs(repo)) {
     if (needed.includes(d)) {
       const files = [...['package.json', 'tsconfig.json'].filter((f) => existsSync(path.join(repo, d, f))).map((f) => `${d}/${f}`), ...sourceFiles(repo, `${d}/src`)];
-      for (const f of files) entries.push({ name: `source/${f}`, file: path.join(repo, f), mode: statSync(path.join(repo, f)).mode & 0o111 ? 0o755 : 0o644 });
+      for (const f of files) entries.push({ name: f, file: path.join(repo, f), mode: statSync(path.join(repo, f)).mode & 0o111 ? 0o755 : 0o644 });
     } else {
-      entries.push({ name: `source/${d}/package.json`, file: path.join(repo, d, 'package.json'), mode: 0o644 });
+      entries.push({ name: `${d}/package.json`, file: path.join(repo, d, 'package.json'), mode: 0o644 });
     }
   }
-  entries.push({ name: 'source/gradescope.json', text: `${JSON.stringify(opts.config ?? {}, null, 2)}\n`, mode: 0o644 });
+  const config: GradescopeConfig = opts.config ?? { exercises: SUITES.map((s) => s.id) };
+  entries.push({ name: 'gradescope.json', text: `${JSON.stringify(config, null, 2)}\n`, mode: 0o644 });
+  entries.push({ name: 'grader-secret', text: opts.secret ?? newSecretText(), mode: 0o600 });
   return entries;
 }
 
@@ -159,14 +169,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const program = new Command()
     .name('pnpm grade:gradescope')
-    .description("Build autograder.zip for a Gradescope assignment (setup.sh, run_autograder, the grader's source).")
+    .description("Build autograder.zip for a Gradescope assignment (setup.sh, run_autograder, the grader's source, the assignment's settings and a grader secret).")
     .option('--out <file>', 'the zip to write', 'autograder.zip')
-    .option('--exercises <list>', "the assignment's exercises, e.g. 02 or 01-04 (default: whatever each submission holds)", (v) => parseExercises(v))
-    .option('--seed <n>', 'one seed for every submission (default: a fresh one per submission)', integer('--seed', 0, MAX_SEED))
+    .option('--exercises <list>', "the assignment's exercises, e.g. 02, 01-04, 02-convolution or convolution,pooling (default: all); a missing one scores 0", (v) => parseExercises(v))
+    .option('--secret-file <file>', 'bake this grader secret into the bundle (to replay its reports locally with --secret-file); default: a fresh random one, never printed')
+    .option('--seed <n>', 'not accepted: every submission gets its own seeds from the bundle secret')
     .option('--timeout <ms>', 'wall-clock limit per call, in ms', integer('--timeout', 50, 600_000))
     .option('--runs <n>', 'random cases per test', integer('--runs', 1, 1000))
-    .exitOverride();
-  let opts: { out: string; exercises?: string[]; seed?: number; timeout?: number; runs?: number };
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let opts: { out: string; exercises?: string[]; secretFile?: string; seed?: string; timeout?: number; runs?: number };
   try {
     program.parse(['node', 'gradescope', ...argv]);
     opts = program.opts();
@@ -174,15 +186,43 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' ? 0 : 2;
     throw e;
   }
+  if (opts.seed !== undefined) {
+    process.stderr.write(
+      'error: grade:gradescope takes no --seed: one seed for every submission would let students share and memoise the cases. Each submission gets its own seeds, derived from the bundle\'s secret and its files; pass --secret-file to bake your own secret and replay any report locally.\n',
+    );
+    return 2;
+  }
+  let secret: string | undefined;
+  let secretNote = 'a fresh secret that exists only in the zip';
+  if (opts.secretFile !== undefined) {
+    try {
+      const s = loadSecret({ file: path.resolve(cwd, opts.secretFile) });
+      secret = `${s.key.toString('utf8')}\n`;
+      secretNote = `the secret of ${opts.secretFile} (id ${s.id})`;
+    } catch (e) {
+      if (e instanceof UsageError) {
+        process.stderr.write(`error: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  }
   const config: GradescopeConfig = {
-    ...(opts.exercises ? { exercises: opts.exercises } : {}),
-    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    exercises: opts.exercises ?? SUITES.map((s) => s.id),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
     ...(opts.runs !== undefined ? { numRuns: opts.runs } : {}),
   };
   const out = path.resolve(cwd, opts.out);
-  const n = await buildAutograder({ out, config });
-  process.stdout.write(`wrote ${out} (${n} files); settings ${JSON.stringify(config)}\nUpload it as the autograder of a Gradescope programming assignment ("Zip file upload").\n`);
+  const n = await buildAutograder({ out, config, ...(secret ? { secret } : {}) });
+  process.stdout.write(
+    [
+      `wrote ${out} (${n} files)`,
+      `assignment: ${config.exercises.join(', ')} (every student is graded on all of them; a missing one scores 0)`,
+      `seeds: per submission, derived from its files and ${secretNote}`,
+      'Upload it as the autograder of a Gradescope programming assignment ("Zip file upload"), base image Ubuntu 22.04.',
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 

@@ -5,104 +5,155 @@
  * visibility). It always writes a results file: when the submission holds no exercise, or the
  * grader itself fails, the file says so with 0 points.
  *
- * Settings, in order: the environment (`DLKATA_SEED`), then `gradescope.json` in the source
- * folder (written by `pnpm grade:gradescope`: `exercises`, `seed`, `timeoutMs`, `numRuns`), then
- * the defaults. Roots: `AUTOGRADER_ROOT` (default `/autograder`).
+ * Everything comes from the bundle that `pnpm grade:gradescope` built, unpacked by Gradescope
+ * into `/autograder/source`: `gradescope.json` (the assignment's `exercises`, `timeoutMs`,
+ * `numRuns`) and `grader-secret` (the secret each exercise's seed is derived from, with the
+ * bytes of the student's files: a fresh, unpredictable seed per submission). Nothing is read
+ * from the environment, except `DLKATA_TEST_AUTOGRADER_ROOT`, which replaces `/autograder` for
+ * the project's own tests.
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gradeSubmission, type ClassManifest } from '../batch/class.js';
-import { EXERCISE_DIR, submissionRoot } from '../discover.js';
-import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, MAX_SEED, randomSeed, runInfo, sandboxInfo, TOOL, VERSION } from '../grade.js';
+import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, runInfo, sandboxInfo, TOOL, VERSION } from '../grade.js';
 import type { GradeReport } from '../results.js';
+import { loadSecret } from '../seeds.js';
 import { SUITES } from '../suites/index.js';
 import { toGradescope, type GradescopeResults } from '../writers/gradescope.js';
 
-/** What `gradescope.json` may set. */
+/** What `gradescope.json` holds (written by `pnpm grade:gradescope`). */
 export interface GradescopeConfig {
   /** The exercises of the assignment: every student is graded on all of them (a missing one scores 0). */
-  readonly exercises?: readonly string[];
-  /** One seed for every submission (default: a fresh one per submission, printed in the output). */
-  readonly seed?: number;
+  readonly exercises: readonly string[];
+  /** Wall-clock limit per call, ms (default {@link DEFAULT_TIMEOUT_MS}). */
   readonly timeoutMs?: number;
+  /** Random cases per test (default {@link DEFAULT_NUM_RUNS}). */
   readonly numRuns?: number;
 }
 
-/** Where the run reads and writes. */
+/** The variable that moves the `/autograder` root, for the project's tests only. */
+export const TEST_ROOT_ENV = 'DLKATA_TEST_AUTOGRADER_ROOT';
+
+/** Where the run reads and writes (Gradescope's layout under one root). */
 export interface GradescopePaths {
+  /** `/autograder/submission`: the student's files. */
   readonly submission: string;
+  /** `/autograder/results/results.json`. */
   readonly results: string;
+  /** `/autograder/source`: the unpacked bundle. */
   readonly source: string;
-  /** The settings file (default `<source>/gradescope.json`). */
+  /** `<source>/gradescope.json`. */
   readonly config: string;
+  /** `<source>/grader-secret`. */
+  readonly secret: string;
 }
 
-/**
- * The paths from the environment: `AUTOGRADER_ROOT` (default `/autograder`), `DLKATA_SOURCE`
- * (default: this project) and `DLKATA_GRADESCOPE_CONFIG` (default `<source>/gradescope.json`).
- */
-export function gradescopePaths(env: NodeJS.ProcessEnv = process.env): GradescopePaths {
-  const root = env.AUTOGRADER_ROOT ?? '/autograder';
-  const source = env.DLKATA_SOURCE ?? path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+/** Gradescope's paths under `root` (default `/autograder`, or `$DLKATA_TEST_AUTOGRADER_ROOT`). */
+export function gradescopePaths(root: string = process.env[TEST_ROOT_ENV] || '/autograder'): GradescopePaths {
+  const source = path.join(root, 'source');
   return {
     submission: path.join(root, 'submission'),
     results: path.join(root, 'results', 'results.json'),
     source,
-    config: env.DLKATA_GRADESCOPE_CONFIG ?? path.join(source, 'gradescope.json'),
+    config: path.join(source, 'gradescope.json'),
+    secret: path.join(source, 'grader-secret'),
   };
 }
 
-function readConfig(file: string): GradescopeConfig {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GradescopeConfig) : {};
+/**
+ * Reads and checks `gradescope.json`.
+ *
+ * @throws Error naming the file and the problem (a broken bundle: the instructor's to fix)
+ */
+export function readConfig(file: string): GradescopeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read the assignment settings ${file}: ${(e as Error).message}`);
+  }
+  const c = raw as Partial<GradescopeConfig>;
+  const known = SUITES.map((s) => s.id);
+  if (!Array.isArray(c.exercises) || c.exercises.length === 0 || !c.exercises.every((x) => typeof x === 'string' && known.includes(x))) {
+    throw new Error(`${file}: "exercises" must list the assignment's exercises (of ${known.join(', ')}), got ${JSON.stringify(c.exercises)}`);
+  }
+  for (const k of ['timeoutMs', 'numRuns'] as const) {
+    if (c[k] !== undefined && (!Number.isSafeInteger(c[k]) || (c[k] as number) < 1)) throw new Error(`${file}: "${k}" must be a positive integer, got ${JSON.stringify(c[k])}`);
+  }
+  return { exercises: [...c.exercises].sort(), ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}), ...(c.numRuns ? { numRuns: c.numRuns } : {}) };
 }
 
-function failure(output: string): GradescopeResults {
-  return { score: 0, max_score: 0, output, output_format: 'md', test_output_format: 'md', visibility: 'visible', tests: [] };
+/**
+ * The results file for a grader failure (not the student's): 0 points, a message that says
+ * so, Gradescope's documented fields only.
+ */
+export function failureResults(message: string): GradescopeResults {
+  return {
+    score: 0,
+    output: `**The autograder could not grade this submission.** This is not a problem with your code; please tell your instructor. (${message})`,
+    output_format: 'md',
+    test_output_format: 'md',
+    visibility: 'visible',
+    stdout_visibility: 'hidden',
+    extra_data: { max_score: 0, exercises: [], not_submitted: [], seed: null, error: message },
+    tests: [],
+  };
 }
 
 /**
  * Grades the submission and returns Gradescope's results (never throws for anything the
- * submission holds).
+ * submission holds; throws for a broken bundle).
  */
-export async function runGradescope(paths: GradescopePaths, env: NodeJS.ProcessEnv = process.env): Promise<GradescopeResults> {
+export async function runGradescope(paths: GradescopePaths): Promise<{ results: GradescopeResults; report: GradeReport }> {
   const started = Date.now();
   const config = readConfig(paths.config);
-  const seedText = env.DLKATA_SEED;
-  const seed = seedText !== undefined && /^\d+$/.test(seedText) && Number(seedText) <= MAX_SEED ? Number(seedText) : (config.seed ?? randomSeed());
-  let exercises = config.exercises ? [...config.exercises] : [];
-  if (exercises.length === 0) {
-    const root = existsSync(paths.submission) ? submissionRoot(paths.submission) : null;
-    const found = root ? readdirSync(root).filter((n) => EXERCISE_DIR.test(n)) : [];
-    exercises = SUITES.map((s) => s.id).filter((id) => found.includes(id));
-    if (exercises.length === 0) {
-      return failure(
-        `No exercise to grade: the submission has no exercise folders (named like \`02-convolution\`) the grader knows. Upload your exercise folders (${SUITES.map((s) => `\`${s.id}\``).join(', ')}), or the whole \`exercises\` folder.`,
-      );
-    }
-  }
-  const manifest: ClassManifest = { tool: TOOL, version: VERSION, seed, numRuns: config.numRuns ?? DEFAULT_NUM_RUNS, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS, exercises: exercises.sort() };
-  const result = await gradeSubmission({ name: 'submission', file: paths.submission, kind: 'dir' }, manifest, { cwd: path.dirname(paths.submission) });
-  const report: GradeReport = { tool: TOOL, version: VERSION, seed, numRuns: manifest.numRuns, sandbox: sandboxInfo(manifest.timeoutMs), submissions: [result], run: runInfo(started) };
-  return toGradescope(report, { submissionPath: 'exercises' });
+  if (!existsSync(paths.secret)) throw new Error(`the bundle has no grader secret (${paths.secret}); rebuild it with pnpm grade:gradescope`);
+  const secret = loadSecret({ file: paths.secret });
+  const manifest: ClassManifest = {
+    tool: TOOL,
+    version: VERSION,
+    seed: null,
+    secretId: secret.id,
+    numRuns: config.numRuns ?? DEFAULT_NUM_RUNS,
+    timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    exercises: config.exercises,
+  };
+  // A missing submission folder grades like an empty one: every exercise "not submitted".
+  const result = await gradeSubmission({ name: 'submission', file: paths.submission, kind: 'dir' }, manifest, { cwd: path.dirname(paths.submission), secret: secret.key });
+  const report: GradeReport = {
+    tool: TOOL,
+    version: VERSION,
+    seed: null,
+    secretId: secret.id,
+    numRuns: manifest.numRuns,
+    sandbox: sandboxInfo(manifest.timeoutMs),
+    submissions: [result],
+    run: runInfo(started),
+  };
+  return { results: toGradescope(report, { submissionPath: 'exercises' }), report };
 }
 
 async function main(): Promise<number> {
   const paths = gradescopePaths();
+  rmSync(paths.results, { force: true });
   let results: GradescopeResults;
-  let code = 0;
   try {
-    results = await runGradescope(paths);
+    const r = await runGradescope(paths);
+    results = r.results;
+    // The run's stdout is for the instructor (stdout_visibility: hidden): the seeds, to replay.
+    const seeds = r.report.submissions[0].exercises.map((e) => `${e.id} ${e.seed ?? 'not run'}`).join(', ');
+    process.stdout.write(`exercise seeds (from the bundle's secret ${r.report.secretId}): ${seeds}\n`);
   } catch (e) {
-    results = failure(`The autograder failed (this is not a problem with your code; please tell your instructor): ${e instanceof Error ? e.message : String(e)}`);
-    code = 1;
+    process.stdout.write(`internal error of the grader: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    results = failureResults(e instanceof Error ? e.message : String(e));
   }
   mkdirSync(path.dirname(paths.results), { recursive: true });
   writeFileSync(paths.results, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${results.score}/${results.max_score} points; results in ${paths.results}\n`);
-  return code;
+  process.stdout.write(`${results.score}/${results.extra_data.max_score} points; results in ${paths.results}\n`);
+  return 0;
 }
 
 function invokedDirectly(): boolean {

@@ -4,9 +4,14 @@
  * `{ version: 1, status, max_score, tests: [{ name, status, score, message }] }`), so the
  * reporter adds up each test's points and reports them to GitHub Classroom.
  *
+ * The workflow's log is the student's to read: a seed derived from the grader secret is never
+ * written, only each failure's shrunk counterexample. Missing exercises are failed tests worth
+ * their points, so `max_score` is the assignment's and a student who deletes the exercises
+ * they fail does not get `pass`.
+ *
  * @module
  */
-import { failureText, type GradeReport } from '../results.js';
+import { failureText, seedsShown, type GradeReport } from '../results.js';
 
 /** One test, as the reporter reads it. */
 export interface ClassroomTest {
@@ -33,13 +38,14 @@ export interface ClassroomResult {
 
 /** Converts a report (every submission in it, usually one) to a runner result. */
 export function toClassroom(report: GradeReport): ClassroomResult {
+  const showSeed = seedsShown(report);
   const tests: ClassroomTest[] = report.submissions.flatMap((s) =>
     s.exercises.flatMap((ex) =>
       ex.tests.map((t) => ({
         name: `${report.submissions.length > 1 ? `${s.name}/` : ''}${ex.id}: ${t.name}`,
-        status: t.status === 'passed' ? ('pass' as const) : t.status === 'error' || t.status === 'timeout' ? ('error' as const) : ('fail' as const),
+        status: t.status === 'passed' ? ('pass' as const) : !ex.missing && (t.status === 'error' || t.status === 'timeout') ? ('error' as const) : ('fail' as const),
         score: t.points,
-        message: failureText(t),
+        message: failureText(t, showSeed),
         line_no: 0,
       })),
     ),

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { failureText, type GradeReport, type TestResult } from '../results.js';
+import { failureText, seedsShown, type GradeReport, type TestResult } from '../results.js';
 
 /** Escapes text for an XML attribute or element; replaces characters XML 1.0 forbids with U+FFFD. */
 export function xmlEscape(text: string): string {
@@ -32,13 +32,14 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
-function testcase(classname: string, t: TestResult): string {
-  const props = `<properties><property name="points"${attrs({ value: t.points })}/><property name="max_points"${attrs({ value: t.maxPoints })}/><property name="seed"${attrs({ value: t.seed })}/></properties>`;
+function testcase(classname: string, t: TestResult, showSeed: boolean, missing: boolean): string {
+  const seed = showSeed && t.seed !== undefined ? `<property name="seed"${attrs({ value: t.seed })}/>` : '';
+  const props = `<properties><property name="points"${attrs({ value: t.points })}/><property name="max_points"${attrs({ value: t.maxPoints })}/>${seed}</properties>`;
   const open = `    <testcase${attrs({ classname, name: `${t.id}: ${t.name}`, time: '0' })}>`;
   if (t.status === 'passed') return `${open}${props}</testcase>`;
-  const tag = t.status === 'error' || t.status === 'timeout' ? 'error' : 'failure';
-  const text = failureText(t);
-  return `${open}${props}<${tag}${attrs({ type: t.status, message: text.length > 500 ? `${text.slice(0, 497)}...` : text })}>${xmlEscape(text)}</${tag}></testcase>`;
+  const tag = !missing && (t.status === 'error' || t.status === 'timeout') ? 'error' : 'failure';
+  const text = failureText(t, showSeed);
+  return `${open}${props}<${tag}${attrs({ type: missing ? 'not-submitted' : t.status, message: text.length > 500 ? `${text.slice(0, 497)}...` : text })}>${xmlEscape(text)}</${tag}></testcase>`;
 }
 
 /**
@@ -52,10 +53,12 @@ export function toJunit(report: GradeReport): string {
   let tests = 0;
   let failures = 0;
   let errors = 0;
+  const showSeed = seedsShown(report);
   for (const sub of report.submissions) {
     for (const ex of sub.exercises) {
-      const f = ex.tests.filter((t) => t.status === 'failed' || t.status === 'todo').length;
-      const e = ex.tests.filter((t) => t.status === 'error' || t.status === 'timeout').length;
+      // A test that is not submitted is a failure (the student's), not an error.
+      const f = ex.missing ? ex.tests.length : ex.tests.filter((t) => t.status === 'failed' || t.status === 'todo').length;
+      const e = ex.missing ? 0 : ex.tests.filter((t) => t.status === 'error' || t.status === 'timeout').length;
       tests += ex.tests.length;
       failures += f;
       errors += e;
@@ -64,13 +67,14 @@ export function toJunit(report: GradeReport): string {
       suites.push(
         [
           `  <testsuite${attrs({ name: `${sub.name}/${ex.id}`, tests: ex.tests.length, failures: f, errors: e, skipped: 0, time: seconds(ms) })}>`,
-          `    <properties><property name="score"${attrs({ value: ex.score })}/><property name="max_score"${attrs({ value: ex.maxScore })}/><property name="seed"${attrs({ value: report.seed })}/></properties>`,
-          ...ex.tests.map((t) => testcase(classname, t)),
+          `    <properties><property name="score"${attrs({ value: ex.score })}/><property name="max_score"${attrs({ value: ex.maxScore })}/>${showSeed && ex.seed !== undefined ? `<property name="seed"${attrs({ value: ex.seed })}/>` : ''}</properties>`,
+          ...ex.tests.map((t) => testcase(classname, t, showSeed, ex.missing === true)),
           '  </testsuite>',
         ].join('\n'),
       );
     }
   }
-  const head = `<testsuites${attrs({ name: `${report.tool} ${report.version} seed ${report.seed}`, tests, failures, errors, time: seconds(report.run.durationMs) })}>`;
+  const seeding = report.seed === null ? `seeds from secret ${report.secretId ?? '?'}` : `seed ${report.seed}`;
+  const head = `<testsuites${attrs({ name: `${report.tool} ${report.version} ${seeding}`, tests, failures, errors, time: seconds(report.run.durationMs) })}>`;
   return ['<?xml version="1.0" encoding="UTF-8"?>', head, ...suites, '</testsuites>', ''].join('\n');
 }

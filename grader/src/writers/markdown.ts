@@ -46,19 +46,22 @@ function fmt(p: number): string {
 }
 
 /**
- * The command that reruns one test of a submission with the run's seed (and its number of
- * random cases, when not the default: the cases depend on it).
+ * The command that reruns one test of a submission: with `--seed` when the report was graded
+ * with one (and its number of random cases, when not the default: the cases depend on it);
+ * without, when the seeds came from the grader secret (the same secret replays them).
  */
-export function replayCommand(submissionPath: string, exercise: string, test: TestResult, runSeed: number, numRuns = DEFAULT_NUM_RUNS): string {
+export function replayCommand(submissionPath: string, exercise: string, test: TestResult, runSeed: number | null, numRuns = DEFAULT_NUM_RUNS): string {
   const quoted = /^[\w./@:-]+$/.test(submissionPath) ? submissionPath : `'${submissionPath.replace(/'/g, "'\\''")}'`;
   const runs = numRuns === DEFAULT_NUM_RUNS ? '' : ` --runs ${numRuns}`;
   const path = test.counterexample?.path ? ` --path ${test.counterexample.path}` : '';
-  return `pnpm grade ${quoted} --replay ${exercise}/${test.id} --seed ${runSeed}${runs}${path}`;
+  return `pnpm grade ${quoted} --replay ${exercise}/${test.id}${runSeed === null ? '' : ` --seed ${runSeed}`}${runs}${path}`;
 }
 
 /**
- * One failed test in Markdown: the status, the feedback, the (shrunk) counterexample, the test
- * seed and, when `replay` is given, the command that replays it.
+ * One failed test in Markdown: the status, the feedback, the (shrunk) counterexample and,
+ * when `replay` is given, the test seed and the command that replays it. Without `replay` (a
+ * report whose seeds came from the grader secret, read by the student), no seed is shown: the
+ * counterexample is what reproduces the failure.
  */
 export function testMarkdown(t: TestResult, replay?: string): string {
   if (t.status === 'passed') return '';
@@ -68,30 +71,43 @@ export function testMarkdown(t: TestResult, replay?: string): string {
     const how = c.fixed ? 'Fixed case' : c.shrinks > 0 ? `Counterexample (shrunk in ${c.shrinks} steps)` : 'Counterexample';
     parts.push(`${how}: ${mdEscape(c.description)}`);
   }
-  if (t.status !== 'todo') parts.push(`Test seed ${t.seed}.${replay ? ` Replay: ${mdCode(replay)}` : ''}`);
+  if (t.status !== 'todo' && replay && t.seed !== undefined) parts.push(`Test seed ${t.seed}. Replay: ${mdCode(replay)}`);
   return parts.join('\n\n');
 }
 
-function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: number, numRuns: number): string {
-  const lines = [`## ${mdEscape(ex.id)}: ${mdEscape(ex.title)} (${fmt(ex.score)}/${fmt(ex.maxScore)})`, '', '| test | points | status |', '| --- | --- | --- |'];
-  for (const t of ex.tests) lines.push(`| ${mdEscape(t.name)} | ${fmt(t.points)}/${fmt(t.maxPoints)} | ${STATUS_LABEL[t.status]} |`);
-  const failing = ex.tests.filter((t) => t.status !== 'passed');
+function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: number | null, numRuns: number): string {
+  const lines = [`## ${mdEscape(ex.id)}: ${mdEscape(ex.title)} (${fmt(ex.score)}/${fmt(ex.maxScore)})${ex.missing ? ' (not submitted)' : ''}`, ''];
+  if (ex.missing) {
+    lines.push(mdEscape(ex.tests[0]?.feedback ?? 'not submitted'), '');
+  }
+  lines.push('| test | points | status |', '| --- | --- | --- |');
+  for (const t of ex.tests) lines.push(`| ${mdEscape(t.name)} | ${fmt(t.points)}/${fmt(t.maxPoints)} | ${ex.missing ? 'not submitted' : STATUS_LABEL[t.status]} |`);
+  const failing = ex.missing ? [] : ex.tests.filter((t) => t.status !== 'passed');
   for (const t of failing) {
-    lines.push('', `### ${mdEscape(t.name)}`, '', testMarkdown(t, replayCommand(sub.path, ex.id, t, seed, numRuns)));
+    lines.push('', `### ${mdEscape(t.name)}`, '', testMarkdown(t, seed === null ? undefined : replayCommand(sub.path, ex.id, t, seed, numRuns)));
   }
   return lines.join('\n');
 }
 
 /**
- * The feedback file of one submission: total, one section per exercise (a table of tests,
- * then each failed test with its feedback, counterexample and replay command), the seed.
+ * The feedback file of one submission (what a student reads): total, one section per exercise
+ * (a table of tests, then each failed test with its feedback and counterexample), and how the
+ * cases were drawn. Seeds and replay commands appear only for a report graded with an explicit
+ * `--seed`; seeds derived from the grader secret are not shown.
  */
 export function submissionMarkdown(report: Pick<GradeReport, 'tool' | 'version' | 'seed' | 'numRuns'>, sub: SubmissionResult): string {
   const pct = sub.maxScore ? Math.round((100 * sub.score) / sub.maxScore) : 0;
   const lines = [`# Feedback: ${mdEscape(sub.name)}`, '', `**Total: ${fmt(sub.score)}/${fmt(sub.maxScore)} points (${pct}%)**`, ''];
   if (sub.error) lines.push(`This submission could not be graded: ${mdEscape(sub.error)}`, '');
   for (const ex of sub.exercises) lines.push(exerciseMarkdown(sub, ex, report.seed, report.numRuns), '');
-  if (sub.skipped.length) lines.push(`Not graded (the grader has no suite for them): ${sub.skipped.map((s) => mdEscape(s)).join(', ')}.`, '');
-  lines.push(`Graded by ${report.tool} ${report.version} with seed ${report.seed} (${report.numRuns} random cases per test): the same seed gives the same cases.`, '');
+  if (sub.skipped.length) lines.push(`Not graded (not part of the assignment): ${sub.skipped.map((s) => mdEscape(s)).join(', ')}.`, '');
+  lines.push(casesLine(report), '');
   return lines.join('\n');
+}
+
+/** How the cases were drawn, in one sentence for students. */
+export function casesLine(report: Pick<GradeReport, 'tool' | 'version' | 'seed' | 'numRuns'>): string {
+  return report.seed === null
+    ? `Graded by ${report.tool} ${report.version} (${report.numRuns} random cases per test, drawn afresh for each submission). Each failure shows its smallest failing case (shapes, parameters and, where values are random, the seed of its values), enough to rebuild it in a test of your own.`
+    : `Graded by ${report.tool} ${report.version} with seed ${report.seed} (${report.numRuns} random cases per test): the same seed gives the same cases.`;
 }

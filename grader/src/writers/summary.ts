@@ -124,8 +124,10 @@ function fmt(x: number): string {
 
 /** Options of {@link summaryMarkdown}. */
 export interface SummaryOptions {
-  /** The run's seed, printed so the class run can be reproduced. */
-  readonly seed: number;
+  /** The run's `--seed`, printed so the class run can be reproduced; null when seeds came from the grader secret. */
+  readonly seed: number | null;
+  /** The grader secret's public id, when the seeds came from it. */
+  readonly secretId?: string;
   /** Grader name and version. */
   readonly tool: string;
   /** How many failures to list (default 20). */
@@ -144,7 +146,7 @@ export function summaryMarkdown(subs: readonly SubmissionResult[], opts: Summary
   const lines = [
     '# Class summary',
     '',
-    `${n} submission${n === 1 ? '' : 's'}, graded by ${mdEscape(opts.tool)} with seed ${opts.seed}. Total: mean ${fmt(n ? totals.reduce((a, b) => a + b, 0) / n : 0)}, median ${fmt(median(totals))} of ${fmt(max)} points; ${subs.filter((s) => s.score === s.maxScore && s.maxScore > 0).length} with full marks.`,
+    `${n} submission${n === 1 ? '' : 's'}, graded by ${mdEscape(opts.tool)} ${opts.seed === null ? `with seeds from the grader secret ${mdEscape(opts.secretId ?? '?')}` : `with seed ${opts.seed}`}. Total: mean ${fmt(n ? totals.reduce((a, b) => a + b, 0) / n : 0)}, median ${fmt(median(totals))} of ${fmt(max)} points; ${subs.filter((s) => s.score === s.maxScore && s.maxScore > 0).length} with full marks.`,
     '',
     '| exercise | max | submitted | mean | median | full marks | zero |',
     '| --- | --- | --- | --- | --- | --- | --- |',

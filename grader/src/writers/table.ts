@@ -1,12 +1,14 @@
 /**
  * Terminal writer: one table per submission (exercise, test, points, feedback), the total,
- * the seed that reproduces the run, and what the sandbox enforced.
+ * how to reproduce the run, and what the sandbox enforced. Seeds derived from the grader
+ * secret are not printed (a GitHub Classroom log is the student's to read); the secret's
+ * public id is.
  *
  * @module
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import { failureText, totals, type GradeReport, type SubmissionResult, type TestStatus } from '../results.js';
+import { failureText, seedsShown, totals, type GradeReport, type SubmissionResult, type TestStatus } from '../results.js';
 
 /** Options of {@link renderTable}. */
 export interface TableOptions {
@@ -38,7 +40,7 @@ export function sandboxLine(report: GradeReport): string {
   return `sandbox: reads only its bundle, heap ${s.heapLimitMb} MB${mem}, ${net}, ${procs}${user}, ${s.timeoutMs} ms per call${s.notes.length ? ` (${s.notes.join('; ')})` : ''}`;
 }
 
-function submissionTable(sub: SubmissionResult, c: ReturnType<typeof colors>, width: number, color: boolean): string {
+function submissionTable(sub: SubmissionResult, c: ReturnType<typeof colors>, width: number, color: boolean, showSeed: boolean): string {
   const w0 = 20;
   const w1 = Math.max(24, Math.min(52, Math.floor(width * 0.32)));
   const w2 = 9;
@@ -52,6 +54,10 @@ function submissionTable(sub: SubmissionResult, c: ReturnType<typeof colors>, wi
     style: color ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] },
   });
   for (const ex of sub.exercises) {
+    if (ex.missing) {
+      table.push([ex.id, `${ex.tests.length} tests`, `0/${fmtPoints(ex.maxScore)}`, c.red(`MISSING ${ex.tests[0]?.feedback ?? 'not submitted'}`)]);
+      continue;
+    }
     ex.tests.forEach((t, i) => {
       const mark = MARK[t.status];
       const status = t.status === 'passed' ? c.green(mark) : t.status === 'todo' ? c.yellow(mark) : c.red(mark);
@@ -59,7 +65,7 @@ function submissionTable(sub: SubmissionResult, c: ReturnType<typeof colors>, wi
         i === 0 ? ex.id : '',
         t.name,
         `${fmtPoints(t.points)}/${fmtPoints(t.maxPoints)}`,
-        t.status === 'passed' ? status : t.status === 'todo' ? c.yellow(failureText(t)) : `${status} ${failureText(t)}`,
+        t.status === 'passed' ? status : t.status === 'todo' ? c.yellow(failureText(t)) : `${status} ${failureText(t, showSeed)}`,
       ]);
     });
     table.push(['', c.bold(`subtotal ${ex.title}`), c.bold(`${fmtPoints(ex.score)}/${fmtPoints(ex.maxScore)}`), '']);
@@ -79,8 +85,11 @@ export function renderTable(report: GradeReport, opts: TableOptions = {}): strin
   const out: string[] = [];
   for (const sub of report.submissions) {
     out.push(c.bold(`${sub.name} (${sub.path})`));
-    out.push(submissionTable(sub, c, width, color));
-    if (sub.skipped.length) out.push(`not graded (no suite): ${sub.skipped.join(', ')}`);
+    out.push(submissionTable(sub, c, width, color, seedsShown(report)));
+    if (sub.error) out.push(c.red(`${sub.name}: ${sub.error}`));
+    const missing = sub.exercises.filter((e) => e.missing).map((e) => e.id);
+    if (missing.length) out.push(`not submitted (0 points each, counted in the maximum): ${missing.join(', ')}`);
+    if (sub.skipped.length) out.push(`not graded (not part of the assignment): ${sub.skipped.join(', ')}`);
     const pct = sub.maxScore ? Math.round((100 * sub.score) / sub.maxScore) : 0;
     out.push(c.bold(`Total ${sub.name}: ${fmtPoints(sub.score)}/${fmtPoints(sub.maxScore)} points (${pct}%)`));
     out.push('');
@@ -89,18 +98,21 @@ export function renderTable(report: GradeReport, opts: TableOptions = {}): strin
     const { score, maxScore } = totals(report);
     out.push(c.bold(`Total over ${report.submissions.length} submissions: ${fmtPoints(score)}/${fmtPoints(maxScore)} points`));
   }
-  out.push(`seed ${report.seed}${opts.command ? ` (reproduce: ${opts.command} --seed ${report.seed})` : ''}; ${report.numRuns} random cases per test; ${(report.run.durationMs / 1000).toFixed(1)} s`);
-  const failing = report.submissions.some((s) => s.exercises.some((e) => e.tests.some((t) => t.status === 'failed' || t.status === 'error')));
+  const time = `${report.numRuns} random cases per test; ${(report.run.durationMs / 1000).toFixed(1)} s`;
+  if (report.seed !== null) out.push(`seed ${report.seed}${opts.command ? ` (reproduce: ${opts.command} --seed ${report.seed})` : ''}; ${time}`);
+  else out.push(`seeds: one per exercise, from the grader secret ${report.secretId ?? '?'} and the exercise's files (the same secret and files reproduce this run); ${time}`);
+  const failing = report.submissions.some((s) => s.exercises.some((e) => !e.missing && e.tests.some((t) => t.status === 'failed' || t.status === 'error')));
   if (opts.command && failing) {
-    out.push(`replay one failing test: ${opts.command} --replay <exercise>/<test> --seed ${report.seed} (with --path <counterexample path> from --json for exactly its case)`);
+    const seed = report.seed === null ? '' : ` --seed ${report.seed}`;
+    out.push(`replay one failing test: ${opts.command} --replay <exercise>/<test>${seed} (with --path <counterexample path> from --json for exactly its case)`);
   }
   out.push(sandboxLine(report));
   return out.join('\n');
 }
 
-/** One summary line per submission and the seed, for `--quiet`. */
+/** One summary line per submission and the seed (or the secret's id), for `--quiet`. */
 export function renderSummary(report: GradeReport): string {
   const lines = report.submissions.map((s) => `${s.name}: ${fmtPoints(s.score)}/${fmtPoints(s.maxScore)}`);
-  lines.push(`seed ${report.seed}`);
+  lines.push(report.seed === null ? `seeds from the grader secret ${report.secretId ?? '?'}` : `seed ${report.seed}`);
   return lines.join('\n');
 }
