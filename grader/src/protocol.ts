@@ -2,11 +2,13 @@
  * The wire protocol between the trusted grader process (the parent) and the sandboxed child
  * that runs a submission, and the parent's validation of everything the child sends.
  *
- * Messages travel over Node's IPC channel with `serialization: 'advanced'` (structured clone),
- * so a `Float64Array` arrives as a `Float64Array`. Nothing in a message is trusted: the child
- * runs student code, which can send anything at any time. The parent therefore
+ * Messages travel over a private channel (the child's file descriptor 3) as frames of
+ * `sandbox/wire.ts`'s binary format, so a `Float64Array` arrives as a `Float64Array`. Nothing in a
+ * message is trusted: the child runs student code, which can write anything at any time. The
+ * parent therefore
  *
- * - accepts a reply only for a request it is waiting for (matching `id`), and ignores the rest;
+ * - decodes every frame with bounds, and accepts only the reply to the request it is waiting
+ *   for (matching `id`); anything else stops the child and fails the pending test;
  * - rebuilds every tensor itself from `{ shape, data }` after checking the shape, the type and
  *   length of `data`, and (where asked) that every element is finite;
  * - never interprets the child's stdout or stderr.

@@ -50,7 +50,8 @@ describe('an output flood', () => {
   it('gives byte-identical results to the same submission without it, at full marks', () => {
     const results = (r: GradeReport): string => JSON.stringify(r.submissions[0].exercises);
     expect(results(loud)).toBe(results(quiet));
-    expect(loud.submissions[0].score).toBe(loud.submissions[0].maxScore);
-    expect(loud.submissions[0].maxScore).toBeGreaterThan(0);
+    const pooling = loud.submissions[0].exercises.find((e) => e.id === EXERCISE)!;
+    expect(pooling.maxScore).toBeGreaterThan(0);
+    expect(pooling.score).toBe(pooling.maxScore);
   });
 });

@@ -2,7 +2,8 @@
  * One sandboxed child process running a bundled submission, and the parent's side of the
  * protocol: start, wait for `ready`, send calls with a wall-clock limit, kill.
  *
- * What the child is allowed (Node 20 permission model, plus {@link detectIsolation}):
+ * What the child is allowed (Node's permission model, `--permission` or, on Node 20,
+ * `--experimental-permission`; plus {@link detectIsolation}):
  * read exactly its bundle file; no file writes, no child processes, no worker threads, no
  * native addons, no `eval`; a 256 MB V8 heap; a data-segment cap (prlimit) so typed arrays
  * cannot take the machine's memory; no network and no other processes to signal where
@@ -287,9 +288,9 @@ export class Sandbox {
       child.stderr?.on('data', (d: Buffer) => this.stderr.push(d));
       child.stdout?.on('error', () => {});
       child.stderr?.on('error', () => {});
-      const channel = child.stdio[3] as Readable & Writable;
-      channel.on('data', (d: Buffer) => this.onBytes(d));
-      channel.on('error', () => {});
+      const channel = child.stdio[3] as (Readable & Writable) | null | undefined;
+      channel?.on('data', (d: Buffer) => this.onBytes(d));
+      channel?.on('error', () => {});
       child.on('error', (e) => {
         this.exited ??= { code: null, signal: null };
         done({ kind: 'crashed', message: `could not start the sandbox: ${e.message}` });
@@ -439,7 +440,9 @@ export class Sandbox {
       }, ms);
       this.pending = { id, fn, resolve, timer };
       try {
-        (this.child!.stdio[3] as Writable).write(frame);
+        const channel = this.child!.stdio[3] as Writable | null | undefined;
+        if (!channel) throw new Error('the channel is closed');
+        channel.write(frame);
       } catch (e) {
         this.settle({ kind: 'crashed', message: `could not send the call to the sandbox: ${(e as Error).message}` });
       }
