@@ -73,6 +73,7 @@ const EXCLUDE = [
   'grader/src/bench/',
   'grader/src/gradescope/build.ts',
   'exercises/turbo.json',
+  'packages/exercise-support/src/reporter-maintainers.test.ts',
 ];
 
 /** Root scripts that are the maintainers' (they need solutions/ or the excluded tools). */

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { buildAutograder, graderClosure, main as buildMain } from '../src/gradescope/build.js';
 import { failureResults, gradescopePaths, readConfig, runGradescope } from '../src/gradescope/run.js';
-import { grade, loadSecret, mdEscape, type GradescopeResults } from '../src/index.js';
+import { grade, loadSecret, mdEscape, SUITES, type GradescopeResults } from '../src/index.js';
 import { REPO } from './fixtures.js';
 
 const EXERCISES = ['01-gradient-check', '03-pooling'];
@@ -182,7 +182,7 @@ describe('autograder.zip', () => {
 describe('setup.sh and run_autograder, laid out as on Gradescope', () => {
   it('setup.sh installs the dependencies from the lockfile at the zip root and the grader loads', () => {
     expect(setupStatus, setupLog).toBe(0);
-    expect(setupLog).toContain('grader ready: 11 suites');
+    expect(setupLog).toContain(`grader ready: ${SUITES.length} suites`);
     expect(existsSync(path.join(ag, 'source', 'node_modules', '.bin', 'tsx'))).toBe(true);
     expect(statSync(path.join(ag, 'source', 'grader-secret')).mode & 0o777).toBe(0o600);
   });

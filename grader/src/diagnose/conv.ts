@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { conv2dBackward, conv2dForward, maxPool2dForward } from '@dlkata/layers';
+import { conv2dBackward, conv2dForward, convTranspose2dForward, maxPool2dForward } from '@dlkata/layers';
 import { Tensor } from '@dlkata/tensor';
 import { close, firstOfBatch } from './common.js';
 
@@ -146,29 +146,39 @@ export function diagnoseConvTransposeForward(x: Tensor, w: Tensor, b: Tensor, pa
   const Hout = (H - 1) * stride - 2 * pad + KH + op;
   const Wout = (W - 1) * stride - 2 * pad + KW + op;
   if (got.shape.join() !== [N, F, Hout, Wout].join()) return undefined;
-  const scatter = (overwrite: boolean, bias: boolean): Tensor => {
-    const out = Tensor.zeros([N, F, Hout, Wout]);
-    for (let n = 0; n < N; n++)
-      for (let c = 0; c < C; c++)
-        for (let i = 0; i < H; i++)
-          for (let j = 0; j < W; j++)
-            for (let f = 0; f < F; f++)
-              for (let kh = 0; kh < KH; kh++)
-                for (let kw = 0; kw < KW; kw++) {
-                  const r = i * stride - pad + kh;
-                  const s = j * stride - pad + kw;
-                  if (r < 0 || r >= Hout || s < 0 || s >= Wout) continue;
-                  const v = x.get(n, c, i, j) * w.get(c, f, kh, kw);
-                  const o = out.offset(n, f, r, s);
-                  out.data[o] = overwrite ? v : out.data[o] + v;
-                }
-    if (bias) for (let q = 0; q < out.size; q++) out.data[q] += b.data[Math.floor(q / (Hout * Wout)) % F];
-    return out;
-  };
-  const over = scatter(true, true);
-  if (close(got, over) && !close(over, scatter(false, true))) {
+  let right: Tensor;
+  let noBias: Tensor;
+  try {
+    right = convTranspose2dForward(x, w, b, { stride, pad, outputPadding: op }).out;
+    noBias = convTranspose2dForward(x, w, Tensor.zeros([F]), { stride, pad, outputPadding: op }).out;
+  } catch {
+    return undefined; // parameters the reference refuses: nothing to explain
+  }
+  // "= instead of +=": each output keeps only the contribution written last in the natural
+  // loop order (channel c, then input row i, then column j). For an output (r, s) the kernel
+  // offsets are fixed by (i, j): kh = r + pad - i * stride, kw = s + pad - j * stride.
+  const lastWriteWins = Tensor.zeros(got.shape);
+  for (let n = 0; n < N; n++)
+    for (let f = 0; f < F; f++)
+      for (let r = 0; r < Hout; r++)
+        for (let q = 0; q < Wout; q++) {
+          let v = 0;
+          search: for (let c = C - 1; c >= 0; c--)
+            for (let i = H - 1; i >= 0; i--) {
+              const kh = r + pad - i * stride;
+              if (kh < 0 || kh >= KH) continue;
+              for (let j = W - 1; j >= 0; j--) {
+                const kw = q + pad - j * stride;
+                if (kw < 0 || kw >= KW) continue;
+                v = x.get(n, c, i, j) * w.get(c, f, kh, kw);
+                break search;
+              }
+            }
+          lastWriteWins.set(v + b.data[f], n, f, r, q);
+        }
+  if (close(got, lastWriteWins) && !close(lastWriteWins, right)) {
     return `Missing += where contributions meet: with kernel ${KH}x${KW} and stride ${stride}, neighbouring pixels' kernels overlap in the output (and every input channel adds to the same outputs); each contribution must be ADDED to out, not written over it.`;
   }
-  if (close(got, scatter(false, false))) return 'Your output leaves out the bias: add b[f] once to every output pixel of channel f.';
+  if (close(got, noBias)) return 'Your output leaves out the bias: add b[f] once to every output pixel of channel f.';
   return undefined;
 }

@@ -18,6 +18,7 @@
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { compareTensors, formatShape, NotImplementedError, Tensor, type CompareOptions } from '@dlkata/tensor';
 import fc from 'fast-check';
@@ -387,6 +388,17 @@ export function shellQuote(s: string): string {
 }
 
 /**
+ * The folder `pnpm test` runs from: the nearest folder above `file` that holds
+ * `pnpm-workspace.yaml` (the repository root), else the current folder.
+ */
+function workspaceRoot(file: string): string {
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
+
+/**
  * The command that reruns exactly one failing case of the running test:
  * `DLKATA_SEED=20240102 DLKATA_PATH=3:0:1 pnpm test exercises/02-convolution -t '...'`.
  *
@@ -395,7 +407,7 @@ export function shellQuote(s: string): string {
  */
 export function replayCommand(seed: number, casePath: string | null): string {
   const state = expect.getState();
-  const file = state.testPath ? path.relative(process.cwd(), path.dirname(state.testPath)).split(path.sep).join('/') : '.';
+  const file = state.testPath ? path.relative(workspaceRoot(state.testPath), path.dirname(state.testPath)).split(path.sep).join('/') : '.';
   const test = TestRunner.getCurrentTest();
   const env = `${REPLAY_ENV.seed}=${seed}${casePath ? ` ${REPLAY_ENV.path}=${casePath}` : ''}`;
   return `${env} pnpm test ${file || '.'} -t ${shellQuote(namePattern(test))}`;
