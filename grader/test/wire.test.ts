@@ -148,4 +148,29 @@ describe('output log', () => {
     expect(log.text().length).toBeLessThan(64 * 1024 + 100);
     expect(log.tail().length).toBe(2048);
   });
+
+  it('counts an out-of-memory report once, wherever the chunks split it and however long the stack trace after it', () => {
+    const report = 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n';
+    const trace = Array.from({ length: 200 }, (_, i) => ` ${i}: 0x188bbad v8::internal::Runtime_NewArray(int, unsigned long*)\n`).join('');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 3000 }).filter((s) => !/memory|allocation failed/i.test(s)), fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 30 }), (noise, cuts) => {
+        const text = Buffer.from(noise + report + trace, 'latin1');
+        const log = new OutputLog(64, 256);
+        let at = 0;
+        for (let k = 0; at < text.length; k++) {
+          const n = cuts[k % cuts.length]!;
+          log.push(text.subarray(at, at + n));
+          at += n;
+        }
+        expect(log.oomReports).toBeGreaterThanOrEqual(1);
+        // "Allocation failed" and "heap out of memory" are two phrases of the one report; never more.
+        expect(log.oomReports).toBeLessThanOrEqual(2);
+        expect(log.tail()).not.toMatch(/out of memory/);
+      }),
+      { numRuns: 200 },
+    );
+    const quiet = new OutputLog();
+    quiet.push(Buffer.from(trace));
+    expect(quiet.oomReports).toBe(0);
+  });
 });

@@ -31,6 +31,12 @@ export const OUTPUT_CAP = 64 * 1024;
 /** Bytes of the end of a stream kept besides, for the message when the child dies (an out-of-memory report comes last). */
 export const OUTPUT_TAIL = 2 * 1024;
 
+/** What V8 prints when a heap (or an allocation outside it) fails. */
+const OOM_REPORT = /heap out of memory|Allocation failed|out of memory/i;
+const OOM_REPORT_GLOBAL = new RegExp(OOM_REPORT.source, 'gi');
+/** Characters kept between chunks for {@link OutputLog.oomReports}: longer than any report phrase. */
+const OOM_CARRY = 64;
+
 /** Options of a {@link Sandbox}. */
 export interface SandboxOptions {
   /** Wall-clock limit of one call, in ms. */
@@ -82,6 +88,13 @@ export class OutputLog {
   private tailBuf = Buffer.alloc(0);
   /** Bytes received in all. */
   total = 0;
+  /**
+   * How many times V8's out-of-memory report has been seen in this stream. Counted as the bytes
+   * arrive, because the report can be followed by a native stack trace longer than the kept tail
+   * (Node 22 prints one, and may then die of SIGSEGV rather than SIGABRT).
+   */
+  oomReports = 0;
+  private scanCarry = '';
 
   /**
    * @param cap - bytes of the beginning kept
@@ -95,6 +108,12 @@ export class OutputLog {
   /** Records a chunk. */
   push(chunk: Buffer): void {
     this.total += chunk.length;
+    const scanned = this.scanCarry + chunk.toString('latin1');
+    const hits = scanned.match(OOM_REPORT_GLOBAL);
+    if (hits) this.oomReports += hits.length;
+    // Keep a short overlap so a report split across two chunks is still seen, but never count one twice.
+    const lastHit = hits ? scanned.lastIndexOf(hits[hits.length - 1]!) + hits[hits.length - 1]!.length : 0;
+    this.scanCarry = scanned.slice(Math.max(lastHit, scanned.length - OOM_CARRY));
     if (this.headBytes < this.cap) {
       const part = chunk.subarray(0, this.cap - this.headBytes);
       this.head.push(Buffer.from(part));
@@ -190,6 +209,8 @@ export class Sandbox {
   private onStartBroken: ((reason: string) => void) | undefined;
   private readonly stdout: OutputLog;
   private readonly stderr: OutputLog;
+  /** {@link OutputLog.oomReports} of stderr when this child was started (the log may outlive a child). */
+  private oomReportsBefore = 0;
   private exitWaiters: (() => void)[] = [];
   private copyDir: string | undefined;
   private readonly frames = new FrameReader(MAX_FRAME_BYTES);
@@ -268,6 +289,7 @@ export class Sandbox {
       };
       this.onStartBroken = (reason) => done({ kind: 'crashed', message: `the sandboxed process broke the protocol while importing the modules: ${reason}; the grader stopped it` });
       let child: ChildProcess;
+      this.oomReportsBefore = this.stderr.oomReports;
       try {
         child = spawn(command, args, {
           cwd: path.dirname(file),
@@ -361,7 +383,7 @@ export class Sandbox {
   private exitMessage(during: string): string {
     const { code, signal } = this.exited ?? { code: null, signal: null };
     const err = this.stderr.tail();
-    const oom = /heap out of memory|Allocation failed|out of memory/i.test(err);
+    const oom = this.stderr.oomReports > this.oomReportsBefore || OOM_REPORT.test(err);
     let what: string;
     if (oom) what = `ran out of memory (heap limit ${HEAP_LIMIT_MB} MB) ${during}`;
     else if (signal === 'SIGKILL' && this.killedByUs) what = `was stopped by the grader ${during}`;
