@@ -142,7 +142,7 @@ describe('manyToOneLoss', () => {
     const rng = new Rng(6);
     const params = classifierParams(rng, 'lstm', 2, [3], 4);
     const x = rng.randn([2, 3, 2]);
-    expect(() => manyToOneLoss(x, params, [0, 1], { pooling: 'mean' } as never)).toThrow('manyToOneLoss: unknown option(s) pooling; accepted: cell, pool');
+    expect(() => manyToOneLoss(x, params, [0, 1], { pooling: 'mean' } as never)).toThrow('manyToOneLoss: unknown option pooling in opts (accepted: cell, pool)');
     expect(() => manyToOneLoss(x, { ...params, Wz: Tensor.zeros([1]) }, [0, 1])).toThrow('unknown parameter(s) Wz');
     expect(() => manyToOneLoss(x, params, [0])).toThrow('y must hold N = 2 labels, got 1');
   });

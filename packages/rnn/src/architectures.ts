@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { formatShape, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, formatShape, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import { wordEmbeddingBackward, wordEmbeddingForward } from './embedding.js';
 import { lstmStepForward } from './lstm.js';
 import { rnnStepForward } from './rnn.js';
@@ -65,11 +65,6 @@ function checkParams(op: string, params: ModelParams, fixed: readonly string[], 
 function checkCell(op: string, cell: unknown): RecurrentCell {
   if (cell !== 'rnn' && cell !== 'lstm') throw new ValueError(op, `cell must be 'rnn' or 'lstm', got ${String(cell)}`);
   return cell;
-}
-
-function checkOptions(op: string, opts: object, accepted: readonly string[]): void {
-  const unknown = Object.keys(opts).filter((k) => !accepted.includes(k));
-  if (unknown.length > 0) throw new ValueError(op, `unknown option(s) ${unknown.join(', ')}; accepted: ${accepted.join(', ')}`);
 }
 
 function addGrads(grads: ModelParams, prefix: string, g: ReadonlyArray<{ dWx: Tensor; dWh: Tensor; db: Tensor }>): void {
@@ -128,7 +123,7 @@ function pooled(h: Tensor, pool: 'last' | 'mean'): Tensor {
 }
 
 function manyToOneForward(op: string, x: Tensor, params: ModelParams, opts: ManyToOneOptions) {
-  checkOptions(op, opts, ['cell', 'pool']);
+  checkOptions(op, 'opts', opts, ['cell', 'pool']);
   const cell = checkCell(op, opts.cell ?? 'lstm');
   const pool = opts.pool ?? 'last';
   if (pool !== 'last' && pool !== 'mean') throw new ValueError(op, `pool must be 'last' or 'mean', got ${String(pool)}`);
@@ -232,7 +227,7 @@ const CAPTION_KEYS = ['Wproj', 'bproj', 'Wembed', 'Wvocab', 'bvocab'] as const;
  */
 export function captionLoss(features: Tensor, captions: IdGrid, params: ModelParams, opts: CaptionLossOptions): { loss: number; grads: ModelParams; dfeatures: Tensor } {
   const op = 'captionLoss';
-  checkOptions(op, opts, ['nullId', 'cell']);
+  checkOptions(op, 'opts', opts, ['nullId', 'cell']);
   const cell = checkCell(op, opts.cell ?? 'lstm');
   checkNumber(op, 'nullId', opts.nullId, Number.isInteger, 'an integer');
   checkParams(op, params, CAPTION_KEYS, ['']);
@@ -308,7 +303,7 @@ export function sampleIndex(s: ArrayLike<number>, o: number, V: number, temperat
 }
 
 function checkDecode(op: string, o: DecodeOptions, V: number, extra: readonly string[] = []): void {
-  checkOptions(op, o, ['start', 'end', 'nullId', 'maxLength', 'cell', ...extra]);
+  checkOptions(op, 'opts', o, ['start', 'end', 'nullId', 'maxLength', 'cell', ...extra]);
   checkCell(op, o.cell ?? 'lstm');
   for (const k of ['start', 'end'] as const) checkNumber(op, k, o[k], (v) => Number.isInteger(v) && v >= 0 && v < V, `an integer id in [0, ${V})`);
   checkNumber(op, 'nullId', o.nullId, Number.isInteger, 'an integer');
@@ -485,7 +480,7 @@ function checkSeq2Seq(op: string, params: ModelParams): { enc: RecurrentLayerPar
  */
 export function seq2seqLoss(src: IdGrid, tgt: IdGrid, params: ModelParams, opts: Seq2SeqLossOptions): { loss: number; grads: ModelParams } {
   const op = 'seq2seqLoss';
-  checkOptions(op, opts, ['nullId', 'cell']);
+  checkOptions(op, 'opts', opts, ['nullId', 'cell']);
   const cell = checkCell(op, opts.cell ?? 'lstm');
   checkNumber(op, 'nullId', opts.nullId, Number.isInteger, 'an integer');
   const { enc, dec } = checkSeq2Seq(op, params);

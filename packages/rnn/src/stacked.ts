@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assertNdim, formatShape, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
+import { assertNdim, checkOptions, formatShape, optionKeys, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
 import { lstmBackward, lstmForward, type LstmCache } from './lstm.js';
 import { rnnBackward, rnnForward, type RnnCache } from './rnn.js';
 import { timeStep } from './validate.js';
@@ -93,6 +93,7 @@ export function stackedForward(
   init: StackedInit = {},
 ): { h: Tensor; hT: Tensor[]; cT: Tensor[]; cache: StackedCache } {
   const op = 'stackedForward';
+  checkOptions(op, 'init', init, optionKeys<StackedInit>()('h0', 'c0'));
   checkLayers(op, cell, layers);
   assertNdim(op, 'x', x, 3, '[N, T, D]');
   const [N, T] = x.shape;
@@ -144,6 +145,7 @@ export function stackedBackward(
   final: StackedFinalGrads = {},
 ): { dx: Tensor; layers: RecurrentLayerGrads[]; dh0: Tensor[]; dc0: Tensor[] } {
   const op = 'stackedBackward';
+  checkOptions(op, 'final', final, optionKeys<StackedFinalGrads>()('dhT', 'dcT'));
   if (cache === null || typeof cache !== 'object' || !Array.isArray(cache.layers) || (cache.cell !== 'rnn' && cache.cell !== 'lstm')) {
     throw new ValueError(op, 'cache must be the cache returned by stackedForward');
   }

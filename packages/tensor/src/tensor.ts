@@ -4,6 +4,7 @@
  * @module
  */
 import { ShapeError, ValueError } from './errors.js';
+import { checkOptions, optionKeys } from './options.js';
 
 /** A shape: one non-negative integer size per dimension, outermost first (row-major). */
 export type Shape = readonly number[];
@@ -328,6 +329,7 @@ export interface FormatOptions {
 }
 
 const ELLIPSIS = '...';
+const FORMAT_KEYS = optionKeys<FormatOptions>()('precision', 'threshold', 'edgeItems', 'lineWidth', 'prefix', 'suffix');
 
 /**
  * Lays a tensor out the way NumPy prints an array (`numpy.array2string`): nested brackets,
@@ -343,10 +345,12 @@ const ELLIPSIS = '...';
  * @param t - the tensor (any shape, including `[]` and shapes with a 0)
  * @param options - see {@link FormatOptions}
  * @returns the text, several lines for a tensor of 2 or more dimensions
- * @throws ValueError if `precision` is not an integer in [0, 16] or `edgeItems` is not a positive integer
+ * @throws ValueError if `precision` is not an integer in [0, 16], `edgeItems` is not a positive integer, or
+ *   `options` has a key not listed in {@link FormatOptions}
  * @see https://numpy.org/doc/stable/reference/generated/numpy.array2string.html
  */
 export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
+  checkOptions('formatTensor', 'options', options, FORMAT_KEYS);
   const precision = options.precision ?? 4;
   const threshold = options.threshold ?? 1000;
   const edge = options.edgeItems ?? 3;
