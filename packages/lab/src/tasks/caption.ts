@@ -12,7 +12,7 @@
  */
 import { Adam, conv2dBackward, type Conv2dCache, conv2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, mnistSplit, reluBackward, type ReluCache, reluForward, type ImageDataset } from '@dlkata/layers';
 import { captionGreedy, captionLoss, captionSample, clipGradNorm, lstmInitParams, type ModelParams } from '@dlkata/rnn';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 
 /** Padding token. */
 export const NULL = 0;
@@ -186,6 +186,7 @@ export function captionerLossAndGrads(params: ModelParams, images: Tensor, digit
 
 /** Greedy captions (or samples at a temperature, with uniforms from `rng`) of a set of canvases, in batches of 200. */
 export function captionImages(params: ModelParams, images: Tensor, opts: { temperature?: number; rng?: Rng } = {}): string[] {
+  checkOptions('captionImages', 'opts', opts, ['temperature', 'rng']);
   const n = images.shape[0];
   const per = images.size / n;
   const slots = images.shape[3] / SIDE;
@@ -302,6 +303,7 @@ export function evaluateCaptions(params: ModelParams, set: CaptionSet): CaptionE
  * it on held-out canvases made of digit images it never saw.
  */
 export function runCaption(o: CaptionOptions): { params: ModelParams; test: CaptionSet; evaluation: CaptionEvaluation; initialTestLoss: number; epochs: CaptionEpoch[] } {
+  checkOptions('runCaption', 'options', o, optionKeys<CaptionOptions>()('size', 'trainCanvases', 'testCanvases', 'epochs', 'batch', 'lr', 'clip', 'seed', 'perClass', 'slots', 'maxDigits', 'onStep', 'onEpoch'));
   for (const k of ['trainCanvases', 'testCanvases', 'epochs', 'batch'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runCaption', `${k} must be an integer >= 1, got ${o[k]}`);
   }

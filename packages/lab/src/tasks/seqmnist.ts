@@ -12,7 +12,7 @@
  */
 import { Adam, mnistSplit, type ImageDataset } from '@dlkata/layers';
 import { clipGradNorm, lstmInitParams, manyToOneLoss, rnnInitParams, type ModelParams, type RecurrentCell } from '@dlkata/rnn';
-import { Rng, Tensor, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 
 /** Options of {@link runSeqMnist}. */
 export interface SeqMnistOptions {
@@ -125,6 +125,7 @@ export function createSequenceClassifier(cell: RecurrentCell, D: number, H: numb
  * @throws ValueError for a non-positive integer `epochs`, `hidden` or `batch`
  */
 export function runSeqMnist(o: SeqMnistOptions): SeqMnistResult {
+  checkOptions('runSeqMnist', 'options', o, optionKeys<SeqMnistOptions>()('epochs', 'hidden', 'batch', 'lr', 'clip', 'seed', 'perClass', 'cells', 'onStep', 'onEpoch'));
   for (const k of ['epochs', 'hidden', 'batch'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runSeqMnist', `${k} must be an integer >= 1, got ${o[k]}`);
   }

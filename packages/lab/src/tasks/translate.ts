@@ -12,7 +12,7 @@
  */
 import { Adam } from '@dlkata/layers';
 import { clipGradNorm, layerKeys, lstmInitParams, seq2seqGreedy, seq2seqLoss, type ModelParams } from '@dlkata/rnn';
-import { Rng, ValueError } from '@dlkata/tensor';
+import { checkOptions, optionKeys, Rng, ValueError } from '@dlkata/tensor';
 import { englishWords, ENGLISH_TOKENS, germanTokens, GERMAN_TOKENS, germanWord, MAX_NUMBER } from '../data/number-words.js';
 
 /** Padding id (both vocabularies). */
@@ -159,6 +159,7 @@ export interface TranslateModel {
  * @throws ValueError for non-positive integer sizes
  */
 export function runTranslate(o: TranslateOptions): { train: number[]; test: number[]; models: TranslateModel[] } {
+  checkOptions('runTranslate', 'options', o, optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'onStep', 'onEpoch'));
   for (const k of ['hidden', 'embed', 'epochs', 'batch', 'trainSize', 'testSize'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runTranslate', `${k} must be an integer >= 1, got ${o[k]}`);
   }
