@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -126,8 +126,7 @@ describe('adapters: the solutions behind the adapters agree with the library', a
 });
 
 describe('loadMine on the untouched stubs', () => {
-  // Known gap: the stubs' TODO messages changed form; the fallback reason no longer names where to read (closing note).
-  it.skip('TODO groups fall back to the library with the function and where to read about it', async () => {
+  it('TODO groups fall back to the library with the function and where to read about it', async () => {
     const mine = await loadMine({ root: ROOT, groups: ['conv', 'rnn'], run: 'test' });
     expect(mine.sources.map((s) => [s.group, s.from, s.problem])).toEqual([
       ['conv', 'library', 'todo'],
@@ -194,6 +193,23 @@ describe('messages', () => {
     expect(shortTodo('TODO: rnnForward: loop over t (read: exercises/09-rnn/README.md, "Task 3: rnnForward"; guide: docs/x.html#y)')).toBe('rnnForward is still TODO (read: exercises/09-rnn/README.md, "Task 3: rnnForward")');
     expect(shortTodo('TODO: f: do it')).toBe('f is still TODO');
     expect(shortTodo('something else entirely')).toBe('something else entirely');
+    // Semicolons and parentheses before the pointer (the stubs' messages have both).
+    expect(shortTodo("TODO: g: the cache (H', W') it needs; zeroPad helps (read: exercises/02-convolution/README.md, \"Task 2: g\"; tests: pnpm test 02)")).toBe(
+      'g is still TODO (read: exercises/02-convolution/README.md, "Task 2: g")',
+    );
+  });
+
+  it('shortTodo keeps the README pointer of every stub message in exercises/', () => {
+    const messages: string[] = [];
+    for (const ex of readdirSync(path.join(ROOT, 'exercises'))) {
+      const dir = path.join(ROOT, 'exercises', ex);
+      if (!statSync(dir).isDirectory()) continue;
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
+        for (const m of readFileSync(path.join(dir, f), 'utf8').matchAll(/new NotImplementedError\('((?:[^'\\]|\\.)*)'\)/g)) messages.push(m[1].replace(/\\'/g, "'"));
+      }
+    }
+    expect(messages.length).toBeGreaterThan(20);
+    for (const m of messages.filter((x) => x.includes('(read: '))) expect(shortTodo(m)).toMatch(/^[\w$]+(?: \([^)]*\))? is still TODO \(read: exercises\/[^)]+README\.md, "Task \d+[^"]*"\)$/);
   });
   it('compareRuns: the same within the tolerance, not the same beyond it or for NaN', () => {
     expect(compareRuns('acc', 97.1, 97.4, 0.5).same).toBe(true);

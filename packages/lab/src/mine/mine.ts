@@ -100,9 +100,10 @@ export const LIBRARY_IMPL: Impl = {
  * becomes `conv2dForward is still TODO (read: exercises/02-convolution/README.md, "Task 2")`.
  */
 export function shortTodo(message: string): string {
-  const m = /^(?:TODO: )?([A-Za-z_$][\w$]*): .*?(\(read: [^;)]*)?(?:;[^)]*)?\)?$/.exec(message);
-  if (!m) return message;
-  return `${m[1]} is still TODO${m[2] ? ` ${m[2]})` : ''}`;
+  const name = /^(?:TODO: )?([A-Za-z_$][\w$]*(?: \([^)]*\))?): /.exec(message);
+  if (!name) return message;
+  const read = /\(read: [^;)]*/.exec(message);
+  return `${name[1]} is still TODO${read ? ` ${read[0]})` : ''}`;
 }
 
 const isTodo = (e: unknown): boolean => e instanceof NotImplementedError || (e instanceof Error && e.name === 'NotImplementedError');
