@@ -128,6 +128,7 @@ function transform(file: string, text: () => string): string | null {
       return text()
         .split('\n')
         .filter((l) => !/name: '(solutions|grader|scripts)'/.test(l))
+        .map((l) => (/^\s*(\*|\/\/)/.test(l) ? l.replace(/ or `solutions\/`/, '') : l))
         .join('\n');
     default:
       return null;
