@@ -104,6 +104,16 @@ describe('trainEpoch with workers (data-parallel batches)', () => {
     for (let i = 0; i < one.params['fc.w'].size; i++) expect(Math.abs(one.params['fc.w'].data[i] - two.params['fc.w'].data[i])).toBeLessThan(1e-10);
   }, 60_000);
 
+  it('a diverging run on two threads stops with the one-thread message (NaN scores in the worker\'s slice too)', async () => {
+    const rng = new Rng(0);
+    const net = createNetwork(tiny, rng);
+    net.params['fc.w'].data.fill(1e308);
+    const error = await trainEpoch(net, dataset(8), new Adam({ lr: 1e-3 }), { batchSize: 4, rng, workers: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValueError);
+    expect((error as Error).message).toMatch(/^trainEpoch: scores are not finite at batch 1 of 2: training diverged; try a smaller learning rate/);
+    expect(TrainingWorkers.liveThreads).toBe(0);
+  }, 60_000);
+
   it('a pool started and closed by trainEpoch leaves no thread behind', async () => {
     await run(2, 8, 4);
     expect(TrainingWorkers.liveThreads).toBe(0);
