@@ -117,9 +117,11 @@ const NO_OPTIONS: Record<string, readonly string[]> = {
   ],
   layers: [
     'affineBackward', 'affineForward', 'alexnet', 'batches', 'bilinearUpsampling', 'classIoU', 'concatChannels', 'confusion', 'conv2dBackward', 'convMultiplies',
-    'convTranspose2dBackward', 'evaluate', 'featureSize', 'flatten', 'formatConfusion', 'googlenet', 'inceptionBackward', 'lenet5', 'loadMnist',
+    'convTranspose2dBackward', 'drawDropoutMasks', 'evaluate', 'featureSize', 'flatten', 'formatConfusion', 'googlenet', 'inceptionBackward', 'lenet5', 'loadMnist',
     'maxPool2dBackward', 'meanIoU', 'networkBackward', 'pixelAccuracy', 'pixelSoftmaxCrossEntropy', 'predictPixels', 'randomShift', 'reluBackward', 'reluForward',
     'residualBlockBackward', 'residualNeedsProjection', 'resnet', 'softmaxCrossEntropy', 'splitChannels', 'vgg', 'vggBlock',
+    // Data-parallel training: a thread count (and a worker entry for tests), an error class.
+    'TrainingWorkerError', 'TrainingWorkers',
   ],
   rnn: [
     'clipGradNorm', 'clipGradValue', 'eigenPower', 'hiddenGradientNorms', 'lstmBackward', 'lstmForward', 'lstmStepBackward', 'lstmStepForward', 'randomOrthogonal',
