@@ -91,7 +91,9 @@ function transpose(src: Float64Array, srcOff: number, rows: number, cols: number
  * `K = 0` gives `C = 0` (or leaves C unchanged with `accumulate`).
  *
  * Each entry of C is the left-to-right float64 sum over `k` (no reassociation), so results
- * equal the naive triple loop exactly. C must not overlap A or B.
+ * equal the naive triple loop exactly. C must not overlap A or B. The micro-kernel of the
+ * blocked path is TypeScript or WebAssembly SIMD, with identical results (see
+ * {@link setGemmKernel}).
  *
  * @param M - rows of C, integer >= 0
  * @param N - columns of C, integer >= 0
@@ -104,6 +106,8 @@ function transpose(src: Float64Array, srcOff: number, rows: number, cols: number
  * @param cOff - element offset of C in `c`
  * @throws ShapeError if a size or offset is not a non-negative integer or an operand does not
  *   fit its array: `"gemm: A needs 6 elements from offset 2 but the array has 7"`
+ * @throws ValueError if the environment variable `DLKATA_GEMM` is set to something other than
+ *   `ts`, `wasm` or `auto` and no kernel was chosen with {@link setGemmKernel}
  * @see Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008
  * @example
  * ```ts
