@@ -107,7 +107,8 @@ function transpose(src: Float64Array, srcOff: number, rows: number, cols: number
  * @throws ShapeError if a size or offset is not a non-negative integer or an operand does not
  *   fit its array: `"gemm: A needs 6 elements from offset 2 but the array has 7"`
  * @throws ValueError if the environment variable `DLKATA_GEMM` is set to something other than
- *   `ts`, `wasm` or `auto` and no kernel was chosen with {@link setGemmKernel}
+ *   `ts`, `wasm` or `auto` and no kernel was chosen with {@link setGemmKernel} (checked by the
+ *   first product large enough to be packed)
  * @see Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008
  * @example
  * ```ts
