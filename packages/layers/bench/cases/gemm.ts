@@ -17,6 +17,9 @@ const SHAPES: ReadonlyArray<{ M: number; K: number; N: number; what: string }> =
   { M: 144, K: 32, N: 784, what: 'conv backward: W^T x dout' },
 ];
 
+/** Floating-point operations per timed run of the library (about 15 ms with the wasm kernel). */
+const REPS_FLOPS = 2.5e8;
+
 /** Goal of the wasm kernel, as a speed ratio over the TypeScript kernel at 256^3. */
 const GOAL_WASM_OVER_TS = 3;
 
@@ -53,6 +56,7 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
       const want = new Float64Array(M * N);
       gemmLoops(M, N, K, a, b, want);
       const flops = 2 * M * N * K;
+      const reps = Math.max(1, Math.round(REPS_FLOPS / flops));
       const lib: Partial<Record<GemmKernelName, Timing>> = {};
       for (const k of kernels) {
         setGemmKernel(k);
@@ -61,7 +65,15 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
         gemm(M, N, K, a, 0, b, 0, c, 0);
         verify(checks, bench, `library (${k} kernel) vs plain loop`, c, want, 1e-12);
         ctx.progress(`${bench}: library, ${k} kernel`);
-        lib[k] = timing(bench, LIB[k], measure(() => gemm(M, N, K, a, 0, b, 0, c, 0), { runs: ctx.quick ? 15 : 51, warmup: 10 }), (ms) => gflops(flops, ms));
+        // Several products per timed run, so that each run lasts a few milliseconds at least: the
+        // CPU clock (process.cpuUsage) is too coarse for a single 2 ms product.
+        const sample = measure(
+          () => {
+            for (let r = 0; r < reps; r++) gemm(M, N, K, a, 0, b, 0, c, 0);
+          },
+          { runs: ctx.quick ? 9 : 31, warmup: 3 },
+        );
+        lib[k] = timing(bench, LIB[k], sample, (ms) => gflops(flops, ms), `${reps} products per timed run`, 1 / reps);
         timings.push(lib[k]);
       }
       ctx.progress(`${bench}: plain loop`);
@@ -74,9 +86,12 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
         if (square) {
           const g = (t: Timing): string => `${((flops / t.ms) * 1e-6).toFixed(2)} GFLOP/s wall (${((flops / t.cpuMs) * 1e-6).toFixed(2)} CPU)`;
           console.log(`GEMM 256^3: TypeScript kernel ${g(lib.ts)}, wasm SIMD kernel ${g(lib.wasm)}`);
+          const verdict = (ratio: number): string => (ratio >= GOAL_WASM_OVER_TS ? 'met' : 'NOT met');
+          // On a shared machine the wall clock also counts time lost to other processes; the CPU
+          // time does not, so both verdicts are printed.
           console.log(
             `GEMM 256^3: wasm / TypeScript = ${formatRatio(r.ratio)} wall clock, ${formatRatio(r.cpuRatio)} CPU time; ` +
-              `goal >= ${GOAL_WASM_OVER_TS}x: ${r.ratio >= GOAL_WASM_OVER_TS ? 'met' : 'NOT met'}`,
+              `goal >= ${GOAL_WASM_OVER_TS}x: ${verdict(r.ratio)} (wall clock), ${verdict(r.cpuRatio)} (CPU time)`,
           );
         }
       }
