@@ -228,7 +228,8 @@ function blockedGemm(
   // Every micro-tile adds into C, so C starts at 0 (or at its old value when accumulating) and
   // each K block continues from the partial sums the previous one stored: the sum over k runs
   // left to right exactly as in the textbook loop.
-  if (!accumulate) c.fill(0, cOff, cOff + M * N);
+  // (The wasm path starts its copy of a C block from zeros instead, on the first K block.)
+  if (!accumulate && !wasm) c.fill(0, cOff, cOff + M * N);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = N - jc < NC ? N - jc : NC;
     for (let pc = 0; pc < K; pc += KC) {
@@ -237,7 +238,7 @@ function blockedGemm(
       for (let ic = 0; ic < M; ic += MC) {
         const mc = M - ic < MC ? M - ic : MC;
         packPanelsA(mc, kc, a, aOff + ic * ars + pc * acs, ars, acs, wasm ? wasm.packA : pA);
-        if (wasm) wasmMacroKernel(wasm, mc, nc, kc, c, cOff + ic * N + jc, N);
+        if (wasm) wasmMacroKernel(wasm, mc, nc, kc, c, cOff + ic * N + jc, N, !accumulate && pc === 0);
         else macroKernel(mc, nc, kc, pA, pB, c, cOff + ic * N + jc, N);
       }
     }
@@ -530,24 +531,37 @@ export function gemmKernel(): GemmKernelName {
 
 /**
  * One `mc x nc` block of C through the wasm macro-kernel: copy the block into the module's
- * memory (zero-padded to whole 4x4 tiles), add packed A times packed B, copy it back.
+ * memory, zero-padded to whole 4x4 tiles (or start from zeros when `fromZero`: the first K
+ * block of a product without `accumulate`), add packed A times packed B, copy it back.
  */
-function wasmMacroKernel(w: WasmKernel, mc: number, nc: number, kc: number, c: Float64Array, cOff: number, ldc: number): void {
+function wasmMacroKernel(
+  w: WasmKernel,
+  mc: number,
+  nc: number,
+  kc: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+  fromZero: boolean,
+): void {
   const mcPad = Math.ceil(mc / MR) * MR;
   const ncPad = Math.ceil(nc / NR) * NR;
   const blk = w.cBlock;
-  for (let r = 0; r < mc; r++) {
-    const src = cOff + r * ldc;
-    const dst = r * ncPad;
-    for (let s = 0; s < nc; s++) blk[dst + s] = c[src + s];
-    for (let s = nc; s < ncPad; s++) blk[dst + s] = 0;
+  if (fromZero) {
+    blk.fill(0, 0, mcPad * ncPad);
+  } else {
+    for (let r = 0; r < mc; r++) {
+      const src = cOff + r * ldc;
+      const dst = r * ncPad;
+      blk.set(c.subarray(src, src + nc), dst);
+      for (let s = nc; s < ncPad; s++) blk[dst + s] = 0;
+    }
+    blk.fill(0, mc * ncPad, mcPad * ncPad);
   }
-  blk.fill(0, mc * ncPad, mcPad * ncPad);
   w.macro(mcPad, ncPad, kc, WASM_PACK_A, WASM_PACK_B, WASM_C, ncPad * 8);
   for (let r = 0; r < mc; r++) {
     const src = r * ncPad;
-    const dst = cOff + r * ldc;
-    for (let s = 0; s < nc; s++) c[dst + s] = blk[src + s];
+    c.set(blk.subarray(src, src + nc), cOff + r * ldc);
   }
 }
 
