@@ -443,9 +443,11 @@ export class Sandbox {
    * @param fn - export name, e.g. `"conv2dForward"`
    * @param args - arguments: Tensors, numbers, plain objects, handles from earlier results
    * @param keep - keys of the returned object to keep in the child as handles (e.g. `["cache"]`)
+   * @param limitMs - wall-clock limit of this call (default {@link SandboxOptions.timeoutMs}; a
+   *   caller with less time left in a larger budget passes less)
    * @returns how the call ended; on `timeout` and `channel` the child has been killed
    */
-  call(fn: string, args: readonly unknown[], keep?: readonly string[]): Promise<CallOutcome> {
+  call(fn: string, args: readonly unknown[], keep?: readonly string[], limitMs?: number): Promise<CallOutcome> {
     if (this.pending) throw new Error('Sandbox.call: a call is already pending');
     if (this.broken !== undefined) return Promise.resolve({ kind: 'channel', message: `the sandboxed process broke the protocol before ${fn} was called: it sent ${this.broken}; the grader stopped it` });
     if (!this.alive) return Promise.resolve({ kind: 'crashed', message: `the sandboxed process is not running (${fn})` });
@@ -453,7 +455,7 @@ export class Sandbox {
     let id = randomInt(1, 2 ** 47);
     while (this.usedIds.has(id)) id = randomInt(1, 2 ** 47);
     this.usedIds.add(id);
-    const ms = this.options.timeoutMs;
+    const ms = Math.max(1, Math.min(limitMs ?? this.options.timeoutMs, this.options.timeoutMs));
     const frame = encodeFrame({ type: 'call', id, fn, args: args.map(encodeValue), ...(keep ? { keep } : {}) });
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
