@@ -388,7 +388,9 @@ export class Sandbox {
     if (oom) what = `ran out of memory (heap limit ${HEAP_LIMIT_MB} MB) ${during}`;
     else if (signal === 'SIGKILL' && this.killedByUs) what = `was stopped by the grader ${during}`;
     else if (signal) what = `was killed by ${signal} ${during}`;
-    else if (code === 0) what = `exited (code 0) ${during}; does the code call process.exit()?`;
+    // Exit code 0 without an answer: the runner never exits on its own while it has work, so the
+    // code ended the process or broke the runner; which one is not known here, so say both.
+    else if (code === 0) what = `exited (code 0) ${during} without answering the grader; possible causes: the code calls process.exit(), or it changed built-ins the grader's runner relies on (such as Array.prototype[Symbol.iterator] or other prototype methods), so the runner could not go on`;
     else if (code === CHANNEL_LOST_EXIT_CODE) what = `lost its channel to the grader ${during}; does the code close or replace file descriptor 3?`;
     else what = `exited with code ${code} ${during}`;
     const tail = err
