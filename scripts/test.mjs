@@ -38,7 +38,7 @@ const inExercises = typedIn === '' || (!typedIn.startsWith('..') && !path.isAbso
 // exercises/ is a workspace package with a `test` script (so that `pnpm test` typed there
 // works): inside the maintainers' turbo run it has nothing to run (exercises/ is checked by its
 // `check` task; the stubs' visible tests fail by design).
-if (args.length === 0 && inExercises && (process.env.TURBO_HASH !== undefined || process.env.DLKATA_NODE_VERSION !== undefined)) {
+if (args.length === 0 && inExercises && !exerciseHere() && (process.env.TURBO_HASH !== undefined || process.env.DLKATA_NODE_VERSION !== undefined)) {
   console.log("exercises/: no tests of the maintainers' suite here (its check task covers exercises/)");
   process.exit(0);
 }
