@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { budgetMessage, grade, SUITES } from '../src/index.js';
-import { cleanFixtures, makeSubmission, SEED } from './fixtures.js';
+import { cleanFixtures, fixtureRoot, makeSubmission, SEED } from './fixtures.js';
 
 afterAll(cleanFixtures);
 
@@ -47,6 +47,9 @@ describe('the time budget per exercise', () => {
       for (const bad of ['0', '-1', '2.5', 'abc']) expect(await main(['solutions', '--exercise-timeout', bad])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/--exercise-timeout must be an integer from 1 to 86400/);
       await expect(grade('solutions', { seed: SEED, exerciseTimeoutMs: 0 })).rejects.toThrow(/time budget per exercise/);
+      // A class run uses the default budget; the option is refused there rather than ignored.
+      expect(await main(['solutions', '--seed', '1', '--exercise-timeout', '30', '--out', path.join(fixtureRoot(), 'class-out')])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/--exercise-timeout does not go with --out/);
     } finally {
       err.mockRestore();
     }
