@@ -41,7 +41,7 @@ import cliProgress from 'cli-progress';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { Adam, bilinearUpsampling, classIoU, type Conv2dCache, type ConvTranspose2dCache, type MaxPool2dCache, meanIoU, type ParamDict, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels, type ReluCache } from '@dlkata/layers';
 import type { Impl } from '../mine/adapters.js';
-import { compareRuns, formatComparison, formatSources, LIBRARY_IMPL, loadMine, MineMissingError, type Comparison, type GroupSource } from '../mine/mine.js';
+import { compareRuns, formatComparison, formatSources, LIBRARY_IMPL, loadMine, MineMissingError, type Comparison, type MineRecord } from '../mine/mine.js';
 import { ROOT } from '../root.js';
 import {
   SEGMENTATION_CLASS_NAMES,
@@ -432,14 +432,6 @@ export interface FcnRunOptions {
   readonly ops?: Partial<FcnOps>;
   /** Recorded in `metrics.json` as `mine`: the student's folder and where each function came from. */
   readonly mine?: MineRecord;
-}
-
-/** Which functions of a run came from the student (`metrics.json`'s `mine`). */
-export interface MineRecord {
-  /** The student's folder, relative to the repository (or as given). */
-  readonly dir: string;
-  /** One entry per group of functions: the student's or the library's, and why. */
-  readonly sources: readonly GroupSource[];
 }
 
 /** What {@link runFcn} measured and wrote. */

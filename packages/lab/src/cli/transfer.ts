@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { Adam, analyze, createNetwork, evaluate, type ImageDataset, type LayerOps, lenet5, mnistSplit, type Network, type ParamDict, trainEpoch } from '@dlkata/layers';
-import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, networkOps, type GroupSource, type Mine } from '../mine/mine.js';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, networkOps, type Mine, type MineRecord } from '../mine/mine.js';
 import { ROOT } from '../root.js';
 import { renderSvg } from '../plot.js';
 import { int, positive, userCwd } from './args.js';
@@ -119,7 +119,7 @@ export interface TransferRunOptions {
   /** Primitives that replace the library's in every network of the run (the student's under `--mine`). */
   readonly ops?: Partial<LayerOps>;
   /** Recorded in `metrics.json` as `mine`: the student's folder and where each function came from (`--mine`). */
-  readonly mine?: { readonly dir: string; readonly sources: readonly GroupSource[] };
+  readonly mine?: MineRecord;
 }
 
 /** One of the three ways to use the small target set. */
