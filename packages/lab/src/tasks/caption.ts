@@ -4,6 +4,9 @@
  * LeNet-like CNN turns the canvas into features, which set the initial hidden state of an LSTM
  * decoder; the decoder is trained with teacher forcing (`@dlkata/rnn`'s `captionLoss`, whose
  * `dfeatures` trains the CNN too) and captions by greedy decoding or sampling with a temperature.
+ * By default the CNN is first pre-trained alone as a classifier of single digits (transfer
+ * learning: the decoder then starts from features that already tell digits apart), and the
+ * captioning learning rate decays along a cosine to 0.
  *
  * Test canvases are made of digit images held out from training (the `mnist` package's seeded
  * 80/20 split): the model has never seen those images.
@@ -340,6 +343,7 @@ export function evaluateCaptions(params: ModelParams, set: CaptionSet): CaptionE
   return { exact: right / captions.length, exactByDigits, bleu1: bleu1(captions, references), captions, references };
 }
 
+/** Digit images `from` to `to - 1` of a set, `[to - from, 1, 28, 28]` (copied). */
 function rows(set: ImageDataset, from: number, to: number): Tensor {
   const per = SIDE * SIDE;
   return new Tensor(set.images.data.slice(from * per, to * per), [to - from, 1, SIDE, SIDE]);
@@ -368,6 +372,7 @@ function pretrainEncoder(
   const opt = new Adam({ lr: o.lr });
   const m = split.train.labels.length;
   const steps = Math.ceil(m / o.batch);
+  const per = SIDE * SIDE;
   const out: PretrainEpoch[] = [];
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
@@ -376,7 +381,6 @@ function pretrainEncoder(
     for (let s = 0; s < steps; s++) {
       const idx = Array.from(order.slice(s * o.batch, Math.min(m, (s + 1) * o.batch)));
       const n = idx.length;
-      const per = SIDE * SIDE;
       const x = Tensor.zeros([n, 1, SIDE, SIDE]);
       idx.forEach((j, i) => x.data.set(split.train.images.data.subarray(j * per, (j + 1) * per), i * per));
       const enc = encodeImages(trainable, x);
