@@ -236,6 +236,29 @@ describe('indexing', () => {
     expect(t.get(1, 2)).toBe(9);
     expect(() => t.set(1, 2, 0)).toThrow(ShapeError);
   });
+
+  it('get/set/offset with 1 to 5 indices (the fixed-arity paths and the general one): row-major offsets, and the same errors for a bad index', () => {
+    for (const shape of [[5], [2, 3], [2, 3, 4], [2, 1, 3, 2], [2, 1, 2, 1, 3]]) {
+      const t = Tensor.zeros(shape);
+      for (let k = 0; k < t.size; k++) {
+        const index = t.unravel(k);
+        expect(t.offset(...index)).toBe(k);
+        t.set(k + 0.5, ...index);
+        expect(t.data[k]).toBe(k + 0.5);
+        expect(t.get(...index)).toBe(k + 0.5);
+      }
+      const n = shape.length;
+      const msg = (index: unknown[]) => `Tensor.offset: index [${index.join(',')}] is out of range for shape ${formatShape(shape)}`;
+      for (const bad of [-1, 0.5, NaN, shape[n - 1], 2 ** 32]) {
+        const index = [...new Array<number>(n - 1).fill(0), bad];
+        expect(() => t.offset(...index), `${formatShape(shape)} ${bad}`).toThrow(msg(index));
+        expect(() => t.get(...index)).toThrow(msg(index));
+        expect(() => t.set(1, ...index)).toThrow(msg(index));
+      }
+      expect(() => t.get(...new Array<number>(n + 1).fill(0))).toThrow(`Tensor.offset: expected ${n} indices for shape ${formatShape(shape)}, got ${n + 1}`);
+      expect(() => t.set(1, ...new Array<number>(n - 1).fill(0))).toThrow(`Tensor.offset: expected ${n} indices for shape ${formatShape(shape)}, got ${n - 1}`);
+    }
+  });
 });
 
 describe('reshape, clone, map, toString', () => {

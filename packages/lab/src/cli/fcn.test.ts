@@ -1,9 +1,12 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { numericalGradient, Rng, Tensor } from '@dlkata/tensor';
 import { pixelSoftmaxCrossEntropy } from '@dlkata/layers';
+import { loadMine } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 import { expectGradient } from '../test-support.js';
 import { createFcn, evaluateFcn, fcnBackward, fcnForward, maskGridSvg, runFcn, type FcnConfig } from './fcn.js';
 
@@ -107,5 +110,78 @@ describe('runFcn', () => {
     expect(ev.pixelAccuracy).toBe(1);
     expect(ev.meanIoU).toBe(1);
     expect(ev.loss).toBeCloseTo(Math.log(11), 12);
+  });
+});
+
+describe('the student\'s layers in the FCN (--mine)', () => {
+  const FOUR = ['conv', 'pool', 'relu', 'convTranspose'] as const;
+
+  it('x=[2,1,16,16] with the solutions\' layers: the same scores and gradients as the library\'s (every backward gets its own forward\'s cache)', async () => {
+    const mine = await loadMine({ root: ROOT, dir: 'solutions', groups: FOUR, run: 'test' });
+    expect(mine.sources.map((s) => [s.group, s.from])).toEqual(FOUR.map((g) => [g, 'yours']));
+    const rng = new Rng(3);
+    const params = createFcn(SMALL, rng);
+    for (const k of ['score4.w', 'score2.w', 'score1.w']) params[k] = rng.randn(params[k].shape, 0.5);
+    const x = rng.randn([2, 1, 16, 16]);
+    const dscores = rng.randn([2, 3, 16, 16]);
+    const lib = fcnForward(params, x);
+    const yours = fcnForward(params, x, mine.impl);
+    expect(yours.cache.ops.conv2dForward).toBe(mine.impl.conv2dForward);
+    expect(yours.scores.shape).toEqual([2, 3, 16, 16]);
+    expectGradient('fcn --mine: scores', yours.scores, lib.scores, { tol: 1e-9, atol: 1e-12 });
+    const gl = fcnBackward(dscores, lib.cache);
+    const gy = fcnBackward(dscores, yours.cache);
+    for (const k of Object.keys(params)) expectGradient(`fcn --mine: d${k}`, gy[k], gl[k], { tol: 1e-9, atol: 1e-12 });
+  });
+
+  it('runFcn with the solutions\' layers and a record of them: metrics.json says where each function came from, and the metrics equal the library\'s run', async () => {
+    const mine = await loadMine({ root: ROOT, dir: 'solutions', groups: FOUR, run: 'test' });
+    const out = mkdtempSync(path.join(tmpdir(), 'dlkata-fcn-mine-'));
+    try {
+      const base = { epochs: 1, batch: 4, lr: 3e-3, seed: 0, train: 4, test: 2, size: 32, digits: 1, examples: 1, channels: [2, 2, 2, 2] as const, progress: false, log: () => {} };
+      const yours = runFcn({ ...base, out, ops: mine.impl, mine: { dir: 'solutions', sources: mine.sources } });
+      const lib = runFcn({ ...base, out: path.join(out, 'library') });
+      expect(yours.test.meanIoU).toBeCloseTo(lib.test.meanIoU, 9);
+      expect(yours.test.loss).toBeCloseTo(lib.test.loss, 9);
+      const metrics = JSON.parse(readFileSync(yours.files[0], 'utf8')) as { mine: { dir: string; sources: { group: string; from: string; functions: string[]; file: string }[] } };
+      expect(metrics.mine.dir).toBe('solutions');
+      expect(metrics.mine.sources.map((s) => [s.group, s.from])).toEqual(FOUR.map((g) => [g, 'yours']));
+      expect(metrics.mine.sources[3]).toMatchObject({ functions: ['convTranspose2dForward', 'convTranspose2dBackward'], file: 'solutions/07-fcn/conv-transpose.ts' });
+      expect(JSON.parse(readFileSync(lib.files[0], 'utf8')).mine).toBeUndefined();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  const train = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'packages/lab/src/cli/train.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT, NO_COLOR: '1' }, timeout: 600_000 });
+
+  it('pnpm train fcn --mine on the untouched stubs: exit 1 and a message naming what is missing and the tests that check it', () => {
+    const r = train(['fcn', '--mine']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('train fcn --mine needs your own conv or convTranspose and cannot run without one of them');
+    expect(r.stderr).toContain('convTranspose2dForward is still TODO');
+    expect(r.stderr).toContain('pnpm test exercises/07-fcn');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('pnpm train fcn --mine solutions, 4 images of 32x32, 1 epoch: says where each function came from, compares with the library, records both in metrics.json', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'dlkata-fcn-mine-cli-'));
+    try {
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'packages/lab/src/cli/train.ts', 'fcn', '--mine', 'solutions', '--train', '4', '--test', '2', '--epochs', '1', '--size', '32', '--digits', '1', '--examples', '1', '--out', out], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, INIT_CWD: ROOT, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      expect(stdout).toMatch(/yours {4}convTranspose2dForward, convTranspose2dBackward +solutions\/07-fcn\/conv-transpose\.ts; matches the library/);
+      expect(stdout).toMatch(/test mean IoU \(points\): yours \d+\.\d\d, library \d+\.\d\d \(same seed and settings\): the same within noise/);
+      const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as { mine: { sources: { from: string }[] }; comparison: { same: boolean }; library: { test: { meanIoU: number } }; test: { meanIoU: number } };
+      expect(metrics.mine.sources.every((s) => s.from === 'yours')).toBe(true);
+      expect(metrics.comparison.same).toBe(true);
+      expect(metrics.library.test.meanIoU).toBeCloseTo(metrics.test.meanIoU, 9);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -34,12 +34,15 @@
  *
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
-import { Adam, bilinearUpsampling, classIoU, conv2dBackward, type Conv2dCache, conv2dForward, convTranspose2dBackward, type ConvTranspose2dCache, convTranspose2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, meanIoU, type ParamDict, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels, reluBackward, type ReluCache, reluForward } from '@dlkata/layers';
+import { Adam, bilinearUpsampling, classIoU, type Conv2dCache, type ConvTranspose2dCache, type MaxPool2dCache, meanIoU, type ParamDict, pixelAccuracy, pixelSoftmaxCrossEntropy, predictPixels, type ReluCache } from '@dlkata/layers';
+import type { Impl } from '../mine/adapters.js';
+import { compareRuns, formatComparison, formatSources, LIBRARY_IMPL, loadMine, MineMissingError, type Comparison, type MineRecord } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 import {
   SEGMENTATION_CLASS_NAMES,
   segmentationBatches,
@@ -92,6 +95,18 @@ export function createFcn(config: FcnConfig, rng: Rng): ParamDict {
   return params;
 }
 
+/**
+ * The primitives the network is made of: the library's by default, the student's under
+ * `pnpm train fcn --mine` (each backward gets the cache of its own forward).
+ */
+export type FcnOps = Pick<Impl, 'conv2dForward' | 'conv2dBackward' | 'maxPool2dForward' | 'maxPool2dBackward' | 'reluForward' | 'reluBackward' | 'convTranspose2dForward' | 'convTranspose2dBackward'>;
+
+/** The library's primitives, completed by `ops` where given. */
+function fcnOps(ops: Partial<FcnOps> = {}): FcnOps {
+  const { conv2dForward, conv2dBackward, maxPool2dForward, maxPool2dBackward, reluForward, reluBackward, convTranspose2dForward, convTranspose2dBackward } = { ...LIBRARY_IMPL, ...ops };
+  return { conv2dForward, conv2dBackward, maxPool2dForward, maxPool2dBackward, reluForward, reluBackward, convTranspose2dForward, convTranspose2dBackward };
+}
+
 /** Stride 2, padding 1 with a 4x4 kernel: exactly twice the size (`bilinearUpsampling(1, 2)`'s parameters). */
 const UP = { stride: 2, pad: 1 } as const;
 
@@ -99,16 +114,16 @@ const UP = { stride: 2, pad: 1 } as const;
  * x2 upsampling of every map of `[N, K, h, w]` with one shared `[1, 1, 4, 4]` kernel: a
  * transposed convolution on the view `[N*K, 1, h, w]` (a reshape, no copy), returning `[N, K, 2h, 2w]`.
  */
-function upsample(x: Tensor, w: Tensor, b: Tensor): { out: Tensor; cache: ConvTranspose2dCache } {
+function upsample(f: FcnOps, x: Tensor, w: Tensor, b: Tensor): { out: Tensor; cache: ConvTranspose2dCache } {
   const [N, K, h, wd] = x.shape;
-  const r = convTranspose2dForward(x.reshape([N * K, 1, h, wd]), w, b, UP);
-  return { out: r.out.reshape([N, K, 2 * h, 2 * wd]), cache: r.cache };
+  const r = f.convTranspose2dForward(x.reshape([N * K, 1, h, wd]), w, b, UP);
+  return { out: r.out.reshape([N, K, 2 * h, 2 * wd]), cache: r.cache as ConvTranspose2dCache };
 }
 
 /** Gradients of {@link upsample}: the transposed convolution's, with `dx` viewed back as `[N, K, h, w]`. */
-function upsampleBackward(dout: Tensor, cache: ConvTranspose2dCache): { dx: Tensor; dw: Tensor; db: Tensor } {
+function upsampleBackward(f: FcnOps, dout: Tensor, cache: ConvTranspose2dCache): { dx: Tensor; dw: Tensor; db: Tensor } {
   const [N, K, H, W] = dout.shape;
-  const g = convTranspose2dBackward(dout.reshape([N * K, 1, H, W]), cache);
+  const g = f.convTranspose2dBackward(dout.reshape([N * K, 1, H, W]), cache as never);
   return { dx: g.dx.reshape([N, K, H / 2, W / 2]), dw: g.dw, db: g.db };
 }
 
@@ -122,8 +137,14 @@ export interface StageCache {
   readonly pool: MaxPool2dCache | null;
 }
 
-/** Everything {@link fcnBackward} needs from {@link fcnForward}. */
+/**
+ * Everything {@link fcnBackward} needs from {@link fcnForward}. The layer caches are those of the
+ * primitives that ran (the library's types by default; the student's own caches under `--mine`,
+ * handed back untouched to the same student's backward).
+ */
 export interface FcnCache {
+  /** The primitives of the forward pass; the backward pass uses the same. */
+  readonly ops: FcnOps;
   /** conv1 to conv4, each with its ReLU and (conv1 to conv3) its pool. */
   readonly stages: readonly [StageCache, StageCache, StageCache, StageCache];
   /** The 1x1 class scores of conv4's output (S/8). */
@@ -146,19 +167,20 @@ function add(a: Tensor, b: Tensor): Tensor {
   return a.map((v, i) => v + b.data[i]);
 }
 
-function stage(params: ParamDict, name: string, x: Tensor, pool: boolean): { out: Tensor; beforePool: Tensor; cache: StageCache } {
-  const c = conv2dForward(x, params[`${name}.w`], params[`${name}.b`], SAME3);
-  const r = reluForward(c.out);
-  if (!pool) return { out: r.out, beforePool: r.out, cache: { conv: c.cache, relu: r.cache, pool: null } };
-  const p = maxPool2dForward(r.out, POOL);
-  return { out: p.out, beforePool: r.out, cache: { conv: c.cache, relu: r.cache, pool: p.cache } };
+function stage(f: FcnOps, params: ParamDict, name: string, x: Tensor, pool: boolean): { out: Tensor; beforePool: Tensor; cache: StageCache } {
+  const c = f.conv2dForward(x, params[`${name}.w`], params[`${name}.b`], SAME3);
+  const r = f.reluForward(c.out);
+  const caches = { conv: c.cache as Conv2dCache, relu: r.cache as ReluCache };
+  if (!pool) return { out: r.out, beforePool: r.out, cache: { ...caches, pool: null } };
+  const p = f.maxPool2dForward(r.out, POOL);
+  return { out: p.out, beforePool: r.out, cache: { ...caches, pool: p.cache as MaxPool2dCache } };
 }
 
 /** `extra`: a gradient reaching the ReLU's output by another path (a skip), added to the one through the pool. */
-function stageBackward(dout: Tensor, cache: StageCache, name: string, grads: ParamDict, extra?: Tensor): Tensor {
-  let d = cache.pool ? maxPool2dBackward(dout, cache.pool).dx : dout;
+function stageBackward(f: FcnOps, dout: Tensor, cache: StageCache, name: string, grads: ParamDict, extra?: Tensor): Tensor {
+  let d = cache.pool ? f.maxPool2dBackward(dout, cache.pool as never).dx : dout;
   if (extra) d = add(d, extra);
-  const g = conv2dBackward(reluBackward(d, cache.relu).dx, cache.conv);
+  const g = f.conv2dBackward(f.reluBackward(d, cache.relu as never).dx, cache.conv as never);
   grads[`${name}.w`] = g.dw;
   grads[`${name}.b`] = g.db;
   return g.dx;
@@ -169,30 +191,34 @@ function stageBackward(dout: Tensor, cache: StageCache, name: string, grads: Par
  *
  * @param params - from {@link createFcn}
  * @param x - images `[N, 1, S, S]` with S divisible by 8
+ * @param ops - primitives replacing the library's (the student's under `--mine`); default the library's
  * @returns class scores `[N, K, S, S]` and the cache for {@link fcnBackward}
  * @throws ShapeError from the layers when S is not divisible by 8 (the skip sums would not line up)
  */
-export function fcnForward(params: ParamDict, x: Tensor): { scores: Tensor; cache: FcnCache } {
-  const s1 = stage(params, 'conv1', x, true); // [N, c1, S/2]
-  const s2 = stage(params, 'conv2', s1.out, true); // [N, c2, S/4]
-  const s3 = stage(params, 'conv3', s2.out, true); // [N, c3, S/8]
-  const s4 = stage(params, 'conv4', s3.out, false); // [N, c4, S/8]
-  const p = (k: string): [Tensor, Tensor] => [params[`${k}.w`], params[`${k}.b`]];
-  const score8 = conv2dForward(s4.out, ...p('score8'));
-  const up8 = upsample(score8.out, ...p('up8')); // [N, K, S/4]
-  const score4 = conv2dForward(s2.out, ...p('score4'));
-  const up4 = upsample(add(up8.out, score4.out), ...p('up4')); // [N, K, S/2]
-  const score2 = conv2dForward(s1.out, ...p('score2'));
-  const up2 = upsample(add(up4.out, score2.out), ...p('up2')); // [N, K, S]
-  const score1 = conv2dForward(s1.beforePool, ...p('score1'));
+export function fcnForward(params: ParamDict, x: Tensor, ops?: Partial<FcnOps>): { scores: Tensor; cache: FcnCache } {
+  const f = fcnOps(ops);
+  const s1 = stage(f, params, 'conv1', x, true); // [N, c1, S/2]
+  const s2 = stage(f, params, 'conv2', s1.out, true); // [N, c2, S/4]
+  const s3 = stage(f, params, 'conv3', s2.out, true); // [N, c3, S/8]
+  const s4 = stage(f, params, 'conv4', s3.out, false); // [N, c4, S/8]
+  const p = (k: string): [Tensor, Tensor, { stride: 1; pad: 0 }] => [params[`${k}.w`], params[`${k}.b`], { stride: 1, pad: 0 }];
+  const score8 = f.conv2dForward(s4.out, ...p('score8'));
+  const u = (k: string): [Tensor, Tensor] => [params[`${k}.w`], params[`${k}.b`]];
+  const up8 = upsample(f, score8.out, ...u('up8')); // [N, K, S/4]
+  const score4 = f.conv2dForward(s2.out, ...p('score4'));
+  const up4 = upsample(f, add(up8.out, score4.out), ...u('up4')); // [N, K, S/2]
+  const score2 = f.conv2dForward(s1.out, ...p('score2'));
+  const up2 = upsample(f, add(up4.out, score2.out), ...u('up2')); // [N, K, S]
+  const score1 = f.conv2dForward(s1.beforePool, ...p('score1'));
   return {
     scores: add(up2.out, score1.out),
     cache: {
+      ops: f,
       stages: [s1.cache, s2.cache, s3.cache, s4.cache],
-      score8: score8.cache,
-      score4: score4.cache,
-      score2: score2.cache,
-      score1: score1.cache,
+      score8: score8.cache as Conv2dCache,
+      score4: score4.cache as Conv2dCache,
+      score2: score2.cache as Conv2dCache,
+      score1: score1.cache as Conv2dCache,
       up8: up8.cache,
       up4: up4.cache,
       up2: up2.cache,
@@ -211,34 +237,35 @@ export function fcnForward(params: ParamDict, x: Tensor): { scores: Tensor; cach
  * @returns gradients keyed like the parameters
  */
 export function fcnBackward(dscores: Tensor, cache: FcnCache): ParamDict {
+  const f = cache.ops;
   const grads: ParamDict = {};
   const record = (name: string, g: { dw: Tensor; db: Tensor }): void => {
     grads[`${name}.w`] = g.dw;
     grads[`${name}.b`] = g.db;
   };
   // scores = up2(f2) + score1(a1): the sum's gradient goes to both terms unchanged
-  const score1 = conv2dBackward(dscores, cache.score1);
+  const score1 = f.conv2dBackward(dscores, cache.score1 as never);
   record('score1', score1);
-  const up2 = upsampleBackward(dscores, cache.up2);
+  const up2 = upsampleBackward(f, dscores, cache.up2);
   record('up2', up2);
   // f2 = up4.out + score2(p1): the sum's gradient goes to both terms unchanged
-  const score2 = conv2dBackward(up2.dx, cache.score2);
+  const score2 = f.conv2dBackward(up2.dx, cache.score2 as never);
   record('score2', score2);
-  const up4 = upsampleBackward(up2.dx, cache.up4);
+  const up4 = upsampleBackward(f, up2.dx, cache.up4);
   record('up4', up4);
-  const score4 = conv2dBackward(up4.dx, cache.score4);
+  const score4 = f.conv2dBackward(up4.dx, cache.score4 as never);
   record('score4', score4);
-  const up8 = upsampleBackward(up4.dx, cache.up8);
+  const up8 = upsampleBackward(f, up4.dx, cache.up8);
   record('up8', up8);
-  const score8 = conv2dBackward(up8.dx, cache.score8);
+  const score8 = f.conv2dBackward(up8.dx, cache.score8 as never);
   record('score8', score8);
   const [s1, s2, s3, s4] = cache.stages;
-  const d3 = stageBackward(score8.dx, s4, 'conv4', grads);
-  const d2 = stageBackward(d3, s3, 'conv3', grads);
+  const d3 = stageBackward(f, score8.dx, s4, 'conv4', grads);
+  const d2 = stageBackward(f, d3, s3, 'conv3', grads);
   // p2 feeds conv3 and score4; p1 feeds conv2 and score2: their gradients add
-  const d1 = stageBackward(add(d2, score4.dx), s2, 'conv2', grads);
+  const d1 = stageBackward(f, add(d2, score4.dx), s2, 'conv2', grads);
   // conv1's ReLU output feeds pool1 and score1
-  stageBackward(add(d1, score2.dx), s1, 'conv1', grads, score1.dx);
+  stageBackward(f, add(d1, score2.dx), s1, 'conv1', grads, score1.dx);
   return grads;
 }
 
@@ -261,13 +288,14 @@ export interface FcnEvaluation {
  * all its pixels at once (not averaged per image).
  *
  * @param batchSize - images per forward pass (memory only)
+ * @param ops - primitives replacing the library's (the student's under `--mine`); default the library's
  */
-export function evaluateFcn(params: ParamDict, data: SegmentationDataset, batchSize = 50): FcnEvaluation {
+export function evaluateFcn(params: ParamDict, data: SegmentationDataset, batchSize = 50, ops?: Partial<FcnOps>): FcnEvaluation {
   const pred = new Int32Array(data.labels.length);
   let lossSum = 0;
   let offset = 0;
   for (const { x, y } of segmentationBatches(data, batchSize)) {
-    const { scores } = fcnForward(params, x);
+    const { scores } = fcnForward(params, x, ops);
     lossSum += pixelSoftmaxCrossEntropy(scores, y).loss * y.length;
     pred.set(predictPixels(scores), offset);
     offset += y.length;
@@ -400,6 +428,10 @@ export interface FcnRunOptions {
   readonly progress?: boolean;
   /** Where the text goes. Default `console.log`. */
   readonly log?: (line: string) => void;
+  /** Primitives that replace the library's (the student's under `--mine`). Default: the library's. */
+  readonly ops?: Partial<FcnOps>;
+  /** Recorded in `metrics.json` as `mine`: the student's folder and where each function came from. */
+  readonly mine?: MineRecord;
 }
 
 /** What {@link runFcn} measured and wrote. */
@@ -422,7 +454,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
  * @returns the final test metrics and the files written
  */
 export function runFcn(o: FcnRunOptions): FcnRunResult {
-  checkOptions('runFcn', 'options', o, optionKeys<FcnRunOptions>()('epochs', 'batch', 'lr', 'seed', 'train', 'test', 'size', 'digits', 'examples', 'out', 'channels', 'progress', 'log'));
+  checkOptions('runFcn', 'options', o, optionKeys<FcnRunOptions>()('epochs', 'batch', 'lr', 'seed', 'train', 'test', 'size', 'digits', 'examples', 'out', 'channels', 'progress', 'log', 'ops', 'mine'));
   const log = o.log ?? ((line: string) => console.log(line));
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ValueError('runFcn', `epochs must be an integer >= 1, got ${o.epochs}`);
   const t0 = performance.now();
@@ -454,7 +486,7 @@ export function runFcn(o: FcnRunOptions): FcnRunResult {
     let seen = 0;
     let b = 0;
     for (const { x, y } of segmentationBatches(split.train, o.batch, rng)) {
-      const { scores, cache } = fcnForward(params, x);
+      const { scores, cache } = fcnForward(params, x, o.ops);
       const { loss, dscores } = pixelSoftmaxCrossEntropy(scores, y);
       opt.step(params, fcnBackward(dscores, cache));
       lossSum += loss * x.shape[0];
@@ -463,7 +495,7 @@ export function runFcn(o: FcnRunOptions): FcnRunResult {
     }
     bar?.stop();
     const seconds = (performance.now() - start) / 1000;
-    const ev = evaluateFcn(params, split.test);
+    const ev = evaluateFcn(params, split.test, 50, o.ops);
     evaluations.push(ev);
     log(`  epoch ${e}: train loss ${(lossSum / seen).toFixed(4)} | test loss ${ev.loss.toFixed(4)}, pixel accuracy ${pct(ev.pixelAccuracy)}, mean IoU ${pct(ev.meanIoU)} | ${seconds.toFixed(1)} s`);
     epochs.push({ epoch: e, trainLoss: lossSum / seen, testLoss: ev.loss, testPixelAccuracy: ev.pixelAccuracy, testMeanIoU: ev.meanIoU, seconds });
@@ -497,6 +529,7 @@ export function runFcn(o: FcnRunOptions): FcnRunResult {
   const seconds = (performance.now() - t0) / 1000;
   const { pred: _pred, ...test } = final;
   const metrics = {
+    ...(o.mine ? { mine: o.mine } : {}),
     model: 'FCN (3 pools, 3 skips, learned x2 upsamplings)',
     config: { channels: config.channels, classes: K, parameters: nParams },
     data: {
@@ -520,31 +553,81 @@ export function runFcn(o: FcnRunOptions): FcnRunResult {
   return { test, files: [metricsFile, svgFile], seconds };
 }
 
+/** `--mine`'s smaller defaults: the exercises' naive loops are about 20 times slower than the library. */
+export const MINE_FCN_DEFAULTS = { train: 100, test: 40, epochs: 2 } as const;
+
+/** Mean IoU (in points) within which the student's run and the library's are "the same". */
+export const SAME_IOU_POINTS = 1;
+
+type FcnCli = { epochs: number; batch: number; lr: number; train: number; test: number; size: number; digits: number; examples: number; seed: number; out: string; mine?: true | string };
+
 /** Adds the `fcn` run to a commander program (`pnpm train fcn`). */
 export function registerFcn(program: Command): Command {
   return program
     .command('fcn')
     .description('a small fully convolutional network segmenting MNIST digits placed on a 48x48 canvas (11 classes: background + 10 digits)')
-    .option('--epochs <n>', 'passes over the training images', int('epochs', 1), 8)
+    .option('--epochs <n>', `passes over the training images (--mine: ${MINE_FCN_DEFAULTS.epochs})`, int('epochs', 1), 8)
     .option('--batch <n>', 'images per mini-batch', int('batch', 1), 16)
     .option('--lr <x>', "Adam's learning rate (cosine decay to 0)", positive('lr'), 3e-3)
-    .option('--train <n>', 'training images', int('train', 1), 1500)
-    .option('--test <n>', 'held-out test images (their digits never appear in training)', int('test', 1), 300)
+    .option('--train <n>', `training images (--mine: ${MINE_FCN_DEFAULTS.train})`, int('train', 1), 1500)
+    .option('--test <n>', `held-out test images, their digits never appear in training (--mine: ${MINE_FCN_DEFAULTS.test})`, int('test', 1), 300)
     .option('--size <px>', 'side of the canvas, divisible by 8', int('size', 32), 48)
     .option('--digits <n>', 'digits per image', int('digits', 1), 2)
     .option('--examples <n>', 'test images shown in masks.svg', int('examples', 1), 8)
     .option('--seed <n>', 'seed of the data, the initial weights and the batch order', int('seed', 0), 0)
+    .option('--mine [dir]', `use your own convolution, pooling, ReLU and transposed convolution (from exercises/ or DIR; defaults ${MINE_FCN_DEFAULTS.train} training images, ${MINE_FCN_DEFAULTS.test} test images, ${MINE_FCN_DEFAULTS.epochs} epochs), then compare with the library's run`)
     .option('--out <dir>', 'folder for metrics.json and masks.svg', 'runs/fcn')
-    .action((o: { epochs: number; batch: number; lr: number; train: number; test: number; size: number; digits: number; examples: number; seed: number; out: string }) => {
+    .action(async (o: FcnCli, cmd: Command) => {
       if (o.size % 8 !== 0) program.error(`--size must be divisible by 8 (three 2x2 poolings), got ${o.size}`);
       const out = path.resolve(userCwd, o.out);
+      const { mine: mineOpt, ...rest } = o;
+      const mineDir = mineOpt === undefined ? undefined : mineOpt === true ? 'exercises' : path.resolve(userCwd, mineOpt);
+      let options: FcnRunOptions = { ...rest, out };
+      let record: MineRecord | undefined;
+      let ops: Partial<FcnOps> | undefined;
+      if (mineDir !== undefined) {
+        try {
+          const mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train fcn', groups: ['conv', 'pool', 'relu', 'convTranspose'], requireAny: ['conv', 'convTranspose'] });
+          record = { dir: path.relative(ROOT, path.resolve(ROOT, mineDir)) || mineDir, sources: mine.sources };
+          ops = mine.impl;
+        } catch (e) {
+          if (!(e instanceof MineMissingError)) throw e;
+          console.error(e.message);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(`Your layers in this run (the sums of the skips, the loss and Adam are the library's):\n${formatSources(record.sources)}\n`);
+        const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+        options = {
+          ...options,
+          train: given('train') ? o.train : MINE_FCN_DEFAULTS.train,
+          test: given('test') ? o.test : MINE_FCN_DEFAULTS.test,
+          epochs: given('epochs') ? o.epochs : MINE_FCN_DEFAULTS.epochs,
+        };
+        if (!given('train') && !given('test') && !given('epochs')) {
+          console.log(`--mine runs ${options.train} training images for ${options.epochs} epochs (naive loops are slow); --train, --test and --epochs change that.\n`);
+        }
+      }
       let r: ReturnType<typeof runFcn>;
       try {
-        r = runFcn({ ...o, out });
+        r = runFcn({ ...options, ...(ops ? { ops, mine: record } : {}) });
+        if (ops) {
+          console.log(`\nThe library's layers with the same seed and settings:`);
+          const lib = runFcn({ ...options, out: path.join(out, 'library') });
+          const comparison = compareRuns('test mean IoU (points)', 100 * r.test.meanIoU, 100 * lib.test.meanIoU, SAME_IOU_POINTS);
+          console.log(`\n${formatComparison(comparison, (v) => v.toFixed(2))}`);
+          addToMetrics(r.files[0], { library: { test: lib.test, metrics: path.relative(out, lib.files[0]) }, comparison });
+        }
       } catch (e) {
         if (e instanceof ValueError) program.error(e.message);
         throw e;
       }
       console.log(`\nWrote ${r.files.map((f) => path.relative(userCwd, f)).join(' and ')} (${r.seconds.toFixed(0)} s)`);
     });
+}
+
+/** Adds fields to a written `metrics.json` (the library's run and the comparison, known only after both runs). */
+function addToMetrics(file: string, extra: { library: unknown; comparison: Comparison }): void {
+  const metrics = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...metrics, ...extra }, null, 2) + '\n');
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { createNetwork, lenet5 } from '@dlkata/layers';
+import { loadMine, networkOps } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 import { firstPerClass, freezeLayers, runTransfer, withNewHead } from './transfer.js';
 
 describe('freezeLayers', () => {
@@ -59,6 +61,31 @@ describe('runTransfer', () => {
       expect(metrics.data.targetTrainImages).toBe(25);
       expect(readFileSync(r.files[1], 'utf8')).toContain('<svg');
       expect(lines.some((l) => l.startsWith('frozen features + new head |'))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runTransfer with the student\'s layers (--mine)', () => {
+  it('the solutions\' convolution, pooling and ReLU, tiny sizes: metrics.json records where each function came from, and the accuracies equal the library\'s run', async () => {
+    const mine = await loadMine({ root: ROOT, dir: 'solutions', groups: ['conv', 'pool', 'relu'], run: 'test' });
+    const out = mkdtempSync(path.join(tmpdir(), 'dlkata-transfer-mine-'));
+    try {
+      const base = { seed: 0, pretrainEpochs: 1, pretrainPerClass: 8, perClass: 2, targetPerClass: 6, epochs: 1, batch: 10, lr: 1e-3, progress: false, log: () => {} };
+      const yours = await runTransfer({ ...base, out, ops: networkOps(mine.impl), mine: { dir: 'solutions', sources: mine.sources } });
+      const lib = await runTransfer({ ...base, out: path.join(out, 'library') });
+      expect(yours.runs.map((r) => r.testAccuracy)).toEqual(lib.runs.map((r) => r.testAccuracy));
+      const metrics = JSON.parse(readFileSync(yours.files[0], 'utf8')) as { mine: { dir: string; sources: { group: string; from: string; functions: string[]; file: string; probeError: number }[] } };
+      expect(metrics.mine.dir).toBe('solutions');
+      expect(metrics.mine.sources.map((s) => [s.group, s.from, s.file])).toEqual([
+        ['conv', 'yours', 'solutions/02-convolution/conv.ts'],
+        ['pool', 'yours', 'solutions/03-pooling/pool.ts'],
+        ['relu', 'yours', 'solutions/05-residual/residual.ts'],
+      ]);
+      expect(metrics.mine.sources[0].functions).toEqual(['conv2dForward', 'conv2dBackward']);
+      for (const s of metrics.mine.sources) expect(s.probeError).toBeLessThan(1e-9);
+      expect(JSON.parse(readFileSync(lib.files[0], 'utf8')).mine).toBeUndefined();
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

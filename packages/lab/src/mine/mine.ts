@@ -42,6 +42,14 @@ export interface GroupSource {
   readonly test: string;
 }
 
+/** Which functions of a run came from the student: `metrics.json`'s `mine` under `--mine`. */
+export interface MineRecord {
+  /** The student's folder, relative to the repository (or as given). */
+  readonly dir: string;
+  /** One entry per group of functions: the student's or the library's, and why. */
+  readonly sources: readonly GroupSource[];
+}
+
 /** The functions a run uses, chosen per group, and where each came from. */
 export interface Mine {
   /** Library-shaped functions: the student's where they work, the library's otherwise. */

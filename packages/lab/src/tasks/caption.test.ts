@@ -47,11 +47,22 @@ describe('captioning model', () => {
     }
   });
 
-  it('a small run (one-digit canvases, 3 epochs of 800): the loss falls and held-out captions are exact far above chance (10%)', () => {
+  it('a small run (one-digit canvases, 3 epochs of 800, the encoder pre-trained for 3 epochs, cosine decay): the loss falls and held-out captions are exact far above chance (10%)', () => {
     const r = runCaption({ size: { filters: [6, 12], hidden: 32, embed: 8 }, trainCanvases: 800, testCanvases: 100, epochs: 3, batch: 16, lr: 0.004, clip: 5, seed: 0, perClass: 100, slots: 1, maxDigits: 1 });
+    expect(r.pretrain.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(r.pretrain[2].trainLoss).toBeLessThan(r.pretrain[0].trainLoss);
+    expect(r.pretrain[2].testAccuracy).toBeGreaterThan(0.5);
     expect(r.epochs[2].trainLoss).toBeLessThan(r.epochs[0].trainLoss);
     expect(r.epochs[2].trainLoss).toBeLessThan(r.initialTestLoss / 2);
     expect(r.evaluation.exact).toBeGreaterThan(0.3);
     expect(r.evaluation.bleu1).toBeGreaterThan(0.3);
+  });
+
+  it('options: pretrainEpochs must be an integer >= 0 and cosine a boolean; 0 epochs skips pre-training', () => {
+    const base = { size: { filters: [2, 2] as const, hidden: 4, embed: 2 }, trainCanvases: 2, testCanvases: 2, epochs: 1, batch: 2, lr: 1e-3, clip: 1, seed: 0, perClass: 5, slots: 1, maxDigits: 1 };
+    expect(() => runCaption({ ...base, pretrainEpochs: -1 })).toThrow('runCaption: pretrainEpochs must be an integer >= 0, got -1');
+    expect(() => runCaption({ ...base, pretrainEpochs: 1.5 })).toThrow('runCaption: pretrainEpochs must be an integer >= 0, got 1.5');
+    expect(() => runCaption({ ...base, cosine: 'yes' as unknown as boolean })).toThrow('runCaption: cosine must be true or false, got yes');
+    expect(runCaption({ ...base, pretrainEpochs: 0, cosine: false }).pretrain).toEqual([]);
   });
 });

@@ -4,13 +4,16 @@
  * LeNet-like CNN turns the canvas into features, which set the initial hidden state of an LSTM
  * decoder; the decoder is trained with teacher forcing (`@dlkata/rnn`'s `captionLoss`, whose
  * `dfeatures` trains the CNN too) and captions by greedy decoding or sampling with a temperature.
+ * By default the CNN is first pre-trained alone as a classifier of single digits (transfer
+ * learning: the decoder then starts from features that already tell digits apart), and the
+ * captioning learning rate decays along a cosine to 0.
  *
  * Test canvases are made of digit images held out from training (the `mnist` package's seeded
  * 80/20 split): the model has never seen those images.
  *
  * @module
  */
-import { Adam, conv2dBackward, type Conv2dCache, conv2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, mnistSplit, reluBackward, type ReluCache, reluForward, type ImageDataset } from '@dlkata/layers';
+import { Adam, affineBackward, affineForward, conv2dBackward, type Conv2dCache, conv2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, mnistSplit, reluBackward, type ReluCache, reluForward, softmaxCrossEntropy, type ImageDataset } from '@dlkata/layers';
 import { captionGreedy, captionLoss, captionSample, clipGradNorm, lstmInitParams, type ModelParams } from '@dlkata/rnn';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 
@@ -184,9 +187,22 @@ export function captionerLossAndGrads(params: ModelParams, images: Tensor, digit
   return { loss: r.loss, grads };
 }
 
-/** Greedy captions (or samples at a temperature, with uniforms from `rng`) of a set of canvases, in batches of 200. */
-export function captionImages(params: ModelParams, images: Tensor, opts: { temperature?: number; rng?: Rng } = {}): string[] {
-  checkOptions('captionImages', 'opts', opts, ['temperature', 'rng']);
+/** Options of {@link captionImages}. */
+export interface CaptionImagesOptions {
+  /** Sample at this temperature instead of decoding greedily. */
+  temperature?: number;
+  /** Source of the sampling uniforms (default a fresh `Rng(0)`). */
+  rng?: Rng;
+}
+const CAPTION_IMAGES_KEYS = optionKeys<CaptionImagesOptions>()('temperature', 'rng');
+
+/**
+ * Greedy captions (or samples at a temperature, with uniforms from `rng`) of a set of canvases, in batches of 200.
+ *
+ * @throws ValueError on an unknown option
+ */
+export function captionImages(params: ModelParams, images: Tensor, opts: CaptionImagesOptions = {}): string[] {
+  checkOptions('captionImages', 'opts', opts, CAPTION_IMAGES_KEYS);
   const n = images.shape[0];
   const per = images.size / n;
   const slots = images.shape[3] / SIDE;
@@ -252,10 +268,39 @@ export interface CaptionOptions {
   readonly slots?: number;
   /** At most this many digits per canvas, default `slots`. */
   readonly maxDigits?: number;
+  /**
+   * Epochs of pre-training the CNN encoder alone as a single-digit classifier (28x28 training
+   * digits, a temporary affine + softmax head, same batch and learning rate) before captioning;
+   * default {@link PRETRAIN_EPOCHS}, 0 for none.
+   */
+  readonly pretrainEpochs?: number;
+  /** Cosine decay of the captioning learning rate to 0 over all steps (Loshchilov & Hutter 2017); default true. */
+  readonly cosine?: boolean;
   /** Called after every Adam step with the batch loss. */
   readonly onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
   /** Called after every epoch. */
   readonly onEpoch?: (e: CaptionEpoch) => void;
+  /** Called after every pre-training step with the batch loss. */
+  readonly onPretrainStep?: (epoch: number, step: number, steps: number, loss: number) => void;
+  /** Called after every pre-training epoch. */
+  readonly onPretrainEpoch?: (e: PretrainEpoch) => void;
+}
+const CAPTION_KEYS = optionKeys<CaptionOptions>()(
+  'size', 'trainCanvases', 'testCanvases', 'epochs', 'batch', 'lr', 'clip', 'seed', 'perClass', 'slots', 'maxDigits',
+  'pretrainEpochs', 'cosine', 'onStep', 'onEpoch', 'onPretrainStep', 'onPretrainEpoch',
+);
+
+/** Default epochs of encoder pre-training in {@link runCaption}. */
+export const PRETRAIN_EPOCHS = 3;
+
+/** One epoch of encoder pre-training (single-digit classification). */
+export interface PretrainEpoch {
+  readonly epoch: number;
+  /** Mean cross-entropy over the epoch's training digits. */
+  readonly trainLoss: number;
+  /** Classification accuracy on the held-out digits (never seen in training). */
+  readonly testAccuracy: number;
+  readonly seconds: number;
 }
 
 /** One epoch. */
@@ -298,15 +343,98 @@ export function evaluateCaptions(params: ModelParams, set: CaptionSet): CaptionE
   return { exact: right / captions.length, exactByDigits, bleu1: bleu1(captions, references), captions, references };
 }
 
+/** Digit images `from` to `to - 1` of a set, `[to - from, 1, 28, 28]` (copied). */
+function rows(set: ImageDataset, from: number, to: number): Tensor {
+  const per = SIDE * SIDE;
+  return new Tensor(set.images.data.slice(from * per, to * per), [to - from, 1, SIDE, SIDE]);
+}
+
+/**
+ * Pre-trains the captioner's CNN encoder (`conv1.*`, `conv2.*`, updated in place) as a classifier of
+ * single 28x28 digits, through a temporary affine + softmax head that is then thrown away: the
+ * convolutions start captioning already tuned to strokes and digits (transfer learning, as
+ * `train transfer` shows), so the LSTM gets informative features from its first step.
+ *
+ * @param params - the captioner's parameters; only the CNN's are changed
+ * @param split - training digits `[m, 1, 28, 28]` (standardised) and held-out digits for the accuracy
+ * @returns one entry per epoch: training loss, held-out accuracy
+ */
+function pretrainEncoder(
+  params: ModelParams,
+  split: { train: ImageDataset; test: ImageDataset },
+  o: { epochs: number; batch: number; lr: number; clip: number; rng: Rng; onStep?: CaptionOptions['onPretrainStep']; onEpoch?: CaptionOptions['onPretrainEpoch'] },
+): PretrainEpoch[] {
+  const featuresPer = params['conv2.w'].shape[0] * (SIDE / 4) * (SIDE / 4);
+  const head: ModelParams = { w: o.rng.randn([featuresPer, 10], Math.sqrt(1 / featuresPer)), b: Tensor.zeros([10]) };
+  const cnnKeys = ['conv1.w', 'conv1.b', 'conv2.w', 'conv2.b'] as const;
+  const trainable: ModelParams = { ...head };
+  for (const k of cnnKeys) trainable[k] = params[k];
+  const opt = new Adam({ lr: o.lr });
+  const m = split.train.labels.length;
+  const steps = Math.ceil(m / o.batch);
+  const per = SIDE * SIDE;
+  const out: PretrainEpoch[] = [];
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    const t0 = performance.now();
+    const order = o.rng.permutation(m);
+    let sum = 0;
+    for (let s = 0; s < steps; s++) {
+      const idx = Array.from(order.slice(s * o.batch, Math.min(m, (s + 1) * o.batch)));
+      const n = idx.length;
+      const x = Tensor.zeros([n, 1, SIDE, SIDE]);
+      idx.forEach((j, i) => x.data.set(split.train.images.data.subarray(j * per, (j + 1) * per), i * per));
+      const enc = encodeImages(trainable, x);
+      const a = affineForward(enc.features, trainable.w, trainable.b);
+      const { loss, dscores } = softmaxCrossEntropy(a.out, idx.map((j) => split.train.labels[j]));
+      const da = affineBackward(dscores, a.cache);
+      const grads: ModelParams = { w: da.dw, b: da.db };
+      encoderBackward(da.dx, enc.cache, grads);
+      opt.step(trainable, clipGradNorm(grads, o.clip).grads);
+      sum += loss * n;
+      o.onStep?.(epoch, s + 1, steps, loss);
+    }
+    let right = 0;
+    const mt = split.test.labels.length;
+    for (let s = 0; s < mt; s += 200) {
+      const e = Math.min(mt, s + 200);
+      const scores = affineForward(encodeImages(trainable, rows(split.test, s, e)).features, trainable.w, trainable.b).out;
+      for (let i = 0; i < e - s; i++) {
+        let best = 0;
+        for (let c = 1; c < 10; c++) if (scores.data[i * 10 + c] > scores.data[i * 10 + best]) best = c;
+        if (best === split.test.labels[s + i]) right++;
+      }
+    }
+    const e = { epoch, trainLoss: sum / m, testAccuracy: right / mt, seconds: (performance.now() - t0) / 1000 };
+    out.push(e);
+    o.onEpoch?.(e);
+  }
+  return out;
+}
+
 /**
  * Trains the captioner (CNN + LSTM, jointly) on fresh training canvases each epoch and evaluates
- * it on held-out canvases made of digit images it never saw.
+ * it on held-out canvases made of digit images it never saw. By default the CNN is first
+ * pre-trained as a single-digit classifier (`pretrainEpochs`) and the learning rate follows a
+ * cosine decay to 0 over the captioning steps (`cosine`).
+ *
+ * @throws ValueError on an unknown option, or a count that is not a positive integer (`pretrainEpochs`: >= 0)
  */
-export function runCaption(o: CaptionOptions): { params: ModelParams; test: CaptionSet; evaluation: CaptionEvaluation; initialTestLoss: number; epochs: CaptionEpoch[] } {
-  checkOptions('runCaption', 'options', o, optionKeys<CaptionOptions>()('size', 'trainCanvases', 'testCanvases', 'epochs', 'batch', 'lr', 'clip', 'seed', 'perClass', 'slots', 'maxDigits', 'onStep', 'onEpoch'));
+export function runCaption(o: CaptionOptions): {
+  params: ModelParams;
+  test: CaptionSet;
+  evaluation: CaptionEvaluation;
+  initialTestLoss: number;
+  epochs: CaptionEpoch[];
+  pretrain: PretrainEpoch[];
+} {
+  checkOptions('runCaption', 'options', o, CAPTION_KEYS);
   for (const k of ['trainCanvases', 'testCanvases', 'epochs', 'batch'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runCaption', `${k} must be an integer >= 1, got ${o[k]}`);
   }
+  const pretrainEpochs = o.pretrainEpochs ?? PRETRAIN_EPOCHS;
+  if (!Number.isInteger(pretrainEpochs) || pretrainEpochs < 0) throw new ValueError('runCaption', `pretrainEpochs must be an integer >= 0, got ${pretrainEpochs}`);
+  if (o.cosine !== undefined && typeof o.cosine !== 'boolean') throw new ValueError('runCaption', `cosine must be true or false, got ${String(o.cosine)}`);
+  const cosine = o.cosine ?? true;
   const split = mnistSplit({ seed: o.seed, perClass: o.perClass });
   const background = -split.mean / split.std;
   const rng = new Rng(o.seed);
@@ -314,10 +442,12 @@ export function runCaption(o: CaptionOptions): { params: ModelParams; test: Capt
   const maxDigits = o.maxDigits ?? slots;
   const test = makeCanvases(split.test, o.testCanvases, maxDigits, new Rng(o.seed + 1), background, slots);
   const params = createCaptioner(o.size, rng, slots);
+  const pretrain = pretrainEpochs > 0 ? pretrainEncoder(params, split, { epochs: pretrainEpochs, batch: o.batch, lr: o.lr, clip: o.clip, rng: new Rng(o.seed + 2), onStep: o.onPretrainStep, onEpoch: o.onPretrainEpoch }) : [];
   const initialTestLoss = captionerLossAndGrads(params, test.images, test.digits).loss;
   const opt = new Adam({ lr: o.lr });
   const epochs: CaptionEpoch[] = [];
   const steps = Math.ceil(o.trainCanvases / o.batch);
+  const total = steps * o.epochs;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
     let sum = 0;
@@ -326,6 +456,8 @@ export function runCaption(o: CaptionOptions): { params: ModelParams; test: Capt
       const b = makeCanvases(split.train, n, maxDigits, rng, background, slots);
       const r = captionerLossAndGrads(params, b.images, b.digits);
       sum += r.loss * n;
+      // Cosine decay (Loshchilov & Hutter 2017), per step: lr at the first step, close to 0 at the last.
+      if (cosine) opt.lr = (o.lr * (1 + Math.cos((Math.PI * ((epoch - 1) * steps + s)) / total))) / 2;
       opt.step(params, clipGradNorm(r.grads, o.clip).grads);
       o.onStep?.(epoch, s + 1, steps, r.loss);
     }
@@ -333,5 +465,5 @@ export function runCaption(o: CaptionOptions): { params: ModelParams; test: Capt
     epochs.push(e);
     o.onEpoch?.(e);
   }
-  return { params, test, evaluation: evaluateCaptions(params, test), initialTestLoss, epochs };
+  return { params, test, evaluation: evaluateCaptions(params, test), initialTestLoss, epochs, pretrain };
 }

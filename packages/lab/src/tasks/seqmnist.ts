@@ -37,6 +37,7 @@ export interface SeqMnistOptions {
   /** Called after every epoch. */
   readonly onEpoch?: (cell: RecurrentCell, e: SeqMnistEpoch) => void;
 }
+const SEQMNIST_KEYS = optionKeys<SeqMnistOptions>()('epochs', 'hidden', 'batch', 'lr', 'clip', 'seed', 'perClass', 'cells', 'onStep', 'onEpoch');
 
 /** One epoch of one model. */
 export interface SeqMnistEpoch {
@@ -122,10 +123,10 @@ export function createSequenceClassifier(cell: RecurrentCell, D: number, H: numb
  * Trains a vanilla RNN and an LSTM (same hidden size, seed, data and steps) to classify MNIST
  * digits read row by row; reports the test accuracy after every epoch.
  *
- * @throws ValueError for a non-positive integer `epochs`, `hidden` or `batch`
+ * @throws ValueError for an unknown option, or a non-positive integer `epochs`, `hidden` or `batch`
  */
 export function runSeqMnist(o: SeqMnistOptions): SeqMnistResult {
-  checkOptions('runSeqMnist', 'options', o, optionKeys<SeqMnistOptions>()('epochs', 'hidden', 'batch', 'lr', 'clip', 'seed', 'perClass', 'cells', 'onStep', 'onEpoch'));
+  checkOptions('runSeqMnist', 'options', o, SEQMNIST_KEYS);
   for (const k of ['epochs', 'hidden', 'batch'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runSeqMnist', `${k} must be an integer >= 1, got ${o[k]}`);
   }

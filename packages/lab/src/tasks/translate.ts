@@ -132,6 +132,7 @@ export interface TranslateOptions {
   /** Called after every epoch. */
   readonly onEpoch?: (layers: number, e: TranslateEpoch) => void;
 }
+const TRANSLATE_KEYS = optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'onStep', 'onEpoch');
 
 /** One epoch of one model. */
 export interface TranslateEpoch {
@@ -156,10 +157,10 @@ export interface TranslateModel {
  * Trains one encoder-decoder per depth on the training numbers and measures exact-match accuracy
  * on the held-out ones, overall and by source length.
  *
- * @throws ValueError for non-positive integer sizes
+ * @throws ValueError for an unknown option, or non-positive integer sizes
  */
 export function runTranslate(o: TranslateOptions): { train: number[]; test: number[]; models: TranslateModel[] } {
-  checkOptions('runTranslate', 'options', o, optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'onStep', 'onEpoch'));
+  checkOptions('runTranslate', 'options', o, TRANSLATE_KEYS);
   for (const k of ['hidden', 'embed', 'epochs', 'batch', 'trainSize', 'testSize'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runTranslate', `${k} must be an integer >= 1, got ${o[k]}`);
   }
