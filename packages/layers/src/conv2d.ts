@@ -7,15 +7,18 @@ import {
   assertFinite,
   assertNdim,
   assertShape,
-  col2im,
+  batchChunks,
+  col2imChunk,
   computeConv2DInfo,
   formatShape,
   gemm,
-  im2col,
+  im2colChunk,
+  imagesPerChunk,
   ShapeError,
   Tensor,
   transpose2d,
   ValueError,
+  withWorkspace,
   type Conv2DInfo,
   type Conv2DParams,
 } from '@dlkata/tensor';
@@ -25,7 +28,9 @@ import { assertCache } from './validate.js';
  * What {@link conv2dBackward} needs from the forward pass.
  *
  * `x`, `w` and `b` are the caller's tensors (references, not copies): do not modify them between
- * the forward and the backward pass.
+ * the forward and the backward pass. The columns `im2col(x)` are not kept: they are `KH*KW`
+ * times the input's size, and the backward pass rebuilds them chunk by chunk for less than
+ * the cost of one GEMM.
  */
 export interface Conv2dCache {
   /** The input, `[N, C, H, W]`. */
@@ -36,11 +41,6 @@ export interface Conv2dCache {
   readonly b: Tensor;
   /** Shapes, stride, padding and dilation, from `computeConv2DInfo` of `@dlkata/tensor`. */
   readonly info: Conv2DInfo;
-  /**
-   * `im2col(x)`: `[N, C*KH*KW, OH*OW]`, one receptive field per column; reused for `dw`.
-   * The largest part of the cache: `KH*KW` times the input's size at stride 1 and 'same' padding.
-   */
-  readonly cols: Tensor;
 }
 
 /**
@@ -61,7 +61,9 @@ export interface Conv2dCache {
  *
  * Implementation: `im2col` unfolds each image into columns `[C*KH*KW, OH*OW]`, then one GEMM per
  * image computes `out[n] = Wflat [F, C*KH*KW] x cols[n]`, which is already NCHW; `b` is added per
- * filter. Arithmetic is float64.
+ * filter. Arithmetic is float64. The batch goes through in chunks of about 2 MiB of columns
+ * (`imagesPerChunk`), in a buffer reused from call to call (`withWorkspace`), so memory and
+ * speed do not depend on the batch size.
  *
  * @param x - input, `[N, C, H, W]`, finite
  * @param w - filters, `[F, C, KH, KW]` (PyTorch's `weight` layout), finite
@@ -104,21 +106,27 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
   assertFinite(op, 'w', w);
   assertFinite(op, 'b', b);
 
-  const { N, F, OH, OW } = info;
+  const { F, OH, OW } = info;
   const K = info.C * info.KH * info.KW;
   const P = OH * OW;
-  const cols = im2col(x, info);
   const out = Tensor.zeros(info.outShape);
   const od = out.data;
-  for (let n = 0; n < N; n++) {
-    gemm(F, P, K, w.data, 0, cols.data, n * K * P, od, n * F * P);
-    for (let f = 0; f < F; f++) {
-      const bf = b.data[f];
-      const base = (n * F + f) * P;
-      for (let p = 0; p < P; p++) od[base + p] += bf;
+  withWorkspace((ws) => {
+    for (const { start, count } of convChunks(info)) {
+      const cols = ws.take(count * K * P);
+      im2colChunk(x.data, info, start, count, cols);
+      for (let i = 0; i < count; i++) {
+        const n = start + i;
+        gemm(F, P, K, w.data, 0, cols, i * K * P, od, n * F * P);
+        for (let f = 0; f < F; f++) {
+          const bf = b.data[f];
+          const base = (n * F + f) * P;
+          for (let p = 0; p < P; p++) od[base + p] += bf;
+        }
+      }
     }
-  }
-  return { out, cache: { x, w, b, info, cols } };
+  });
+  return { out, cache: { x, w, b, info } };
 }
 
 /**
@@ -127,7 +135,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
  * Dimensions as in {@link conv2dForward}: N batch, C input channels, H x W input, F filters,
  * KH x KW kernel, OH x OW output.
  *
- * With `Wflat = w` as `[F, C*KH*KW]` and `cols[n] = im2col(x)[n]` as `[C*KH*KW, OH*OW]`:
+ * With `Wflat = w` as `[F, C*KH*KW]` and `cols[n] = im2col(x)[n]` as `[C*KH*KW, OH*OW]`
+ * (rebuilt here chunk by chunk, as in the forward pass, rather than cached):
  * - `db[f] = sum over n, i, j of dout[n, f, i, j]`
  * - `dw = sum over n of dout[n] [F, OH*OW] x cols[n]^T`, reshaped to `[F, C, KH, KW]`
  * - `dx = col2im(Wflat^T x dout[n])` per image: `col2im` adds wherever receptive fields
@@ -153,8 +162,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
  */
 export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; dw: Tensor; db: Tensor } {
   const op = 'conv2dBackward';
-  assertCache(op, cache, ['x', 'w', 'b', 'info', 'cols'], 'conv2dForward');
-  const { w, info, cols } = cache;
+  assertCache(op, cache, ['x', 'w', 'b', 'info'], 'conv2dForward');
+  const { x, w, info } = cache;
   assertShape(op, 'dout', dout, info.outShape);
   assertFinite(op, 'dout', dout);
 
@@ -173,18 +182,29 @@ export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; 
     }
   }
 
-  // dw [F, K] += dout[n] [F, P] x cols[n]^T [P, K]
-  const dw = Tensor.zeros(w.shape);
-  for (let n = 0; n < N; n++) {
-    gemm(F, K, P, dd, n * F * P, cols.data, n * K * P, dw.data, 0, { transB: true, accumulate: true });
-  }
-
-  // dcols[n] [K, P] = Wflat^T [K, F] x dout[n] [F, P]; dx = col2im(dcols)
   const wT = transpose2d(w.reshape([F, K]));
-  const dcols = Tensor.zeros([N, K, P]);
-  for (let n = 0; n < N; n++) {
-    gemm(K, P, F, wT.data, 0, dd, n * F * P, dcols.data, n * K * P);
-  }
-  const dx = col2im(dcols, info);
+  const dw = Tensor.zeros(w.shape);
+  const dx = Tensor.zeros(x.shape);
+  withWorkspace((ws) => {
+    for (const { start, count } of convChunks(info)) {
+      const cols = ws.take(count * K * P);
+      const dcols = ws.take(count * K * P);
+      im2colChunk(x.data, info, start, count, cols);
+      for (let i = 0; i < count; i++) {
+        const n = start + i;
+        // dw [F, K] += dout[n] [F, P] x cols[n]^T [P, K]
+        gemm(F, K, P, dd, n * F * P, cols, i * K * P, dw.data, 0, { transB: true, accumulate: true });
+        // dcols[n] [K, P] = Wflat^T [K, F] x dout[n] [F, P]
+        gemm(K, P, F, wT.data, 0, dd, n * F * P, dcols, i * K * P);
+      }
+      col2imChunk(dcols, info, start, count, dx.data); // dx = col2im(dcols)
+    }
+  });
   return { dx, dw, db };
+}
+
+/** The batch in chunks whose columns `[count, C*KH*KW, OH*OW]` fill about 2 MiB. */
+function convChunks(info: Conv2DInfo): Array<{ start: number; count: number }> {
+  const colsPerImage = info.C * info.KH * info.KW * info.OH * info.OW;
+  return batchChunks(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
 }
