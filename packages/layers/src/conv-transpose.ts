@@ -216,10 +216,11 @@ export function convTranspose2dForward(
   const P = H * W;
   const out = Tensor.zeros(info.outShape);
   const od = out.data;
+  const chunk = transposeChunkSize(info);
   withWorkspace((ws) => {
-    for (const { start, count } of transposeChunks(info)) {
+    const cols = ws.take(chunk * K * P); // reused by every chunk
+    for (const { start, count } of batchChunks(N, chunk)) {
       // cols[n] [F*KH*KW, H*W] = Wmat^T [F*KH*KW, C] x x[n] [C, H*W]; out[n] = col2im(cols[n])
-      const cols = ws.take(count * K * P);
       for (let i = 0; i < count; i++) gemm(K, P, C, w.data, 0, x.data, (start + i) * C * P, cols, i * K * P, { transA: true });
       col2imChunk(cols, info.adjoint, start, count, od);
     }
@@ -275,9 +276,10 @@ export function convTranspose2dBackward(dout: Tensor, cache: ConvTranspose2dCach
   const P = H * W;
   const dx = Tensor.zeros(x.shape);
   const dw = Tensor.zeros(w.shape);
+  const chunk = transposeChunkSize(info);
   withWorkspace((ws) => {
-    for (const { start, count } of transposeChunks(info)) {
-      const dcols = ws.take(count * K * P);
+    const dcols = ws.take(chunk * K * P); // reused by every chunk
+    for (const { start, count } of batchChunks(N, chunk)) {
       im2colChunk(dout.data, info.adjoint, start, count, dcols);
       for (let i = 0; i < count; i++) {
         const n = start + i;
@@ -302,10 +304,10 @@ export function convTranspose2dBackward(dout: Tensor, cache: ConvTranspose2dCach
   return { dx, dw, db };
 }
 
-/** The batch in chunks whose columns `[count, F*KH*KW, H*W]` fill about 2 MiB. */
-function transposeChunks(info: ConvTranspose2DInfo): Array<{ start: number; count: number }> {
+/** Images per chunk: their columns `[count, F*KH*KW, H*W]` fill about 2 MiB (at most the batch). */
+function transposeChunkSize(info: ConvTranspose2DInfo): number {
   const colsPerImage = info.F * info.KH * info.KW * info.H * info.W;
-  return batchChunks(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
+  return Math.min(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
 }
 
 /**

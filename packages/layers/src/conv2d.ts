@@ -111,9 +111,10 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
   const P = OH * OW;
   const out = Tensor.zeros(info.outShape);
   const od = out.data;
+  const chunk = convChunkSize(info);
   withWorkspace((ws) => {
-    for (const { start, count } of convChunks(info)) {
-      const cols = ws.take(count * K * P);
+    const cols = ws.take(chunk * K * P); // reused by every chunk
+    for (const { start, count } of batchChunks(info.N, chunk)) {
       im2colChunk(x.data, info, start, count, cols);
       for (let i = 0; i < count; i++) {
         const n = start + i;
@@ -185,10 +186,11 @@ export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; 
   const wT = transpose2d(w.reshape([F, K]));
   const dw = Tensor.zeros(w.shape);
   const dx = Tensor.zeros(x.shape);
+  const chunk = convChunkSize(info);
   withWorkspace((ws) => {
-    for (const { start, count } of convChunks(info)) {
-      const cols = ws.take(count * K * P);
-      const dcols = ws.take(count * K * P);
+    const cols = ws.take(chunk * K * P); // reused by every chunk
+    const dcols = ws.take(chunk * K * P);
+    for (const { start, count } of batchChunks(N, chunk)) {
       im2colChunk(x.data, info, start, count, cols);
       for (let i = 0; i < count; i++) {
         const n = start + i;
@@ -203,8 +205,8 @@ export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; 
   return { dx, dw, db };
 }
 
-/** The batch in chunks whose columns `[count, C*KH*KW, OH*OW]` fill about 2 MiB. */
-function convChunks(info: Conv2DInfo): Array<{ start: number; count: number }> {
+/** Images per chunk: their columns `[count, C*KH*KW, OH*OW]` fill about 2 MiB (at most the batch). */
+function convChunkSize(info: Conv2DInfo): number {
   const colsPerImage = info.C * info.KH * info.KW * info.OH * info.OW;
-  return batchChunks(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
+  return Math.min(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
 }

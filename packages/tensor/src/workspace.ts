@@ -37,7 +37,8 @@ export interface Workspace {
   /**
    * A `Float64Array` of exactly `length` elements, valid until the enclosing
    * {@link withWorkspace} returns. Its contents are unspecified (left over from an earlier
-   * borrower), not zero.
+   * borrower), not zero. Each call borrows another buffer, held until the workspace closes:
+   * take a chunk's buffers once, before the loop over the chunks, not inside it.
    *
    * @param length - number of float64 elements, integer >= 0
    * @throws ValueError for a negative or non-integer length, or after the workspace was closed
