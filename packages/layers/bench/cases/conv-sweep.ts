@@ -28,7 +28,9 @@ const POINTS: ReadonlyArray<{ N: number; H: number }> = [
 /** Goal: max GFLOP/s / min GFLOP/s over the points. */
 const GOAL_SPREAD = 1.2;
 /** Floating-point operations one timed measurement aims at (fewer repetitions for big points). */
-const FLOPS_PER_MEASUREMENT = 6e9;
+const FLOPS_PER_MEASUREMENT = 3e9;
+/** Wall-time cap per measurement (at least 3 runs are kept): a loaded machine stays within minutes. */
+const BUDGET_MS = 4000;
 
 const LIB = 'library (im2col + GEMM)';
 
@@ -89,12 +91,12 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
     const flops = convFlops(s);
     ctx.progress(`conv sweep ${label}: forward`);
     const big = flops > 1e9;
-    const f = timing(`conv sweep forward ${label}`, LIB, measure(() => conv2dForward(x, w, b, params), { runs: runsFor(flops, ctx.quick), warmup: big ? 1 : 2 }), (ms) => gflops(flops, ms));
+    const f = timing(`conv sweep forward ${label}`, LIB, measure(() => conv2dForward(x, w, b, params), { runs: runsFor(flops, ctx.quick), warmup: big ? 1 : 2, budgetMs: BUDGET_MS }), (ms) => gflops(flops, ms));
     ctx.progress(`conv sweep ${label}: forward+backward`);
     const fb = timing(
       `conv sweep forward+backward ${label}`,
       LIB,
-      measure(() => conv2dBackward(dout, conv2dForward(x, w, b, params).cache), { runs: runsFor(3 * flops, ctx.quick), warmup: big ? 0 : 1 }),
+      measure(() => conv2dBackward(dout, conv2dForward(x, w, b, params).cache), { runs: runsFor(3 * flops, ctx.quick), warmup: big ? 0 : 1, budgetMs: BUDGET_MS }),
       (ms) => gflops(3 * flops, ms),
     );
     const withCpu = (t: Timing, fl: number): Timing => ({ ...t, note: `CPU time: ${gflops(fl, t.cpuMs)}` });
