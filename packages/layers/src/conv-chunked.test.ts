@@ -2,7 +2,7 @@
  * conv2d and convTranspose2d process the batch in chunks of about 2 MiB of columns, in buffers
  * borrowed from a pool that keeps whatever the last user left there. These tests draw shapes
  * that span several chunks (the batch not a multiple of the chunk), single images larger than a
- * chunk (and larger than a pooled buffer), poison the pool with NaN first, and compare with
+ * chunk (conv2d cuts those into bands of output rows), poison the pool with NaN first, and compare with
  * plain loops on flat arrays and with the unchunked im2col + GEMM computation.
  */
 import fc from 'fast-check';
@@ -201,13 +201,13 @@ describe('conv2d in chunks (pool poisoned with NaN)', () => {
     checkConv(g);
   });
 
-  it('x=[2,16,48,48] F=2 k=3 p=1: one image (2.6 MB of columns) is bigger than a chunk', () => {
+  it('x=[2,16,48,48] F=2 k=3 p=1: one image (2.6 MB of columns) is bigger than a block: bands of 37 + 11 output rows', () => {
     const g = { N: 2, C: 16, H: 48, W: 48, F: 2, K: 3, s: 1, p: 1, d: 1, seed: 2 };
     expect(convCols(g) * 8).toBeGreaterThan(2 * 2 ** 20);
     checkConv(g);
   });
 
-  it('x=[1,64,64,64] F=2 k=3 p=1: one image (18.9 MB of columns) is bigger than a pooled buffer', () => {
+  it('x=[1,64,64,64] F=2 k=3 p=1: one image (18.9 MB of columns, more than a pooled buffer) in bands of 7 rows, the last of 1', () => {
     const g = { N: 1, C: 64, H: 64, W: 64, F: 2, K: 3, s: 1, p: 1, d: 1, seed: 3 };
     expect(convCols(g) * 8).toBeGreaterThan(WORKSPACE_MAX_BUFFER_BYTES);
     checkConv(g);

@@ -8,6 +8,7 @@ import {
   assertNdim,
   assertShape,
   batchChunks,
+  CHUNK_TARGET_BYTES,
   col2imChunk,
   computeConv2DInfo,
   formatShape,
@@ -61,9 +62,10 @@ export interface Conv2dCache {
  *
  * Implementation: `im2col` unfolds each image into columns `[C*KH*KW, OH*OW]`, then one GEMM per
  * image computes `out[n] = Wflat [F, C*KH*KW] x cols[n]`, which is already NCHW; `b` is added per
- * filter. Arithmetic is float64. The batch goes through in chunks of about 2 MiB of columns
- * (`imagesPerChunk`), in a buffer reused from call to call (`withWorkspace`), so memory and
- * speed do not depend on the batch size.
+ * filter. Arithmetic is float64. The batch goes through in blocks of about 2 MiB of columns
+ * (several images, or bands of output rows of an image too big for one block), in buffers
+ * reused from call to call (`withWorkspace`), so memory and speed depend little on the batch
+ * and image size.
  *
  * @param x - input, `[N, C, H, W]`, finite
  * @param w - filters, `[F, C, KH, KW]` (PyTorch's `weight` layout), finite
@@ -111,18 +113,25 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
   const P = OH * OW;
   const out = Tensor.zeros(info.outShape);
   const od = out.data;
-  const chunk = convChunkSize(info);
+  const plan = convPlan(info);
   withWorkspace((ws) => {
-    const cols = ws.take(chunk * K * P); // reused by every chunk
-    for (const { start, count } of batchChunks(info.N, chunk)) {
-      im2colChunk(x.data, info, start, count, cols);
+    const cols = ws.take(plan.colsLength); // reused by every block
+    const part = ws.take(plan.partLength); // out[n] rows of a row block, [F, L]
+    for (const { start, count, ohFrom, ohTo } of plan.blocks) {
+      const L = (ohTo - ohFrom) * OW; // output positions per image in this block
+      im2colChunk(x.data, info, start, count, cols, ohFrom, ohTo);
       for (let i = 0; i < count; i++) {
         const n = start + i;
-        gemm(F, P, K, w.data, 0, cols, i * K * P, od, n * F * P);
+        if (L === P) {
+          gemm(F, P, K, w.data, 0, cols, i * K * P, od, n * F * P); // out[n] = Wflat x cols[n]
+        } else {
+          gemm(F, L, K, w.data, 0, cols, 0, part, 0); // rows ohFrom..ohTo-1 of every filter
+          for (let f = 0; f < F; f++) od.set(part.subarray(f * L, (f + 1) * L), (n * F + f) * P + ohFrom * OW);
+        }
         for (let f = 0; f < F; f++) {
           const bf = b.data[f];
           const base = (n * F + f) * P;
-          for (let p = 0; p < P; p++) od[base + p] += bf;
+          for (let p = base + ohFrom * OW; p < base + ohTo * OW; p++) od[p] += bf;
         }
       }
     }
@@ -186,27 +195,63 @@ export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; 
   const wT = transpose2d(w.reshape([F, K]));
   const dw = Tensor.zeros(w.shape);
   const dx = Tensor.zeros(x.shape);
-  const chunk = convChunkSize(info);
+  const plan = convPlan(info);
   withWorkspace((ws) => {
-    const cols = ws.take(chunk * K * P); // reused by every chunk
-    const dcols = ws.take(chunk * K * P);
-    for (const { start, count } of batchChunks(N, chunk)) {
-      im2colChunk(x.data, info, start, count, cols);
+    const cols = ws.take(plan.colsLength); // reused by every block
+    const dcols = ws.take(plan.colsLength);
+    const part = ws.take(plan.partLength); // dout[n] rows of a row block, [F, L]
+    for (const { start, count, ohFrom, ohTo } of plan.blocks) {
+      const L = (ohTo - ohFrom) * OW;
+      im2colChunk(x.data, info, start, count, cols, ohFrom, ohTo);
       for (let i = 0; i < count; i++) {
         const n = start + i;
-        // dw [F, K] += dout[n] [F, P] x cols[n]^T [P, K]
-        gemm(F, K, P, dd, n * F * P, cols, i * K * P, dw.data, 0, { transB: true, accumulate: true });
-        // dcols[n] [K, P] = Wflat^T [K, F] x dout[n] [F, P]
-        gemm(K, P, F, wT.data, 0, dd, n * F * P, dcols, i * K * P);
+        // dout[n] (or its rows ohFrom..ohTo-1, copied to be contiguous) as [F, L]
+        let g = dd;
+        let gOff = n * F * P;
+        if (L !== P) {
+          for (let f = 0; f < F; f++) part.set(dd.subarray((n * F + f) * P + ohFrom * OW, (n * F + f) * P + ohTo * OW), f * L);
+          g = part;
+          gOff = 0;
+        }
+        // dw [F, K] += dout[n] [F, L] x cols[n]^T [L, K]
+        gemm(F, K, L, g, gOff, cols, i * K * L, dw.data, 0, { transB: true, accumulate: true });
+        // dcols[n] [K, L] = Wflat^T [K, F] x dout[n] [F, L]
+        gemm(K, L, F, wT.data, 0, g, gOff, dcols, i * K * L);
       }
-      col2imChunk(dcols, info, start, count, dx.data); // dx = col2im(dcols)
+      col2imChunk(dcols, info, start, count, dx.data, ohFrom, ohTo); // dx += col2im(dcols)
     }
   });
   return { dx, dw, db };
 }
 
-/** Images per chunk: their columns `[count, C*KH*KW, OH*OW]` fill about 2 MiB (at most the batch). */
-function convChunkSize(info: Conv2DInfo): number {
-  const colsPerImage = info.C * info.KH * info.KW * info.OH * info.OW;
-  return Math.min(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
+/** A block of work: images `start .. start + count - 1`, output rows `ohFrom .. ohTo - 1` of each. */
+interface ConvBlock {
+  readonly start: number;
+  readonly count: number;
+  readonly ohFrom: number;
+  readonly ohTo: number;
+}
+
+/**
+ * How the batch is cut so that one block's columns fill about 2 MiB (`CHUNK_TARGET_BYTES`):
+ * whole images, several per block, or, when one image's columns alone are bigger than that,
+ * bands of output rows of one image. Also the buffer lengths the blocks need.
+ */
+function convPlan(info: Conv2DInfo): { blocks: ConvBlock[]; colsLength: number; partLength: number } {
+  const { N, F, OH, OW } = info;
+  const K = info.C * info.KH * info.KW;
+  const rowLength = Math.max(1, K * OW); // column elements per output row
+  const perImage = rowLength * OH;
+  const bytes = Float64Array.BYTES_PER_ELEMENT;
+  if (perImage * bytes <= CHUNK_TARGET_BYTES || OH === 1) {
+    const count = Math.min(N, imagesPerChunk(perImage * bytes));
+    const blocks = batchChunks(N, count).map((c) => ({ ...c, ohFrom: 0, ohTo: OH }));
+    return { blocks, colsLength: count * K * OH * OW, partLength: 0 };
+  }
+  const rows = Math.min(OH, imagesPerChunk(rowLength * bytes)); // "images" of one row each
+  const blocks: ConvBlock[] = [];
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh += rows) blocks.push({ start: n, count: 1, ohFrom: oh, ohTo: Math.min(OH, oh + rows) });
+  }
+  return { blocks, colsLength: K * rows * OW, partLength: F * rows * OW };
 }

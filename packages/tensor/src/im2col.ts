@@ -89,15 +89,19 @@ export function batchChunks(N: number, size: number): Array<{ start: number; cou
   return chunks;
 }
 
-/** Checks a chunk's image range and the two arrays' lengths (once per call, not per element). */
-function checkChunk(op: string, info: Im2ColInfo, start: number, count: number, image: Float64Array, cols: Float64Array): void {
+/** Checks a chunk's image and row ranges and the two arrays' lengths (once per call, not per element). */
+function checkChunk(op: string, info: Im2ColInfo, start: number, count: number, image: Float64Array, cols: Float64Array, ohFrom: number, ohTo: number): void {
   const { N, C, H, W, KH, KW, OH, OW } = info;
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > N) {
     throw new ShapeError(op, `images [${start}, ${start} + ${count}) must lie in the batch [0, ${N})`);
   }
+  if (!Number.isInteger(ohFrom) || !Number.isInteger(ohTo) || ohFrom < 0 || ohFrom > ohTo || ohTo > OH) {
+    throw new ShapeError(op, `output rows [${ohFrom}, ${ohTo}) must lie in [0, ${OH})`);
+  }
   if (image.length < N * C * H * W) throw new ShapeError(op, `the image array needs ${N * C * H * W} elements ([${N},${C},${H},${W}]), got ${image.length}`);
-  const need = count * C * KH * KW * OH * OW;
-  if (cols.length < need) throw new ShapeError(op, `the column buffer needs ${need} elements (${count} images of [${C * KH * KW},${OH * OW}]), got ${cols.length}`);
+  const L = (ohTo - ohFrom) * OW;
+  const need = count * C * KH * KW * L;
+  if (cols.length < need) throw new ShapeError(op, `the column buffer needs ${need} elements (${count} images of [${C * KH * KW},${L}]), got ${cols.length}`);
 }
 
 /**
@@ -119,12 +123,17 @@ function validRange(OW: number, W: number, stride: number, offset: number): [lo:
  * Every one of the `count*C*KH*KW*OH*OW` elements is written, zeros on padding, so the buffer
  * may hold anything beforehand.
  *
+ * With `ohFrom`/`ohTo`, only the columns of output rows `ohFrom .. ohTo - 1` are built,
+ * `[count, C*KH*KW, (ohTo - ohFrom)*OW]`: a slice of an image too big for one chunk.
+ *
  * @param x - the whole batch `[N, C, H, W]` of `info`, flat
  * @param info - geometry, as for {@link im2col}
  * @param start - first image, integer in `[0, N]`
  * @param count - number of images, `start + count <= N`
  * @param cols - receives `[count, C*KH*KW, OH*OW]` from element 0; longer arrays are fine
- * @throws ShapeError for an image range outside the batch or arrays that are too short
+ * @param ohFrom - first output row, default 0
+ * @param ohTo - output row after the last, default `OH`
+ * @throws ShapeError for an image or row range outside the batch or arrays that are too short
  * @example
  * ```ts
  * const x = Tensor.fromArray(Array.from({ length: 27 }, (_, i) => i), [3, 1, 3, 3]);
@@ -133,9 +142,9 @@ function validRange(OW: number, W: number, stride: number, offset: number): [lo:
  * im2colChunk(x.data, info, 2, 1, buf); // image 2 only, = im2col(x)[2]: [[18, 19, 21, 22], ...]
  * ```
  */
-export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, count: number, cols: Float64Array): void {
-  checkChunk('im2colChunk', info, start, count, x, cols);
-  const { C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;
+export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, count: number, cols: Float64Array, ohFrom = 0, ohTo = info.OH): void {
+  checkChunk('im2colChunk', info, start, count, x, cols, ohFrom, ohTo);
+  const { C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OW } = info;
   let o = 0;
   for (let nc = start * C; nc < (start + count) * C; nc++) {
     const xBase = nc * H * W;
@@ -143,7 +152,7 @@ export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, co
       for (let kw = 0; kw < KW; kw++) {
         const offset = kw * dilationW - padW;
         const [lo, hi] = validRange(OW, W, strideW, offset);
-        for (let oh = 0; oh < OH; oh++) {
+        for (let oh = ohFrom; oh < ohTo; oh++) {
           const ih = oh * strideH - padH + kh * dilationH;
           if (ih < 0 || ih >= H) {
             cols.fill(0, o, o + OW);
@@ -171,7 +180,9 @@ export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, co
  * @param start - first image, integer in `[0, N]`
  * @param count - number of images, `start + count <= N`
  * @param x - the whole batch `[N, C, H, W]`, flat; images `start ..` receive the sums
- * @throws ShapeError for an image range outside the batch or arrays that are too short
+ * @param ohFrom - first output row the columns belong to, default 0 (see {@link im2colChunk})
+ * @param ohTo - output row after the last, default `OH`
+ * @throws ShapeError for an image or row range outside the batch or arrays that are too short
  * @example
  * ```ts
  * const info = computeConv2DInfo('conv2d', [3, 1, 3, 3], [1, 1, 2, 2]);
@@ -182,9 +193,9 @@ export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, co
  * }
  * ```
  */
-export function col2imChunk(cols: Float64Array, info: Im2ColInfo, start: number, count: number, x: Float64Array): void {
-  checkChunk('col2imChunk', info, start, count, x, cols);
-  const { C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;
+export function col2imChunk(cols: Float64Array, info: Im2ColInfo, start: number, count: number, x: Float64Array, ohFrom = 0, ohTo = info.OH): void {
+  checkChunk('col2imChunk', info, start, count, x, cols, ohFrom, ohTo);
+  const { C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OW } = info;
   let o = 0;
   for (let nc = start * C; nc < (start + count) * C; nc++) {
     const xBase = nc * H * W;
@@ -192,7 +203,7 @@ export function col2imChunk(cols: Float64Array, info: Im2ColInfo, start: number,
       for (let kw = 0; kw < KW; kw++) {
         const offset = kw * dilationW - padW;
         const [lo, hi] = validRange(OW, W, strideW, offset);
-        for (let oh = 0; oh < OH; oh++, o += OW) {
+        for (let oh = ohFrom; oh < ohTo; oh++, o += OW) {
           const ih = oh * strideH - padH + kh * dilationH;
           if (ih < 0 || ih >= H) continue;
           let dst = xBase + ih * W + lo * strideW + offset;

@@ -185,6 +185,38 @@ describe('im2colChunk / col2imChunk', () => {
     );
   });
 
+  it('property: bands of output rows (any split) equal the matching columns of im2col; col2im of the bands adds up', () => {
+    fc.assert(
+      fc.property(chunked, fc.nat(), (g, cut) => {
+        const { info, x, rng, perImage } = setup(g);
+        const { OH, OW } = info;
+        const K = perImage / (OH * OW);
+        const whole = im2col(x, info).data;
+        const dcols = rng.randn([g.N, K, OH * OW]);
+        const dx = new Float64Array(x.size);
+        const n = g.N - 1;
+        const bands = [0, cut % (OH + 1), OH]; // two bands, one possibly empty
+        for (let b = 0; b < 2; b++) {
+          const [from, to] = [bands[b], bands[b + 1]];
+          const L = (to - from) * OW;
+          const buf = new Float64Array(K * L).fill(NaN);
+          im2colChunk(x.data, info, n, 1, buf, from, to);
+          for (let k = 0; k < K; k++) {
+            const row = n * perImage + k * OH * OW;
+            expect(buf.subarray(k * L, (k + 1) * L)).toEqual(whole.subarray(row + from * OW, row + to * OW));
+            buf.set(dcols.data.subarray(row + from * OW, row + to * OW), k * L);
+          }
+          col2imChunk(buf, info, n, 1, dx, from, to);
+        }
+        // The bands add into a pixel in another order than col2im does: equal up to rounding.
+        const per = g.C * g.H * g.W;
+        const want = col2im(dcols, info).data.subarray(n * per);
+        dx.subarray(n * per).forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want[i]))));
+      }),
+      FC,
+    );
+  });
+
   it('inside a workspace whose pool was poisoned with NaN, the columns have no NaN', () => {
     poisonPool();
     const g = { N: 3, C: 2, H: 6, W: 5, KH: 3, KW: 3, sh: 1, sw: 2, ph: 1, pw: 2, dh: 1, dw: 1, seed: 3 };
@@ -206,6 +238,7 @@ describe('im2colChunk / col2imChunk', () => {
     expect(() => im2colChunk(x.data, info, 0, 2, new Float64Array(perImage))).toThrow(
       new ShapeError('im2colChunk', 'the column buffer needs 32 elements (2 images of [4,4]), got 16'),
     );
+    expect(() => im2colChunk(x.data, info, 0, 1, new Float64Array(perImage), 1, 3)).toThrow(new ShapeError('im2colChunk', 'output rows [1, 3) must lie in [0, 2)'));
     expect(() => col2imChunk(new Float64Array(perImage), info, 0, 1, new Float64Array(9))).toThrow(
       new ShapeError('col2imChunk', 'the image array needs 18 elements ([2,1,3,3]), got 9'),
     );
