@@ -89,6 +89,7 @@ export function withWorkspace<T>(fn: (ws: Workspace) => T): T {
     take(length: number): Float64Array {
       if (!open) throw new ValueError('withWorkspace', 'take called after the workspace was closed');
       if (!Number.isInteger(length) || length < 0) throw new ValueError('withWorkspace', `length must be an integer >= 0, got ${length}`);
+      if (length === 0) return new Float64Array(0); // nothing to lend
       const buf = acquire(length);
       taken.push(buf);
       return buf.length === length ? buf : buf.subarray(0, length);
