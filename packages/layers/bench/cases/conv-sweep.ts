@@ -99,6 +99,21 @@ function spread(name: string, rows: ReadonlyArray<{ label: string; flops: number
   );
 }
 
+/**
+ * A few untimed passes on the first (smallest) point, about a second in all, so that the JIT has
+ * compiled the hot loops before the first point is timed (two warm-up runs of a small point are
+ * not enough, and its GFLOP/s would measure the compiler instead).
+ */
+function warmUp(s: ConvShape, params: { stride: number; pad: 'same' }): void {
+  const rng = new Rng(1);
+  const x = rng.randn([s.N, s.C, s.H, s.W]);
+  const w = rng.randn([s.F, s.C, s.KH, s.KW]);
+  const b = rng.randn([s.F]);
+  const dout = rng.randn([s.N, s.F, s.OH, s.OW]);
+  const t0 = performance.now();
+  for (let i = 0; i < 20 && performance.now() - t0 < 1000; i++) conv2dBackward(dout, conv2dForward(x, w, b, params).cache);
+}
+
 async function run(ctx: BenchContext): Promise<CaseResult> {
   const params = { stride: 1, pad: 'same' } as const;
   const checks: Check[] = [];
@@ -106,6 +121,7 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
   type Row = { label: string; flops: number; t: Timing; threadMs: number | undefined };
   const fwdRows: Row[] = [];
   const fbRows: Row[] = [];
+  warmUp(shapeOf(POINTS[0]), params);
   for (const p of POINTS) {
     const s = shapeOf(p);
     const label = `N=${s.N} ${s.H}x${s.W}`;
