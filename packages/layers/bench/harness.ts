@@ -60,11 +60,40 @@ export interface Check {
   readonly tolerance: number;
 }
 
+/**
+ * A goal of a performance issue and whether this run met it, e.g. name `"conv2d peak memory"`,
+ * measured `"0.37 GiB"`, target `"< 0.5 GiB"`. `run.ts` lists every case's goals in one table at
+ * the end (together with the {@link Comparison}s that carry a `goal`).
+ */
+export interface Goal {
+  readonly name: string;
+  /** What this run measured, with its unit. */
+  readonly measured: string;
+  /** What it should be, e.g. `">= 1x"`, `"within 20%"`. */
+  readonly target: string;
+  readonly met: boolean;
+  /** How it was measured, when the reader needs to know (e.g. `"CPU time"`). */
+  readonly note?: string;
+}
+
+/** A {@link Goal} row. */
+export function goal(name: string, measured: string, target: string, met: boolean, note?: string): Goal {
+  return { name, measured, target, met, ...(note ? { note } : {}) };
+}
+
+/** The {@link Goal} a {@link Comparison} with a `goal` stands for (met on the wall-clock ratio, as in the ratio table). */
+export function comparisonGoal(c: Comparison): Goal | undefined {
+  if (c.goal === undefined) return undefined;
+  return goal(`${c.bench}: ${c.subject} vs ${c.baseline}`, `${formatRatio(c.ratio)} (CPU time: ${formatRatio(c.cpuRatio)})`, `>= ${c.goal}x`, c.ratio >= c.goal, 'wall-clock ratio');
+}
+
 /** What a case hands back. */
 export interface CaseResult {
   readonly timings: Timing[];
   readonly comparisons: Comparison[];
   readonly checks: Check[];
+  /** Goals that are not speed ratios (memory, flatness, ...); optional. */
+  readonly goals?: Goal[];
 }
 
 /** A named benchmark; `run.ts` keeps a list of these. */

@@ -12,16 +12,18 @@
  */
 import os from 'node:os';
 import { conv2dCase } from './cases/conv2d.js';
+import { convMemoryCase } from './cases/conv-memory.js';
+import { convSweepCase } from './cases/conv-sweep.js';
 import { gemmCase } from './cases/gemm.js';
 import { lenetCase } from './cases/lenet.js';
 import { maxPool2dCase } from './cases/maxpool2d.js';
 import { numpyCase } from './cases/numpy.js';
 import { studentLoopCase } from './cases/student-loop.js';
-import { BenchCheckError, formatMs, formatRatio, type BenchCase, type BenchContext, type CaseResult } from './harness.js';
+import { BenchCheckError, comparisonGoal, formatMs, formatRatio, type BenchCase, type BenchContext, type CaseResult, type Goal } from './harness.js';
 import { renderTable } from './table.js';
 
 /** The benchmarks, in the order they run. New cases go here. */
-const CASES: readonly BenchCase[] = [gemmCase, conv2dCase, maxPool2dCase, lenetCase, studentLoopCase, numpyCase];
+const CASES: readonly BenchCase[] = [gemmCase, conv2dCase, maxPool2dCase, lenetCase, studentLoopCase, convSweepCase, convMemoryCase, numpyCase];
 
 const USAGE = `usage: pnpm bench [-- --quick] [-- --only NAME[,NAME...]]
   --quick        short run: fewer repetitions; tfjs forward+backward on 4 images, time scaled
@@ -102,6 +104,18 @@ function report(results: ReadonlyArray<{ c: BenchCase; r: CaseResult }>, quick: 
       ['left', 'left', 'right', 'right'],
     ),
   );
+  const goals: Goal[] = [...comps.map(comparisonGoal).filter((g): g is Goal => g !== undefined), ...results.flatMap(({ r }) => r.goals ?? [])];
+  if (goals.length > 0) {
+    out.push(
+      '',
+      `Goals: ${goals.filter((g) => g.met).length} of ${goals.length} met.`,
+      renderTable(
+        ['goal', 'measured', 'target', 'result', 'note'],
+        goals.map((g) => [g.name, g.measured, g.target, g.met ? 'met' : 'NOT met', g.note ?? '']),
+        ['left', 'right', 'left', 'left', 'left'],
+      ),
+    );
+  }
   if (quick) out.push('', 'Quick run: fewer repetitions; the tfjs forward+backward time is measured on a smaller batch and scaled (see note).');
   return out.join('\n');
 }

@@ -4,7 +4,26 @@
  *
  * @module
  */
-import { assertFinite, assertNdim, assertShape, col2im, formatShape, gemm, im2col, pair, ShapeError, Tensor, ValueError, type Im2ColInfo, type Pair, type Shape, checkOptions } from '@dlkata/tensor';
+import {
+  assertFinite,
+  assertNdim,
+  assertShape,
+  batchChunks,
+  checkOptions,
+  col2imChunk,
+  formatShape,
+  gemm,
+  im2colChunk,
+  imagesPerChunk,
+  pair,
+  ShapeError,
+  Tensor,
+  ValueError,
+  withWorkspace,
+  type Im2ColInfo,
+  type Pair,
+  type Shape,
+} from '@dlkata/tensor';
 import { assertCache } from './validate.js';
 
 /** Options of a transposed convolution, as PyTorch's `ConvTranspose2d` (no groups). */
@@ -146,7 +165,8 @@ export interface ConvTranspose2dCache {
  * `[N, C, H, W]`, `<conv(y), x> = <y, convTranspose(x)>` (zero biases); equivalently, this
  * forward pass is conv2d's backward pass for the input. Hence the implementation: per image,
  * `cols = Wmat^T x[n]` (GEMM, `Wmat = w` as `[C, F*KH*KW]`), then `col2im`, which adds where
- * kernels overlap.
+ * kernels overlap; the batch goes through in chunks of about 2 MiB of columns, in a reused
+ * buffer (`imagesPerChunk`, `withWorkspace`).
  *
  * Layouts: `w` is `[C_in, C_out, KH, KW]`, PyTorch's `ConvTranspose2d.weight` (the layout of
  * the forward conv's `[C_out_conv, C_in_conv, KH, KW]`, so the same tensor serves both).
@@ -194,11 +214,17 @@ export function convTranspose2dForward(
   const { N, C, F, KH, KW, H, W, OH, OW } = info;
   const K = F * KH * KW;
   const P = H * W;
-  // cols[n] [F*KH*KW, H*W] = Wmat^T [F*KH*KW, C] x x[n] [C, H*W]
-  const cols = Tensor.zeros([N, K, P]);
-  for (let n = 0; n < N; n++) gemm(K, P, C, w.data, 0, x.data, n * C * P, cols.data, n * K * P, { transA: true });
-  const out = col2im(cols, info.adjoint);
+  const out = Tensor.zeros(info.outShape);
   const od = out.data;
+  const chunk = transposeChunkSize(info);
+  withWorkspace((ws) => {
+    const cols = ws.take(chunk * K * P); // reused by every chunk
+    for (const { start, count } of batchChunks(N, chunk)) {
+      // cols[n] [F*KH*KW, H*W] = Wmat^T [F*KH*KW, C] x x[n] [C, H*W]; out[n] = col2im(cols[n])
+      for (let i = 0; i < count; i++) gemm(K, P, C, w.data, 0, x.data, (start + i) * C * P, cols, i * K * P, { transA: true });
+      col2imChunk(cols, info.adjoint, start, count, od);
+    }
+  });
   const Q = OH * OW;
   for (let n = 0; n < N; n++) {
     for (let f = 0; f < F; f++) {
@@ -248,15 +274,22 @@ export function convTranspose2dBackward(dout: Tensor, cache: ConvTranspose2dCach
   const { N, C, F, KH, KW, H, W, OH, OW } = info;
   const K = F * KH * KW;
   const P = H * W;
-  const dcols = im2col(dout, info.adjoint);
   const dx = Tensor.zeros(x.shape);
   const dw = Tensor.zeros(w.shape);
-  for (let n = 0; n < N; n++) {
-    // dx[n] [C, P] = Wmat [C, K] x dcols[n] [K, P]
-    gemm(C, P, K, w.data, 0, dcols.data, n * K * P, dx.data, n * C * P);
-    // dw [C, K] += x[n] [C, P] x dcols[n]^T [P, K]
-    gemm(C, K, P, x.data, n * C * P, dcols.data, n * K * P, dw.data, 0, { transB: true, accumulate: true });
-  }
+  const chunk = transposeChunkSize(info);
+  withWorkspace((ws) => {
+    const dcols = ws.take(chunk * K * P); // reused by every chunk
+    for (const { start, count } of batchChunks(N, chunk)) {
+      im2colChunk(dout.data, info.adjoint, start, count, dcols);
+      for (let i = 0; i < count; i++) {
+        const n = start + i;
+        // dx[n] [C, P] = Wmat [C, K] x dcols[n] [K, P]
+        gemm(C, P, K, w.data, 0, dcols, i * K * P, dx.data, n * C * P);
+        // dw [C, K] += x[n] [C, P] x dcols[n]^T [P, K]
+        gemm(C, K, P, x.data, n * C * P, dcols, i * K * P, dw.data, 0, { transB: true, accumulate: true });
+      }
+    }
+  });
   const db = Tensor.zeros([F]);
   const dd = dout.data;
   const Q = OH * OW;
@@ -269,6 +302,12 @@ export function convTranspose2dBackward(dout: Tensor, cache: ConvTranspose2dCach
     }
   }
   return { dx, dw, db };
+}
+
+/** Images per chunk: their columns `[count, F*KH*KW, H*W]` fill about 2 MiB (at most the batch). */
+function transposeChunkSize(info: ConvTranspose2DInfo): number {
+  const colsPerImage = info.F * info.KH * info.KW * info.H * info.W;
+  return Math.min(info.N, imagesPerChunk(Math.max(1, colsPerImage) * Float64Array.BYTES_PER_ELEMENT));
 }
 
 /**

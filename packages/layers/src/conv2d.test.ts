@@ -290,7 +290,7 @@ describe('conv2d input validation', () => {
       'conv2dBackward: cache must be the cache returned by conv2dForward, got undefined',
     );
     expect(() => conv2dBackward(bad, { x, w } as unknown as Conv2dCache)).toThrow(
-      'conv2dBackward: cache must be the cache returned by conv2dForward (missing b, info, cols), got an object',
+      'conv2dBackward: cache must be the cache returned by conv2dForward (missing b, info), got an object',
     );
   });
 });

@@ -7,15 +7,19 @@ import {
   assertFinite,
   assertNdim,
   assertShape,
-  col2im,
+  batchChunks,
+  CHUNK_TARGET_BYTES,
+  col2imChunk,
   computeConv2DInfo,
   formatShape,
   gemm,
-  im2col,
+  im2colChunk,
+  imagesPerChunk,
   ShapeError,
   Tensor,
   transpose2d,
   ValueError,
+  withWorkspace,
   type Conv2DInfo,
   type Conv2DParams,
 } from '@dlkata/tensor';
@@ -25,7 +29,9 @@ import { assertCache } from './validate.js';
  * What {@link conv2dBackward} needs from the forward pass.
  *
  * `x`, `w` and `b` are the caller's tensors (references, not copies): do not modify them between
- * the forward and the backward pass.
+ * the forward and the backward pass. The columns `im2col(x)` are not kept: they are `KH*KW`
+ * times the input's size, and the backward pass rebuilds them chunk by chunk for less than
+ * the cost of one GEMM.
  */
 export interface Conv2dCache {
   /** The input, `[N, C, H, W]`. */
@@ -36,11 +42,6 @@ export interface Conv2dCache {
   readonly b: Tensor;
   /** Shapes, stride, padding and dilation, from `computeConv2DInfo` of `@dlkata/tensor`. */
   readonly info: Conv2DInfo;
-  /**
-   * `im2col(x)`: `[N, C*KH*KW, OH*OW]`, one receptive field per column; reused for `dw`.
-   * The largest part of the cache: `KH*KW` times the input's size at stride 1 and 'same' padding.
-   */
-  readonly cols: Tensor;
 }
 
 /**
@@ -61,7 +62,10 @@ export interface Conv2dCache {
  *
  * Implementation: `im2col` unfolds each image into columns `[C*KH*KW, OH*OW]`, then one GEMM per
  * image computes `out[n] = Wflat [F, C*KH*KW] x cols[n]`, which is already NCHW; `b` is added per
- * filter. Arithmetic is float64.
+ * filter. Arithmetic is float64. The batch goes through in blocks of about 2 MiB of columns
+ * (several images, or bands of output rows of an image too big for one block), in buffers
+ * reused from call to call (`withWorkspace`), so memory and speed depend little on the batch
+ * and image size.
  *
  * @param x - input, `[N, C, H, W]`, finite
  * @param w - filters, `[F, C, KH, KW]` (PyTorch's `weight` layout), finite
@@ -104,21 +108,35 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
   assertFinite(op, 'w', w);
   assertFinite(op, 'b', b);
 
-  const { N, F, OH, OW } = info;
+  const { F, OH, OW } = info;
   const K = info.C * info.KH * info.KW;
   const P = OH * OW;
-  const cols = im2col(x, info);
   const out = Tensor.zeros(info.outShape);
   const od = out.data;
-  for (let n = 0; n < N; n++) {
-    gemm(F, P, K, w.data, 0, cols.data, n * K * P, od, n * F * P);
-    for (let f = 0; f < F; f++) {
-      const bf = b.data[f];
-      const base = (n * F + f) * P;
-      for (let p = 0; p < P; p++) od[base + p] += bf;
+  const plan = convPlan(info);
+  withWorkspace((ws) => {
+    const cols = ws.take(plan.colsLength); // reused by every block
+    const part = ws.take(plan.partLength); // out[n] rows of a row block, [F, L]
+    for (const { start, count, ohFrom, ohTo } of plan.blocks) {
+      const L = (ohTo - ohFrom) * OW; // output positions per image in this block
+      im2colChunk(x.data, info, start, count, cols, ohFrom, ohTo);
+      for (let i = 0; i < count; i++) {
+        const n = start + i;
+        if (L === P) {
+          gemm(F, P, K, w.data, 0, cols, i * K * P, od, n * F * P); // out[n] = Wflat x cols[n]
+        } else {
+          gemm(F, L, K, w.data, 0, cols, 0, part, 0); // rows ohFrom..ohTo-1 of every filter
+          for (let f = 0; f < F; f++) od.set(part.subarray(f * L, (f + 1) * L), (n * F + f) * P + ohFrom * OW);
+        }
+        for (let f = 0; f < F; f++) {
+          const bf = b.data[f];
+          const base = (n * F + f) * P;
+          for (let p = base + ohFrom * OW; p < base + ohTo * OW; p++) od[p] += bf;
+        }
+      }
     }
-  }
-  return { out, cache: { x, w, b, info, cols } };
+  });
+  return { out, cache: { x, w, b, info } };
 }
 
 /**
@@ -127,7 +145,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
  * Dimensions as in {@link conv2dForward}: N batch, C input channels, H x W input, F filters,
  * KH x KW kernel, OH x OW output.
  *
- * With `Wflat = w` as `[F, C*KH*KW]` and `cols[n] = im2col(x)[n]` as `[C*KH*KW, OH*OW]`:
+ * With `Wflat = w` as `[F, C*KH*KW]` and `cols[n] = im2col(x)[n]` as `[C*KH*KW, OH*OW]`
+ * (rebuilt here chunk by chunk, as in the forward pass, rather than cached):
  * - `db[f] = sum over n, i, j of dout[n, f, i, j]`
  * - `dw = sum over n of dout[n] [F, OH*OW] x cols[n]^T`, reshaped to `[F, C, KH, KW]`
  * - `dx = col2im(Wflat^T x dout[n])` per image: `col2im` adds wherever receptive fields
@@ -153,8 +172,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
  */
 export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; dw: Tensor; db: Tensor } {
   const op = 'conv2dBackward';
-  assertCache(op, cache, ['x', 'w', 'b', 'info', 'cols'], 'conv2dForward');
-  const { w, info, cols } = cache;
+  assertCache(op, cache, ['x', 'w', 'b', 'info'], 'conv2dForward');
+  const { x, w, info } = cache;
   assertShape(op, 'dout', dout, info.outShape);
   assertFinite(op, 'dout', dout);
 
@@ -173,18 +192,66 @@ export function conv2dBackward(dout: Tensor, cache: Conv2dCache): { dx: Tensor; 
     }
   }
 
-  // dw [F, K] += dout[n] [F, P] x cols[n]^T [P, K]
-  const dw = Tensor.zeros(w.shape);
-  for (let n = 0; n < N; n++) {
-    gemm(F, K, P, dd, n * F * P, cols.data, n * K * P, dw.data, 0, { transB: true, accumulate: true });
-  }
-
-  // dcols[n] [K, P] = Wflat^T [K, F] x dout[n] [F, P]; dx = col2im(dcols)
   const wT = transpose2d(w.reshape([F, K]));
-  const dcols = Tensor.zeros([N, K, P]);
-  for (let n = 0; n < N; n++) {
-    gemm(K, P, F, wT.data, 0, dd, n * F * P, dcols.data, n * K * P);
-  }
-  const dx = col2im(dcols, info);
+  const dw = Tensor.zeros(w.shape);
+  const dx = Tensor.zeros(x.shape);
+  const plan = convPlan(info);
+  withWorkspace((ws) => {
+    const cols = ws.take(plan.colsLength); // reused by every block
+    const dcols = ws.take(plan.colsLength);
+    const part = ws.take(plan.partLength); // dout[n] rows of a row block, [F, L]
+    for (const { start, count, ohFrom, ohTo } of plan.blocks) {
+      const L = (ohTo - ohFrom) * OW;
+      im2colChunk(x.data, info, start, count, cols, ohFrom, ohTo);
+      for (let i = 0; i < count; i++) {
+        const n = start + i;
+        // dout[n] (or its rows ohFrom..ohTo-1, copied to be contiguous) as [F, L]
+        let g = dd;
+        let gOff = n * F * P;
+        if (L !== P) {
+          for (let f = 0; f < F; f++) part.set(dd.subarray((n * F + f) * P + ohFrom * OW, (n * F + f) * P + ohTo * OW), f * L);
+          g = part;
+          gOff = 0;
+        }
+        // dw [F, K] += dout[n] [F, L] x cols[n]^T [L, K]
+        gemm(F, K, L, g, gOff, cols, i * K * L, dw.data, 0, { transB: true, accumulate: true });
+        // dcols[n] [K, L] = Wflat^T [K, F] x dout[n] [F, L]
+        gemm(K, L, F, wT.data, 0, g, gOff, dcols, i * K * L);
+      }
+      col2imChunk(dcols, info, start, count, dx.data, ohFrom, ohTo); // dx += col2im(dcols)
+    }
+  });
   return { dx, dw, db };
+}
+
+/** A block of work: images `start .. start + count - 1`, output rows `ohFrom .. ohTo - 1` of each. */
+interface ConvBlock {
+  readonly start: number;
+  readonly count: number;
+  readonly ohFrom: number;
+  readonly ohTo: number;
+}
+
+/**
+ * How the batch is cut so that one block's columns fill about 2 MiB (`CHUNK_TARGET_BYTES`):
+ * whole images, several per block, or, when one image's columns alone are bigger than that,
+ * bands of output rows of one image. Also the buffer lengths the blocks need.
+ */
+function convPlan(info: Conv2DInfo): { blocks: ConvBlock[]; colsLength: number; partLength: number } {
+  const { N, F, OH, OW } = info;
+  const K = info.C * info.KH * info.KW;
+  const rowLength = Math.max(1, K * OW); // column elements per output row
+  const perImage = rowLength * OH;
+  const bytes = Float64Array.BYTES_PER_ELEMENT;
+  if (perImage * bytes <= CHUNK_TARGET_BYTES || OH === 1) {
+    const count = Math.min(N, imagesPerChunk(perImage * bytes));
+    const blocks = batchChunks(N, count).map((c) => ({ ...c, ohFrom: 0, ohTo: OH }));
+    return { blocks, colsLength: count * K * OH * OW, partLength: 0 };
+  }
+  const rows = Math.min(OH, imagesPerChunk(rowLength * bytes)); // "images" of one row each
+  const blocks: ConvBlock[] = [];
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh += rows) blocks.push({ start: n, count: 1, ohFrom: oh, ohTo: Math.min(OH, oh + rows) });
+  }
+  return { blocks, colsLength: K * rows * OW, partLength: F * rows * OW };
 }

@@ -187,3 +187,57 @@ describe('maxPool2d input validation', () => {
     );
   });
 });
+
+describe('maxPool2d fast path (2x2, no padding) and the finiteness checks inside the loops', () => {
+  /** 2x2 windows without padding, stride 1 or 2, with ties (values from a small set). */
+  const twoByTwo = poolCases.map((c) => ({ ...c, kernel: [2, 2] as [number, number], pad: [0, 0] as [number, number], stride: [1 + (c.stride[0] % 2), 1 + (c.stride[1] % 2)] as [number, number] }))
+    .filter((c) => c.H >= 2 && c.W >= 2);
+
+  it('property: 2x2 windows (fast path), ties included, equal the direct oracle, out and dx', () => {
+    fc.assert(
+      fc.property(twoByTwo, (c) => {
+        const rng = new Rng(c.seed);
+        const x = rng.randn([c.N, c.C, c.H, c.W]).map((v) => Math.round(v)); // ties are frequent
+        const { out, cache } = maxPool2dForward(x, poolParams(c));
+        const dout = rng.randn(out.shape);
+        const want = directMaxPool(x, c.kernel, c.stride, c.pad, dout);
+        expect(out.data, poolName(c)).toEqual(want.out.data);
+        expect(maxPool2dBackward(dout, cache).dx.data, poolName(c)).toEqual(want.dx.data);
+      }),
+      FC_OPTS,
+    );
+  });
+
+  it('property: a NaN or infinity anywhere in x throws, even in cells no window reads (stride > window)', () => {
+    fc.assert(
+      fc.property(poolCases, fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity), (c, at, bad) => {
+        const x = new Rng(c.seed).randn([c.N, c.C, c.H, c.W]);
+        const i = at % x.size;
+        x.data[i] = bad;
+        expect(() => maxPool2dForward(x, poolParams(c)), poolName(c)).toThrow(new ValueError('maxPool2d', `x contains ${bad} at [${x.unravel(i).join(',')}]`));
+      }),
+      FC_OPTS,
+    );
+  });
+
+  it('property: a NaN or infinity anywhere in dout throws naming its position', () => {
+    fc.assert(
+      fc.property(poolCases, fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity), (c, at, bad) => {
+        const rng = new Rng(c.seed);
+        const { out, cache } = maxPool2dForward(rng.randn([c.N, c.C, c.H, c.W]), poolParams(c));
+        const dout = rng.randn(out.shape);
+        const i = at % dout.size;
+        dout.data[i] = bad;
+        expect(() => maxPool2dBackward(dout, cache), poolName(c)).toThrow(new ValueError('maxPool2dBackward', `dout contains ${bad} at [${dout.unravel(i).join(',')}]`));
+      }),
+      FC_OPTS,
+    );
+  });
+
+  it('x=[1,1,2,4] near the float64 maximum: window sums overflow, but finite input is accepted', () => {
+    const big = Number.MAX_VALUE;
+    const x = Tensor.from([[[[big, big, 1, 2], [big, big, 3, 4]]]]);
+    expect(maxPool2dForward(x, { kernel: 2 }).out.data).toEqual(Float64Array.of(big, 4));
+    expect(maxPool2dForward(x, { kernel: [2, 3], stride: 1 }).out.data).toEqual(Float64Array.of(big, big));
+  });
+});

@@ -15,7 +15,7 @@ import { ShapeError, Tensor, ValueError } from '@dlkata/tensor';
  * @param cache - what the caller passed
  * @param keys - fields the backward pass needs
  * @param from - the forward function that makes such a cache, e.g. `"conv2dForward"`
- * @throws ValueError `"conv2dBackward: cache must be the cache returned by conv2dForward (missing cols), got an object"`
+ * @throws ValueError `"conv2dBackward: cache must be the cache returned by conv2dForward (missing info), got an object"`
  */
 export function assertCache(op: string, cache: unknown, keys: readonly string[], from: string): void {
   if (cache === null || typeof cache !== 'object') {

@@ -35,38 +35,13 @@ export type Im2ColInfo = Omit<Conv2DInfo, 'F' | 'outShape'>;
  *   `"im2col: x must have shape [1,1,3,3], got [1,1,4,4]"`
  */
 export function im2col(x: Tensor, info: Im2ColInfo): Tensor {
-  const { N, C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;
+  const { N, C, H, W, KH, KW, OH, OW } = info;
   if (!shapesEqual(x.shape, [N, C, H, W])) {
     throw new ShapeError('im2col', `x must have shape ${formatShape([N, C, H, W])}, got ${formatShape(x.shape)}`);
   }
-  const rows = C * KH * KW;
-  const P = OH * OW;
-  const cols = new Float64Array(N * rows * P);
-  const xd = x.data;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const xBase = (n * C + c) * H * W;
-      for (let kh = 0; kh < KH; kh++) {
-        for (let kw = 0; kw < KW; kw++) {
-          const row = (c * KH + kh) * KW + kw;
-          let o = (n * rows + row) * P;
-          for (let oh = 0; oh < OH; oh++) {
-            const ih = oh * strideH - padH + kh * dilationH;
-            if (ih < 0 || ih >= H) {
-              o += OW;
-              continue;
-            }
-            const xRow = xBase + ih * W;
-            for (let ow = 0; ow < OW; ow++, o++) {
-              const iw = ow * strideW - padW + kw * dilationW;
-              if (iw >= 0 && iw < W) cols[o] = xd[xRow + iw];
-            }
-          }
-        }
-      }
-    }
-  }
-  return new Tensor(cols, [N, rows, P]);
+  const cols = new Float64Array(N * C * KH * KW * OH * OW);
+  im2colChunk(x.data, info, 0, N, cols);
+  return new Tensor(cols, [N, C * KH * KW, OH * OW]);
 }
 
 /**
@@ -81,36 +56,161 @@ export function im2col(x: Tensor, info: Im2ColInfo): Tensor {
  *   `"col2im: cols must have shape [1,4,4], got [1,4,3]"`
  */
 export function col2im(cols: Tensor, info: Im2ColInfo): Tensor {
-  const { N, C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;
+  const { N, C, H, W, KH, KW, OH, OW } = info;
   const rows = C * KH * KW;
   const P = OH * OW;
   if (!shapesEqual(cols.shape, [N, rows, P])) {
     throw new ShapeError('col2im', `cols must have shape ${formatShape([N, rows, P])}, got ${formatShape(cols.shape)}`);
   }
   const x = new Float64Array(N * C * H * W);
-  const cd = cols.data;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const xBase = (n * C + c) * H * W;
-      for (let kh = 0; kh < KH; kh++) {
-        for (let kw = 0; kw < KW; kw++) {
-          const row = (c * KH + kh) * KW + kw;
-          let o = (n * rows + row) * P;
-          for (let oh = 0; oh < OH; oh++) {
-            const ih = oh * strideH - padH + kh * dilationH;
-            if (ih < 0 || ih >= H) {
-              o += OW;
-              continue;
-            }
-            const xRow = xBase + ih * W;
-            for (let ow = 0; ow < OW; ow++, o++) {
-              const iw = ow * strideW - padW + kw * dilationW;
-              if (iw >= 0 && iw < W) x[xRow + iw] += cd[o];
-            }
+  col2imChunk(cols.data, info, 0, N, x);
+  return new Tensor(x, [N, C, H, W]);
+}
+
+/**
+ * Splits a batch of `N` images into consecutive chunks of `size` images (the last one may be
+ * shorter), for ops that process a batch chunk by chunk with {@link im2colChunk} /
+ * {@link col2imChunk} and reusable buffers (see `imagesPerChunk` and `withWorkspace`).
+ *
+ * @param N - batch size, integer >= 0
+ * @param size - images per chunk, integer >= 1
+ * @returns `{ start, count }` per chunk, in order; empty for `N = 0`
+ * @throws ShapeError for a negative `N` or a `size` below 1
+ * @example
+ * ```ts
+ * batchChunks(5, 2); // [{ start: 0, count: 2 }, { start: 2, count: 2 }, { start: 4, count: 1 }]
+ * ```
+ */
+export function batchChunks(N: number, size: number): Array<{ start: number; count: number }> {
+  if (!Number.isInteger(N) || N < 0) throw new ShapeError('batchChunks', `N must be an integer >= 0, got ${N}`);
+  if (!Number.isInteger(size) || size < 1) throw new ShapeError('batchChunks', `size must be an integer >= 1, got ${size}`);
+  const chunks: Array<{ start: number; count: number }> = [];
+  for (let start = 0; start < N; start += size) chunks.push({ start, count: Math.min(size, N - start) });
+  return chunks;
+}
+
+/** Checks a chunk's image and row ranges and the two arrays' lengths (once per call, not per element). */
+function checkChunk(op: string, info: Im2ColInfo, start: number, count: number, image: Float64Array, cols: Float64Array, ohFrom: number, ohTo: number): void {
+  const { N, C, H, W, KH, KW, OH, OW } = info;
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > N) {
+    throw new ShapeError(op, `images [${start}, ${start} + ${count}) must lie in the batch [0, ${N})`);
+  }
+  if (!Number.isInteger(ohFrom) || !Number.isInteger(ohTo) || ohFrom < 0 || ohFrom > ohTo || ohTo > OH) {
+    throw new ShapeError(op, `output rows [${ohFrom}, ${ohTo}) must lie in [0, ${OH})`);
+  }
+  if (image.length < N * C * H * W) throw new ShapeError(op, `the image array needs ${N * C * H * W} elements ([${N},${C},${H},${W}]), got ${image.length}`);
+  const L = (ohTo - ohFrom) * OW;
+  const need = count * C * KH * KW * L;
+  if (cols.length < need) throw new ShapeError(op, `the column buffer needs ${need} elements (${count} images of [${C * KH * KW},${L}]), got ${cols.length}`);
+}
+
+/**
+ * For kernel column `kw`: the output columns whose input column `ow*stride - pad + kw*dilation`
+ * lies inside `[0, W)` are exactly `[lo, hi)`; the ones outside fall on padding. Hoisting this
+ * out of the inner loop leaves it with no bounds test.
+ */
+function validRange(OW: number, W: number, stride: number, offset: number): [lo: number, hi: number] {
+  const lo = offset >= 0 ? 0 : Math.ceil(-offset / stride);
+  const hi = offset > W - 1 ? 0 : Math.floor((W - 1 - offset) / stride) + 1;
+  const l = Math.min(lo, OW);
+  return [l, Math.max(l, Math.min(hi, OW))];
+}
+
+/**
+ * {@link im2col} for the images `start .. start + count - 1` of a batch, written into a buffer
+ * the caller provides (and may reuse): the building block of chunked convolutions.
+ *
+ * Every one of the `count*C*KH*KW*OH*OW` elements is written, zeros on padding, so the buffer
+ * may hold anything beforehand.
+ *
+ * With `ohFrom`/`ohTo`, only the columns of output rows `ohFrom .. ohTo - 1` are built,
+ * `[count, C*KH*KW, (ohTo - ohFrom)*OW]`: a slice of an image too big for one chunk.
+ *
+ * @param x - the whole batch `[N, C, H, W]` of `info`, flat
+ * @param info - geometry, as for {@link im2col}
+ * @param start - first image, integer in `[0, N]`
+ * @param count - number of images, `start + count <= N`
+ * @param cols - receives `[count, C*KH*KW, OH*OW]` from element 0; longer arrays are fine
+ * @param ohFrom - first output row, default 0
+ * @param ohTo - output row after the last, default `OH`
+ * @throws ShapeError for an image or row range outside the batch or arrays that are too short
+ * @example
+ * ```ts
+ * const x = Tensor.fromArray(Array.from({ length: 27 }, (_, i) => i), [3, 1, 3, 3]);
+ * const info = computeConv2DInfo('conv2d', x.shape, [1, 1, 2, 2]);
+ * const buf = new Float64Array(4 * 4).fill(NaN); // any contents: every element is written
+ * im2colChunk(x.data, info, 2, 1, buf); // image 2 only, = im2col(x)[2]: [[18, 19, 21, 22], ...]
+ * ```
+ */
+export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, count: number, cols: Float64Array, ohFrom = 0, ohTo = info.OH): void {
+  checkChunk('im2colChunk', info, start, count, x, cols, ohFrom, ohTo);
+  const { C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OW } = info;
+  let o = 0;
+  for (let nc = start * C; nc < (start + count) * C; nc++) {
+    const xBase = nc * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const offset = kw * dilationW - padW;
+        const [lo, hi] = validRange(OW, W, strideW, offset);
+        for (let oh = ohFrom; oh < ohTo; oh++) {
+          const ih = oh * strideH - padH + kh * dilationH;
+          if (ih < 0 || ih >= H) {
+            cols.fill(0, o, o + OW);
+            o += OW;
+            continue;
           }
+          let ow = 0;
+          for (; ow < lo; ow++) cols[o++] = 0;
+          let src = xBase + ih * W + lo * strideW + offset;
+          if (strideW === 1) for (; ow < hi; ow++) cols[o++] = x[src++];
+          else for (; ow < hi; ow++, src += strideW) cols[o++] = x[src];
+          for (; ow < OW; ow++) cols[o++] = 0;
         }
       }
     }
   }
-  return new Tensor(x, [N, C, H, W]);
+}
+
+/**
+ * {@link col2im} for the images `start .. start + count - 1`: ADDS the folded columns into `x`
+ * (so `x` must start at zero for a plain col2im), touching only those images.
+ *
+ * @param cols - `[count, C*KH*KW, OH*OW]` from element 0 (e.g. a reused chunk buffer)
+ * @param info - geometry, as for {@link col2im}
+ * @param start - first image, integer in `[0, N]`
+ * @param count - number of images, `start + count <= N`
+ * @param x - the whole batch `[N, C, H, W]`, flat; images `start ..` receive the sums
+ * @param ohFrom - first output row the columns belong to, default 0 (see {@link im2colChunk})
+ * @param ohTo - output row after the last, default `OH`
+ * @throws ShapeError for an image or row range outside the batch or arrays that are too short
+ * @example
+ * ```ts
+ * const info = computeConv2DInfo('conv2d', [3, 1, 3, 3], [1, 1, 2, 2]);
+ * const dx = new Float64Array(3 * 9);
+ * for (const { start, count } of batchChunks(3, 2)) {
+ *   const dcols = new Float64Array(count * 4 * 4).fill(1); // the chunk's column gradients
+ *   col2imChunk(dcols, info, start, count, dx); // every image: [1, 2, 1, 2, 4, 2, 1, 2, 1]
+ * }
+ * ```
+ */
+export function col2imChunk(cols: Float64Array, info: Im2ColInfo, start: number, count: number, x: Float64Array, ohFrom = 0, ohTo = info.OH): void {
+  checkChunk('col2imChunk', info, start, count, x, cols, ohFrom, ohTo);
+  const { C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OW } = info;
+  let o = 0;
+  for (let nc = start * C; nc < (start + count) * C; nc++) {
+    const xBase = nc * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const offset = kw * dilationW - padW;
+        const [lo, hi] = validRange(OW, W, strideW, offset);
+        for (let oh = ohFrom; oh < ohTo; oh++, o += OW) {
+          const ih = oh * strideH - padH + kh * dilationH;
+          if (ih < 0 || ih >= H) continue;
+          let dst = xBase + ih * W + lo * strideW + offset;
+          if (strideW === 1) for (let i = o + lo; i < o + hi; i++) x[dst++] += cols[i];
+          else for (let i = o + lo; i < o + hi; i++, dst += strideW) x[dst] += cols[i];
+        }
+      }
+    }
+  }
 }

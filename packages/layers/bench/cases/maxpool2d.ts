@@ -23,6 +23,8 @@ const BENCH = 'maxpool2d 2x2 forward+backward';
 const LIB = 'library';
 const LOOPS = 'plain loops';
 const TFJS = 'tfjs-cpu (float32, NHWC)';
+/** Goal from the performance issue: the library at least as fast as the plain loops it is checked against. */
+const GOAL_VS_LOOPS = 1;
 
 export const maxPool2dCase: BenchCase = {
   name: 'maxpool2d',
@@ -69,5 +71,5 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
   const tTf = timing(BENCH, TFJS, measure(tfRun, { runs: ctx.quick ? 3 : 5, warmup: 1 }), (ms) => melems(elems, ms));
   xt.dispose();
   dyt.dispose();
-  return { timings: [tLib, tLoops, tTf], comparisons: [compare(tLib, tTf), compare(tLib, tLoops)], checks };
+  return { timings: [tLib, tLoops, tTf], comparisons: [compare(tLib, tTf), compare(tLib, tLoops, GOAL_VS_LOOPS)], checks };
 }

@@ -1,0 +1,168 @@
+/**
+ * conv2d throughput across batch sizes and image sizes: the library's GFLOP/s should not depend
+ * on how big the problem is (no allocation cliff once the batch's buffers pass some size).
+ *
+ * Points: N = 8, 16, 32, 64, 128 at 28x28, and 14x14, 28x28, 56x56, 112x112 at N = 32; always
+ * C = 16, F = 32, 3x3 filters, stride 1, 'same' padding. The goal: the fastest point's GFLOP/s
+ * within 20% of the slowest's (max / min <= 1.2), for forward and for forward+backward. It is
+ * judged on the main thread's CPU time (Linux `/proc/thread-self/schedstat`; the process's CPU
+ * time elsewhere): other processes on a shared machine inflate it less than wall time, and the
+ * collector's helper threads, which the harness's full collection before each run leaves busy,
+ * are not charged to the small points.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { Rng } from '@dlkata/tensor';
+import { conv2dBackward, conv2dForward } from '../../src/index.js';
+import { convBackwardLoops, convFlops, convForwardLoops, convShape, type ConvShape } from '../baselines.js';
+import { gflops, goal, measure, timing, verify, type BenchCase, type BenchContext, type CaseResult, type Check, type Goal, type Timing } from '../harness.js';
+
+/** Batch sizes at 28x28, then image sizes at N = 32 (28x28 at N = 32 is measured once). */
+const POINTS: ReadonlyArray<{ N: number; H: number }> = [
+  { N: 8, H: 28 },
+  { N: 16, H: 28 },
+  { N: 32, H: 28 },
+  { N: 64, H: 28 },
+  { N: 128, H: 28 },
+  { N: 32, H: 14 },
+  { N: 32, H: 56 },
+  { N: 32, H: 112 },
+];
+/** Goal: max GFLOP/s / min GFLOP/s over the points. */
+const GOAL_SPREAD = 1.2;
+/** Floating-point operations one timed measurement aims at (fewer repetitions for big points). */
+const FLOPS_PER_MEASUREMENT = 3e9;
+/** Wall-time cap per measurement (at least 3 runs are kept): a loaded machine stays within minutes. */
+const BUDGET_MS = 4000;
+
+const LIB = 'library (im2col + GEMM)';
+
+export const convSweepCase: BenchCase = {
+  name: 'conv-sweep',
+  title: 'conv2d GFLOP/s across N = 8..128 (28x28) and 14x14..112x112 (N = 32), C=16 F=32 3x3 same',
+  run,
+};
+
+function shapeOf(p: { N: number; H: number }): ConvShape {
+  return convShape({ N: p.N, C: 16, H: p.H, W: p.H, F: 32, KH: 3, KW: 3, stride: 1, pad: 1 });
+}
+
+/** Repetitions for a measurement of `flops` per run: about {@link FLOPS_PER_MEASUREMENT} in all, 2 to 15. */
+function runsFor(flops: number, quick: boolean): number {
+  const runs = Math.max(2, Math.min(15, Math.round(FLOPS_PER_MEASUREMENT / flops)));
+  return quick ? Math.max(1, Math.ceil(runs / 3)) : runs;
+}
+
+/** CPU milliseconds of the calling thread so far, or undefined where Linux's schedstat is missing. */
+function threadCpuMs(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `fn` wrapped to record the main thread's CPU time of each call; `median(skip)` is the median
+ * after the first `skip` calls (the harness's warm-up runs).
+ */
+function threadTimed(fn: () => void): { fn: () => void; median(skip: number): number | undefined } {
+  const ms: number[] = [];
+  return {
+    fn: () => {
+      const t0 = threadCpuMs();
+      fn();
+      const t1 = threadCpuMs();
+      if (t0 !== undefined && t1 !== undefined) ms.push(t1 - t0);
+    },
+    median: (skip) => {
+      const s = ms.slice(skip).sort((a, b) => a - b);
+      return s.length === 0 ? undefined : s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    },
+  };
+}
+
+/** `max / min` of GFLOP/s from the main thread's CPU time (process CPU time as a fallback), extreme points named. */
+function spread(name: string, rows: ReadonlyArray<{ label: string; flops: number; t: Timing; threadMs: number | undefined }>): Goal {
+  const rates = rows.map((r) => ({ label: r.label, g: r.flops / (r.threadMs ?? r.t.cpuMs) / 1e6 }));
+  const basis = rows.every((r) => r.threadMs !== undefined) ? 'main-thread CPU time' : 'process CPU time';
+  const max = rates.reduce((a, b) => (b.g > a.g ? b : a));
+  const min = rates.reduce((a, b) => (b.g < a.g ? b : a));
+  const ratio = max.g / min.g;
+  return goal(
+    `${name} GFLOP/s spread over ${rows.length} sizes`,
+    `max/min ${ratio.toFixed(2)} (${max.g.toFixed(2)} at ${max.label}, ${min.g.toFixed(2)} at ${min.label})`,
+    `within 20% (<= ${GOAL_SPREAD})`,
+    ratio <= GOAL_SPREAD,
+    `GFLOP/s from ${basis}`,
+  );
+}
+
+/**
+ * A few untimed passes on the first (smallest) point, about a second in all, so that the JIT has
+ * compiled the hot loops before the first point is timed (two warm-up runs of a small point are
+ * not enough, and its GFLOP/s would measure the compiler instead).
+ */
+function warmUp(s: ConvShape, params: { stride: number; pad: 'same' }): void {
+  const rng = new Rng(1);
+  const x = rng.randn([s.N, s.C, s.H, s.W]);
+  const w = rng.randn([s.F, s.C, s.KH, s.KW]);
+  const b = rng.randn([s.F]);
+  const dout = rng.randn([s.N, s.F, s.OH, s.OW]);
+  const t0 = performance.now();
+  for (let i = 0; i < 20 && performance.now() - t0 < 1000; i++) conv2dBackward(dout, conv2dForward(x, w, b, params).cache);
+}
+
+async function run(ctx: BenchContext): Promise<CaseResult> {
+  const params = { stride: 1, pad: 'same' } as const;
+  const checks: Check[] = [];
+  const timings: Timing[] = [];
+  type Row = { label: string; flops: number; t: Timing; threadMs: number | undefined };
+  const fwdRows: Row[] = [];
+  const fbRows: Row[] = [];
+  warmUp(shapeOf(POINTS[0]), params);
+  for (const p of POINTS) {
+    const s = shapeOf(p);
+    const label = `N=${s.N} ${s.H}x${s.W}`;
+    const rng = new Rng(s.N * 1000 + s.H);
+    const x = rng.randn([s.N, s.C, s.H, s.W]);
+    const w = rng.randn([s.F, s.C, s.KH, s.KW], Math.sqrt(2 / (s.C * s.KH * s.KW)));
+    const b = rng.randn([s.F], 0.1);
+    const dout = rng.randn([s.N, s.F, s.OH, s.OW]);
+    if (s.N === 8) {
+      // The smallest point is cheap enough for the plain-loop oracle.
+      const fwd = conv2dForward(x, w, b, params);
+      verify(checks, `conv sweep ${label}`, 'library out vs plain loops', fwd.out.data, convForwardLoops(x.data, w.data, b.data, s), 1e-12);
+      const g = conv2dBackward(dout, fwd.cache);
+      const ref = convBackwardLoops(dout.data, x.data, w.data, s);
+      verify(checks, `conv sweep ${label}`, 'library dx vs plain loops', g.dx.data, ref.dx, 1e-12);
+      verify(checks, `conv sweep ${label}`, 'library dw vs plain loops', g.dw.data, ref.dw, 1e-12);
+    }
+    const flops = convFlops(s);
+    ctx.progress(`conv sweep ${label}: forward`);
+    const big = flops > 1e9;
+    const fWarm = big ? 1 : 2;
+    const fT = threadTimed(() => conv2dForward(x, w, b, params));
+    const f = timing(`conv sweep forward ${label}`, LIB, measure(fT.fn, { runs: runsFor(flops, ctx.quick), warmup: fWarm, budgetMs: BUDGET_MS }), (ms) => gflops(flops, ms));
+    ctx.progress(`conv sweep ${label}: forward+backward`);
+    const fbWarm = big ? 0 : 1;
+    const fbT = threadTimed(() => conv2dBackward(dout, conv2dForward(x, w, b, params).cache));
+    const fb = timing(
+      `conv sweep forward+backward ${label}`,
+      LIB,
+      measure(fbT.fn, { runs: runsFor(3 * flops, ctx.quick), warmup: fbWarm, budgetMs: BUDGET_MS }),
+      (ms) => gflops(3 * flops, ms),
+    );
+    const fMs = fT.median(fWarm);
+    const fbMs = fbT.median(fbWarm);
+    const withCpu = (t: Timing, fl: number, th: number | undefined): Timing => ({
+      ...t,
+      note: `CPU time: ${gflops(fl, t.cpuMs)}${th === undefined ? '' : `; main thread: ${gflops(fl, th)}`}`,
+    });
+    timings.push(withCpu(f, flops, fMs), withCpu(fb, 3 * flops, fbMs));
+    fwdRows.push({ label, flops, t: f, threadMs: fMs });
+    fbRows.push({ label, flops: 3 * flops, t: fb, threadMs: fbMs });
+  }
+  return { timings, comparisons: [], checks, goals: [spread('conv2d forward', fwdRows), spread('conv2d forward+backward', fbRows)] };
+}
