@@ -257,6 +257,8 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
   const snap = snapshotExercise(originalDir, path.join(submissionDir, shownAs), shownAs);
   if (!snap.ok) return exerciseResult(suite, failAll(suite, new TestFailure('error', refusalMessage(snap.refusals)), null, opts.only));
   const exerciseDir = snap.dir;
+  // Files left out of the copy (names that are not UTF-8) are named in the result, not held against it.
+  const noted = (r: ExerciseResult): ExerciseResult => (snap.ignored.length > 0 ? { ...r, ignored: snap.ignored } : r);
   const scrub = (text: string): string => scrubPaths(text, submissionDir, opts.workDir);
   let exSeed: number;
   if (opts.seed !== undefined) exSeed = opts.seed;
@@ -265,12 +267,12 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
   const seedOf = (testId: string): number => testSeed(exSeed, suite.id, testId);
   const bundle = await bundleExercise(exerciseDir, suite.modules, opts.workDir, { exercise: suite.id, forbidden: forbiddenImports(suite, exerciseDir) });
   if (!bundle.ok) {
-    return exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only), exSeed);
+    return noted(exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only), exSeed));
   }
   const exercise = new ExerciseSandbox(bundle.file, submissionDir, { timeoutMs: opts.timeoutMs });
   try {
     const failure = await exercise.ensureStarted();
-    if (failure) return exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only), exSeed);
+    if (failure) return noted(exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only), exSeed));
     const tests: TestResult[] = [];
     for (const test of selectTests(suite, opts.only)) {
       const seed = seedOf(test.id);
@@ -293,7 +295,7 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
         ...(test.visibility ? { visibility: test.visibility } : {}),
       });
     }
-    return exerciseResult(suite, tests, exSeed);
+    return noted(exerciseResult(suite, tests, exSeed));
   } finally {
     await exercise.close();
   }
