@@ -77,7 +77,7 @@ export function testMarkdown(t: TestResult, replay?: string): string {
 
 function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: number | null, numRuns: number): string {
   const lines = [`## ${mdEscape(ex.id)}: ${mdEscape(ex.title)} (${fmt(ex.score)}/${fmt(ex.maxScore)})${ex.missing ? ' (not submitted)' : ''}`, ''];
-  if (ex.ignored?.length) lines.push(`Not graded (the file name is not valid UTF-8; no code can import it): ${ex.ignored.map(mdEscape).join(', ')}`, '');
+  if (ex.ignored?.length) lines.push(`Not graded (the file name is not valid UTF-8; no code can import it): ${ex.ignored.map((p) => mdEscape(p)).join(', ')}`, '');
   if (ex.missing) {
     lines.push(mdEscape(ex.tests[0]?.feedback ?? 'not submitted'), '');
   }
