@@ -210,7 +210,7 @@ export function listClass(folder: string): ClassEntry[] {
   // Folders first claim their names; an archive with the same base name keeps its extension.
   for (const e of dirents) {
     if (looksLike(e) !== 'dir') continue;
-    const problem = isLink(e) ? LINKED_SUBMISSION : !e.utf8 ? `the name ${e.text} is not valid UTF-8; rename the folder` : undefined;
+    const problem = isLink(e) ? LINKED_SUBMISSION : !e.utf8 ? 'a folder whose name is not valid UTF-8; rename it' : undefined;
     entries.push({ name: e.text, file: path.join(folder, e.text), kind: 'dir', ...(problem ? { problem } : {}) });
     taken.add(e.text);
   }
@@ -220,7 +220,7 @@ export function listClass(folder: string): ClassEntry[] {
     const base = archiveBaseName(e.text);
     const name = taken.has(base) || base === '' ? e.text : base;
     taken.add(name);
-    const problem = isLink(e) ? LINKED_SUBMISSION : !e.utf8 ? `the name ${e.text} is not valid UTF-8; rename the archive` : undefined;
+    const problem = isLink(e) ? LINKED_SUBMISSION : !e.utf8 ? 'an archive whose name is not valid UTF-8; rename it' : undefined;
     entries.push({ name, file: path.join(folder, e.text), kind, ...(problem ? { problem } : {}) });
   }
   if (entries.length === 0) throw new UsageError(`no submissions in ${folder}: expected subfolders, .zip or .tar.gz files`);
@@ -449,7 +449,7 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
   const shown = displayPath(entry.file, cwd);
   const failAll = (message: string): SubmissionResult =>
     submissionResult(entry.name, shown, chosen.map((s) => failedExercise(s, 'error', message)), [], message);
-  if (entry.problem) return failAll(`${entry.name}: ${entry.problem}`);
+  if (entry.problem) return failAll(`${entry.name} is ${entry.problem}`);
   mkdirSync(workDir, { recursive: true });
   let dir = entry.file;
   if (entry.kind !== 'dir') {
@@ -567,7 +567,7 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
       } catch (err) {
         // One unreadable file is that submission's problem, not the run's.
         fp = `unreadable:${errorText(err)}`;
-        entry = { ...entry, problem: entry.problem ?? `could not be read: ${errorText(err)}` };
+        entry = { ...entry, problem: entry.problem ?? `a submission that could not be read: ${errorText(err)}` };
       }
       const old = opts.force ? null : readJson<SubmissionRecord>(path.join(resultsDir, `${fileNameFor(entry.name)}.json`));
       if (old && old.fingerprint === fp && old.submission?.name === entry.name && sameSettings(old, manifest)) {
