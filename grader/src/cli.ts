@@ -96,6 +96,19 @@ function fmt(p: number): string {
   return Number.isInteger(p) ? String(p) : p.toFixed(1);
 }
 
+/**
+ * The command that grades the same assignment the same way: the path and every option that
+ * changes the result (`--exercises`, `--runs`, `--timeout`); the seed is added where it is shown.
+ */
+export function reproduceCommand(target: string, opts: { exercises?: readonly string[]; runs?: number; timeout?: number }): string {
+  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const parts = ['pnpm grade', quote(target)];
+  if (opts.exercises?.length) parts.push('--exercises', opts.exercises.join(','));
+  if (opts.runs !== undefined && opts.runs !== DEFAULT_NUM_RUNS) parts.push('--runs', String(opts.runs));
+  if (opts.timeout !== undefined && opts.timeout !== DEFAULT_TIMEOUT_MS) parts.push('--timeout', String(opts.timeout));
+  return parts.join(' ');
+}
+
 interface Options {
   seed?: number;
   secretFile?: string;
@@ -259,7 +272,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (opts.gradescope) write(path.resolve(cwd, opts.gradescope), `${JSON.stringify(toGradescope(report, { submissionPath: target }), null, 2)}\n`);
     if (opts.junit) write(path.resolve(cwd, opts.junit), toJunit(report));
     if (opts.classroom) appendFileSync(path.resolve(cwd, opts.classroom), classroomOutputLine(report));
-    const command = `pnpm grade ${target}`;
+    const command = reproduceCommand(target, opts);
     process.stdout.write(`${opts.quiet ? renderSummary(report) : renderTable(report, { color: opts.color ? undefined : false, command })}\n`);
     if (only?.test && !opts.quiet) {
       const t = report.submissions[0]?.exercises[0]?.tests[0];
