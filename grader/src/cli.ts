@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { appendFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ import { gradeTarget } from '../../scripts/exercise-names.mjs';
 import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
 import { defaultSecretFile, loadSecret, SECRET_ENV, type GraderSecret } from './seeds.js';
-import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
+import { absentReport, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
 import { SUITES } from './suites/index.js';
 import { classroomOutputLine } from './writers/classroom.js';
 import { toGradescope } from './writers/gradescope.js';
@@ -254,7 +254,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else if (opts.path) {
       throw new UsageError('--path needs --replay <exercise>/<test>');
     }
-    const report = await grade(target, {
+    const reports = [opts.json, opts.gradescope, opts.junit, opts.classroom].some((f) => f !== undefined);
+    const absent = reports && !only && !existsSync(path.resolve(cwd, target));
+    // A report file was asked for (CI, Classroom): a missing path is graded as nothing submitted, and the files are written.
+    if (absent) process.stderr.write(`warning: ${target} does not exist; every exercise scores 0 (not submitted)\n`);
+    const report = absent
+      ? absentReport(target, { cwd, ...(opts.seed !== undefined ? { seed: opts.seed } : { secret }), ...(opts.exercises ? { exercises: opts.exercises } : {}), timeoutMs: opts.timeout, numRuns: opts.runs })
+      : await grade(target, {
       cwd,
       ...(opts.seed !== undefined ? { seed: opts.seed } : { secret }),
       ...(opts.exercises ? { exercises: opts.exercises } : {}),

@@ -600,3 +600,30 @@ async function gradeFolderOfSubmissions(
     run: runInfo(started),
   };
 }
+
+/**
+ * The report for a submission path that does not exist (a deleted or renamed `exercises/` in
+ * the Classroom workflow): one submission, every exercise of the assignment "not submitted",
+ * 0 of its points, so the requested report files are still written.
+ *
+ * @param target - the path as typed
+ */
+export function absentReport(target: string, opts: Pick<GradeOptions, 'seed' | 'secret' | 'exercises' | 'timeoutMs' | 'numRuns' | 'suites' | 'cwd'> = {}): GradeReport {
+  const started = Date.now();
+  const suites = opts.suites ?? SUITES;
+  const base = path.basename(path.resolve(opts.cwd ?? process.cwd(), target));
+  const exerciseTarget = opts.exercises === undefined && EXERCISE_DIR.test(base) && suites.some((x) => x.id === base) ? base : null;
+  const assignment = assignmentExercises(suites, opts.exercises, exerciseTarget);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const exercises = assignment.map((id) => missingExercise(suites.find((x) => x.id === id)!, `${missingReason(id, [])} (${target} does not exist)`));
+  return {
+    tool: TOOL,
+    version: VERSION,
+    seed: opts.seed ?? null,
+    ...(opts.seed === undefined && opts.secret ? { secretId: opts.secret.id } : {}),
+    numRuns: opts.numRuns ?? DEFAULT_NUM_RUNS,
+    sandbox: sandboxInfo(timeoutMs),
+    submissions: [submissionResult(base, target, exercises, [])],
+    run: runInfo(started),
+  };
+}
