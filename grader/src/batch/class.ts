@@ -271,6 +271,8 @@ function hashFile(h: ReturnType<typeof createHash>, file: string | Buffer): void
  */
 export function fingerprint(entry: ClassEntry): string {
   const h = createHash('sha256');
+  // An entry that is not graded (a link, a name that is not UTF-8) is its name and reason.
+  if (entry.problem) return h.update(`problem\0${entry.name}\0${entry.problem}`).digest('hex');
   const top = Buffer.from(entry.file);
   if (lstatSync(top).isSymbolicLink()) {
     h.update(`link\0${readlinkSync(top)}`);
