@@ -422,8 +422,9 @@ export interface SubmissionOptions {
 
 /**
  * Grades one submission (a folder or an archive) on every exercise of `manifest`, one after the
- * other. An exercise without a folder gets 0 points ("not submitted"); a broken archive, or a
- * submission without exercise folders, gets 0 points with that reason as its `error`. A
+ * other. An exercise without a folder gets 0 points ("not submitted"), every exercise of a
+ * submission without exercise folders too; a broken archive, a symbolic link or a name that is
+ * not valid UTF-8 ({@link ClassEntry.problem}) gets 0 points with that reason as its `error`. A
  * submission for a single exercise may also be its files alone (`conv.ts` at the top, as
  * uploaded to Gradescope).
  *
