@@ -13,7 +13,10 @@
  *
  * Inside an exercise folder the exercise is implied: `pnpm hint` shows its status and
  * `pnpm hint 2` the next hint of its task 2. The exercise is named as everywhere else
- * (`05`, `residual`, `exercises/05-residual`, a file of it).
+ * (`05`, `residual`, `exercises/05-residual`, a file of it), and a name is read as an exercise
+ * first: inside `exercises/02-convolution`, `pnpm hint 05` and `pnpm hint residual` mean
+ * exercise 05, as `pnpm test 05` does. A lone number without a leading zero (`2`, or `task2`)
+ * is a task of the exercise you are in when it has that task; otherwise it is an exercise.
  *
  * A task's levels are the items under its `## Task N: ...` heading in HINTS.md, from a nudge
  * to the idea to the key equation. How far you are in each task is kept in the exercise folder,
@@ -70,7 +73,10 @@ const USAGE = `Usage: pnpm hint [exercise] [task] [--all | --reset]
   pnpm hint 05 2            the next hint of task 2 (with the ones seen before)
   pnpm hint 05 2 --all      every hint of task 2 (without a task: of the exercise)
   pnpm hint 05 --reset      hide the hints of exercise 05 again (or of one task)
-  Inside an exercise folder: pnpm hint, pnpm hint 2, ...`;
+  Inside an exercise folder the exercise is implied: pnpm hint (its status), pnpm hint 2
+  (its task 2; also task2). A name is an exercise first: pnpm hint 05, pnpm hint residual
+  mean exercise 05 there too. A number without a leading zero (2, 12) is a task of the
+  exercise you are in when it has that task, else an exercise; 05 is always exercise 05.`;
 
 function overview(exercises: readonly Exercise[]): void {
   console.log(USAGE);
@@ -98,6 +104,24 @@ function status(ex: Exercise, tasks: readonly HintTask[], seen: TaskState, cmd: 
   console.log(dim(`  Each hint is a little more concrete: a nudge, then the idea, then the key equation.`));
 }
 
+/**
+ * Inside exercise `here`, whether a lone argument is one of its tasks rather than an exercise.
+ * `task2` is a task; a number without a leading zero (`2`) is a task when `here` has that task;
+ * anything else (`05`, `residual`, a path, a number `here` has no task of) is an exercise name.
+ *
+ * @returns undefined for an exercise name, else the task, with a note when the number also names an exercise
+ */
+function hereTask(here: string, arg: string, exercises: readonly Exercise[], cwd: string): { note?: string } | undefined {
+  if (/^task\s*\d{1,2}$/i.test(arg)) return {};
+  if (!/^[1-9]\d?$/.test(arg)) return undefined;
+  const ex = exercises.find((e) => e.id === here);
+  const hasTask = ex !== undefined && parseHints(ex.hintsText).tasks.some((t) => t.num === Number(arg));
+  if (!hasTask) return undefined;
+  const other = resolveExercise(arg, { cwd });
+  if ('error' in other || other.id === here) return {};
+  return { note: `(${arg}: task ${arg} of this exercise; for exercise ${other.id.slice(0, 2)}, type pnpm hint ${other.id.slice(0, 2)})` };
+}
+
 function main(argv: string[]): number {
   const args = argv.filter((a) => a !== '--');
   const flags = new Set(args.filter((a) => a.startsWith('-')));
@@ -117,7 +141,15 @@ function main(argv: string[]): number {
   // exercise folder the exercise is implied and a lone number is a task.
   const userCwd = process.env.INIT_CWD ?? process.cwd();
   const here = exerciseHere(path.join(ROOT, 'exercises'), userCwd);
-  if (here && (pos.length === 0 || (pos.length === 1 && /^(task)?\d{1,2}$/i.test(pos[0])))) pos.unshift(here);
+  let note: string | undefined;
+  if (here && pos.length === 0) pos.unshift(here);
+  else if (here && pos.length === 1) {
+    const taken = hereTask(here, pos[0], exercises, userCwd);
+    if (taken) {
+      pos.unshift(here);
+      note = taken.note;
+    }
+  }
   if (pos.length === 0) {
     overview(exercises);
     return 0;
@@ -129,10 +161,16 @@ function main(argv: string[]): number {
   const r = resolveExercise(pos[0], { cwd: userCwd });
   if ('error' in r) {
     console.error(r.error);
+    const inHere = here ? exercises.find((e) => e.id === here) : undefined;
+    if (inHere && pos.length === 1 && /^(task\s*)?\d+$/i.test(pos[0])) {
+      const tasks = parseHints(inHere.hintsText).tasks;
+      console.error(`Nor is it a task of exercises/${inHere.id}; its tasks: ${tasks.map((x) => `${x.num} (${x.title})`).join(', ')}`);
+    }
     return 2;
   }
   const ex = exercises.find((e) => e.id === r.id)!;
   const cmd = here === ex.id ? 'pnpm hint' : `pnpm hint ${ex.num}`;
+  if (note) console.log(dim(note));
   const hints = parseHints(ex.hintsText);
   if (hints.tasks.length === 0) {
     console.error(`exercises/${ex.id} has no hints (no "## Task N: ..." headings in its HINTS.md).`);

@@ -7,6 +7,7 @@
  * pnpm play             # playground/scratch.ts (inside an exercise folder: that exercise's scratch file)
  * pnpm play 05          # playground/05-residual.ts, made from a template the first time; it imports your exercise 05
  * pnpm play my-idea.ts  # any file (relative to where you typed the command, else to playground/)
+ * pnpm play residual.ts # a file of an exercise, found by its name: that exercise's scratch file
  * pnpm play 05 --once   # run once, no watching
  * ```
  *
@@ -27,6 +28,7 @@ const USAGE = `Usage: pnpm play [exercise | file.ts] [--once]
   pnpm play             run playground/scratch.ts, again on every save
   pnpm play 05          make (the first time) and run playground/05-residual.ts, which imports your exercise 05
   pnpm play my-idea.ts  run any TypeScript file
+  pnpm play residual.ts a file of an exercise (from anywhere): that exercise's scratch file, as pnpm play 05
   --once                run once instead of watching
 Inside an exercise folder, \`pnpm play\` means that exercise.`;
 
@@ -115,9 +117,15 @@ function main(argv: string[]): number {
   const arg = pos[0];
   if (arg !== undefined && /\.[cm]?[tj]s$/.test(arg)) {
     const candidates = [path.resolve(cwd, arg), path.resolve(PLAYGROUND, arg)];
-    const found = candidates.find((c) => existsSync(c));
+    let found = candidates.find((c) => existsSync(c));
     if (!found) {
-      console.error(`No file ${arg} (looked in ${candidates.map((c) => path.relative(ROOT, c) || '.').join(' and ')}).`);
+      // A file name of an exercise, typed from anywhere (`residual.ts`, `05-residual/residual.ts`),
+      // as pnpm test, grade and hint take it.
+      const r = resolveExercise(arg, { cwd });
+      if (!('error' in r) && r.file) found = r.file;
+    }
+    if (!found) {
+      console.error(`No file ${arg} (looked in ${candidates.map((c) => path.relative(ROOT, c) || '.').join(' and ')}, and in the exercise folders).`);
       return 2;
     }
     const r = resolveExercise(found, { cwd });

@@ -13,10 +13,10 @@
  * `path` defaults to `exercises`; `pnpm progress solutions` shows the reference solutions.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Table from 'cli-table3';
+import { makeTempDir, removeTempDir, sweepStaleTempDirs } from '../grader/src/sandbox/tempdirs.js';
 import { exerciseHere, resolveExercise } from './exercise-names.mjs';
 import { EXERCISE_NAME, listExercises, ROOT } from './lib-docs.js';
 import { readManifest, sha256 } from './lib-manifest.js';
@@ -73,7 +73,8 @@ function parseArgs(argv: string[]): { target: string | undefined; points: boolea
  */
 async function runVisibleTests(exercisesRoot: string, dirs: readonly string[]): Promise<Map<string, TestStatus> | string> {
   if (dirs.length === 0) return new Map();
-  const tmp = mkdtempSync(path.join(tmpdir(), 'dlkata-progress-'));
+  // Registered: removed on every way out, Ctrl-C and SIGTERM included; a later run sweeps it after a SIGKILL.
+  const tmp = makeTempDir('dlkata-progress-');
   const out = path.join(tmp, 'results.json');
   const rels = dirs.map((d) => `${path.relative(ROOT, d).split(path.sep).join('/') || '.'}/`);
   try {
@@ -105,7 +106,7 @@ async function runVisibleTests(exercisesRoot: string, dirs: readonly string[]): 
     }
     return byExercise;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTempDir(tmp);
   }
 }
 
@@ -183,6 +184,8 @@ async function main(argv: string[]): Promise<number> {
     (opts ? console.error : console.log)(USAGE);
     return opts ? 2 : 0;
   }
+  // Folders an earlier run left behind when it was killed outright (SIGKILL).
+  sweepStaleTempDirs();
   // Inside an exercise folder with no path: that exercise. A name (05, residual) is one too.
   const cwd = process.env.INIT_CWD ?? process.cwd();
   let dir = path.resolve(cwd, opts.target ?? '.');

@@ -4,14 +4,15 @@
 // `pnpm test <exercise> [...]` -> vitest on exactly that exercise's visible tests (a student's
 //                              loop): `pnpm test 05`, `pnpm test residual`, `pnpm test
 //                              exercises/05-residual`, or the path of the file being edited.
-//                              Typed inside an exercise folder, `pnpm test` means that exercise.
+//                              Typed inside an exercise folder, `pnpm test` means that exercise;
+//                              typed in exercises/ itself, every exercise's visible tests.
 // `pnpm test <path>`         -> vitest on the tests under any other path (packages/tensor).
 // Extra vitest flags pass through; `-t` is case-insensitive: `pnpm test 02 -t forward`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exerciseHere } from './exercise-names.mjs';
+import { exerciseHere, userCwd } from './exercise-names.mjs';
 import { STUDENT_CONFIG, vitestArgs } from './lib-test-args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,8 +29,23 @@ function run(cmd, argv) {
 }
 
 // The students' edition (`pnpm release:student`) has no solutions/ and no maintainers' suite:
-// there `pnpm test` alone runs every exercise's visible tests.
-if (args.length === 0 && !exerciseHere() && !existsSync(path.join(root, 'solutions'))) {
+// there `pnpm test` alone runs every exercise's visible tests. So does `pnpm test` typed in
+// exercises/ itself (or a folder in it that is no exercise): a student's place, never the
+// maintainers' check.
+const exercisesDir = path.join(root, 'exercises');
+const typedIn = path.relative(exercisesDir, path.resolve(userCwd()));
+const inExercises = typedIn === '' || (!typedIn.startsWith('..') && !path.isAbsolute(typedIn));
+// exercises/ is a workspace package with a `test` script (so that `pnpm test` typed there
+// works): inside the maintainers' turbo run it has nothing to run (exercises/ is checked by its
+// `check` task; the stubs' visible tests fail by design).
+if (args.length === 0 && inExercises && !exerciseHere() && (process.env.TURBO_HASH !== undefined || process.env.DLKATA_NODE_VERSION !== undefined)) {
+  console.log("exercises/: no tests of the maintainers' suite here (its check task covers exercises/)");
+  process.exit(0);
+}
+if (args.length === 0 && !exerciseHere() && (inExercises || !existsSync(path.join(root, 'solutions')))) {
+  if (inExercises) {
+    console.error('Running the visible tests of every exercise. For one exercise: pnpm test 05 (or residual), or pnpm test inside its folder.');
+  }
   process.exit(run(bin('vitest'), ['run', '--config', STUDENT_CONFIG, 'exercises/']));
 }
 

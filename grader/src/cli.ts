@@ -32,7 +32,7 @@ import { gradeTarget } from '../../scripts/exercise-names.mjs';
 import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
 import { defaultSecretFile, loadSecret, SECRET_ENV, type GraderSecret } from './seeds.js';
-import { absentReport, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
+import { absentReport, DEFAULT_EXERCISE_TIMEOUT_MS, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
 import { SUITES } from './suites/index.js';
 import { classroomOutputLine } from './writers/classroom.js';
 import { toGradescope } from './writers/gradescope.js';
@@ -98,14 +98,15 @@ function fmt(p: number): string {
 
 /**
  * The command that grades the same assignment the same way: the path and every option that
- * changes the result (`--exercises`, `--runs`, `--timeout`); the seed is added where it is shown.
+ * changes the result (`--exercises`, `--runs`, `--timeout`, `--exercise-timeout`); the seed is added where it is shown.
  */
-export function reproduceCommand(target: string, opts: { exercises?: readonly string[]; runs?: number; timeout?: number }): string {
+export function reproduceCommand(target: string, opts: { exercises?: readonly string[]; runs?: number; timeout?: number; exerciseTimeout?: number }): string {
   const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const parts = ['pnpm grade', quote(target)];
   if (opts.exercises?.length) parts.push('--exercises', opts.exercises.join(','));
   if (opts.runs !== undefined && opts.runs !== DEFAULT_NUM_RUNS) parts.push('--runs', String(opts.runs));
   if (opts.timeout !== undefined && opts.timeout !== DEFAULT_TIMEOUT_MS) parts.push('--timeout', String(opts.timeout));
+  if (opts.exerciseTimeout !== undefined && opts.exerciseTimeout * 1000 !== DEFAULT_EXERCISE_TIMEOUT_MS) parts.push('--exercise-timeout', String(opts.exerciseTimeout));
   return parts.join(' ');
 }
 
@@ -123,6 +124,7 @@ interface Options {
   replay?: string;
   path?: string;
   timeout: number;
+  exerciseTimeout: number;
   runs: number;
   quiet?: boolean;
   color: boolean;
@@ -204,6 +206,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--replay <exercise/test>', 'rerun one test (e.g. 02-convolution/backward-dw) with the same secret, or the --seed of the report')
     .option('--path <path>', "with --replay: fast-check's path of the counterexample, to rerun exactly that case")
     .option('--timeout <ms>', 'wall-clock limit per call, in ms', integer('--timeout', 50, 600_000), DEFAULT_TIMEOUT_MS)
+    .option(
+      '--exercise-timeout <s>',
+      'wall-clock budget per exercise, in seconds (all its calls together; when spent, its remaining tests fail and the next exercise is graded)',
+      integer('--exercise-timeout', 1, 86_400),
+      DEFAULT_EXERCISE_TIMEOUT_MS / 1000,
+    )
     .option('--runs <n>', 'random cases per test', integer('--runs', 1, 1000), DEFAULT_NUM_RUNS)
     .option('--quiet', 'print only the totals and the seed')
     .option('--no-color', 'no ANSI colours')
@@ -265,6 +273,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(opts.seed !== undefined ? { seed: opts.seed } : { secret }),
       ...(opts.exercises ? { exercises: opts.exercises } : {}),
       timeoutMs: opts.timeout,
+      exerciseTimeoutMs: opts.exerciseTimeout * 1000,
       numRuns: opts.runs,
       ...(only ? { only } : {}),
       ...(opts.path ? { replayPath: opts.path } : {}),
@@ -300,6 +309,7 @@ async function classMain(target: string, opts: Options, cwd: string, explicit: (
   for (const [flag, set] of [['--gradescope', opts.gradescope], ['--replay', opts.replay], ['--path', opts.path], ['--classroom', opts.classroom]] as const) {
     if (set) throw new UsageError(`${flag} grades one submission; it does not go with --out`);
   }
+  if (explicit('exerciseTimeout')) throw new UsageError(`--exercise-timeout does not go with --out yet: a class run uses the default budget of ${DEFAULT_EXERCISE_TIMEOUT_MS / 1000} s per exercise`);
   const out = path.resolve(cwd, opts.out!);
   const progress = classProgress(opts.progress && !opts.quiet, opts.quiet === true);
   // Stopped with Ctrl-C or kill: the finished results are on disk; say how to resume. The

@@ -15,6 +15,31 @@ import { TestFailure } from './suites/types.js';
 export interface ExerciseSandboxOptions {
   /** Wall-clock limit per call, ms. */
   readonly timeoutMs: number;
+  /**
+   * Wall-clock budget of the whole exercise, ms: start-ups and calls together, counted from the
+   * first start. Once spent, the child is killed and every further call fails with
+   * {@link budgetMessage}. Default: no budget.
+   */
+  readonly budgetMs?: number;
+}
+
+/** Seconds, for a message: `"120 s"`, `"2.5 s"`. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/**
+ * The feedback of a test stopped or left out because the exercise spent its wall-clock budget.
+ *
+ * @param budgetMs - the exercise's budget
+ * @param timeoutMs - the per-call limit
+ */
+export function budgetMessage(budgetMs: number, timeoutMs: number): string {
+  return (
+    `the exercise took more than ${seconds(budgetMs)} in total (the grader's time budget per exercise); ` +
+    `each call may have stayed under the per-call limit of ${timeoutMs} ms, but together they took too long, ` +
+    `so the grader stopped the exercise and this test did not finish. Make the code faster (a sleep, a busy wait or needless work in every call adds up)`
+  );
 }
 
 /**
@@ -72,6 +97,8 @@ export class ExerciseSandbox {
   readonly stdout = new OutputLog();
   /** The exercise's stderr, likewise. */
   readonly stderr = new OutputLog();
+  /** When the budget runs out (`Date.now()` ms), set at the first start. */
+  private deadline: number | undefined;
 
   /**
    * @param bundleFile - the exercise's bundle
@@ -90,12 +117,24 @@ export class ExerciseSandbox {
    * @returns null when ready, else the failure (import error, crash, time-out at import)
    */
   async ensureStarted(): Promise<TestFailure | null> {
+    if (this.budgetSpent) {
+      await this.close();
+      return this.budgetFailure();
+    }
     if (this.sandbox?.alive && this.ready) return null;
     await this.sandbox?.close();
-    this.sandbox = new Sandbox(this.bundleFile, { timeoutMs: this.options.timeoutMs, stdout: this.stdout, stderr: this.stderr });
+    const { budgetMs, timeoutMs } = this.options;
+    if (budgetMs !== undefined) this.deadline ??= Date.now() + budgetMs;
+    const left = this.remainingMs();
+    const startLimit = timeoutMs + 5000;
+    this.sandbox = new Sandbox(this.bundleFile, { timeoutMs, startTimeoutMs: Math.max(1, Math.min(startLimit, left)), stdout: this.stdout, stderr: this.stderr });
     this.ready = undefined;
     this.starts++;
     const o = await this.sandbox.start();
+    if (o.kind === 'timeout' && left < startLimit) {
+      await this.close();
+      return this.budgetFailure();
+    }
     if (o.kind !== 'ready') return startFailure(o, this.submissionRoot);
     this.ready = o.ready;
     return null;
@@ -114,7 +153,12 @@ export class ExerciseSandbox {
     if (this.ready!.reexports.includes(fn)) {
       throw new TestFailure('failed', `${fn} is @dlkata/tensor's own ${fn}, re-exported; the exercise asks you to write it yourself`, true);
     }
-    const o = await this.sandbox!.call(fn, args, keep);
+    const left = this.remainingMs();
+    const o = await this.sandbox!.call(fn, args, keep, Math.min(this.options.timeoutMs, left));
+    if (o.kind === 'timeout' && left < this.options.timeoutMs) {
+      await this.close();
+      throw this.budgetFailure();
+    }
     switch (o.kind) {
       case 'ok':
         return o.value;
@@ -135,6 +179,21 @@ export class ExerciseSandbox {
       case 'crashed':
         throw new TestFailure('error', o.message, true);
     }
+  }
+
+  /** Ms left of the exercise's budget (Infinity without one, or before the first start). */
+  remainingMs(): number {
+    return this.deadline === undefined ? Infinity : Math.max(0, this.deadline - Date.now());
+  }
+
+  /** True once the exercise's budget is spent: no further call runs. */
+  get budgetSpent(): boolean {
+    return this.deadline !== undefined && Date.now() >= this.deadline;
+  }
+
+  /** The failure of a test stopped or left out for the spent budget (fatal). */
+  budgetFailure(): TestFailure {
+    return new TestFailure('timeout', budgetMessage(this.options.budgetMs ?? 0, this.options.timeoutMs), true);
   }
 
   /** Stops the child, if any. */

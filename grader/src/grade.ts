@@ -32,6 +32,14 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json
 /** Default wall-clock limit per call, in ms. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 
+/**
+ * Default wall-clock budget of one exercise (start-up and every call together), in ms. An
+ * honest solution takes a few seconds per exercise on a busy machine; the budget is generous
+ * so that only code that is slow in every call (a sleep, a busy wait) reaches it, and a whole
+ * assignment of 12 exercises still ends in bounded time.
+ */
+export const DEFAULT_EXERCISE_TIMEOUT_MS = 120_000;
+
 /** Default number of generated cases per property test. */
 export const DEFAULT_NUM_RUNS = 15;
 
@@ -53,6 +61,8 @@ export interface GradeOptions {
   readonly exercises?: readonly string[];
   /** Wall-clock limit per call, in ms (default {@link DEFAULT_TIMEOUT_MS}). */
   readonly timeoutMs?: number;
+  /** Wall-clock budget per exercise, in ms (default {@link DEFAULT_EXERCISE_TIMEOUT_MS}). */
+  readonly exerciseTimeoutMs?: number;
   /** Generated cases per property test (default {@link DEFAULT_NUM_RUNS}). */
   readonly numRuns?: number;
   /** Exercises graded at the same time (default: 2, at most the number of CPUs). */
@@ -220,6 +230,11 @@ export interface ExerciseOptions {
   readonly secret?: Buffer;
   /** Wall-clock limit per call, in ms. */
   readonly timeoutMs: number;
+  /**
+   * Wall-clock budget of the whole exercise, in ms (default {@link DEFAULT_EXERCISE_TIMEOUT_MS}):
+   * when it is spent, the child is killed and the remaining tests fail with the reason.
+   */
+  readonly exerciseTimeoutMs?: number;
   /** Generated cases per property test. */
   readonly numRuns: number;
   /** A fresh, empty directory for the bundle. */
@@ -270,13 +285,20 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
   if (!bundle.ok) {
     return noted(exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only), exSeed));
   }
-  const exercise = new ExerciseSandbox(bundle.file, submissionDir, { timeoutMs: opts.timeoutMs });
+  const exercise = new ExerciseSandbox(bundle.file, submissionDir, { timeoutMs: opts.timeoutMs, budgetMs: opts.exerciseTimeoutMs ?? DEFAULT_EXERCISE_TIMEOUT_MS });
   try {
     const failure = await exercise.ensureStarted();
     if (failure) return noted(exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only), exSeed));
     const tests: TestResult[] = [];
     for (const test of selectTests(suite, opts.only)) {
       const seed = seedOf(test.id);
+      if (exercise.budgetSpent) {
+        // The budget is spent: the child is gone, and the rest of the tests are not run.
+        await exercise.close();
+        const f = exercise.budgetFailure();
+        tests.push({ id: test.id, name: test.name, points: 0, maxPoints: test.points, status: f.status, feedback: f.message, seed, ...(test.visibility ? { visibility: test.visibility } : {}) });
+        continue;
+      }
       const ctx: TestContext = {
         seed,
         numRuns: opts.numRuns,
@@ -408,6 +430,8 @@ export async function grade(target: string, opts: GradeOptions = {}): Promise<Gr
     }
   }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const exerciseTimeoutMs = opts.exerciseTimeoutMs ?? DEFAULT_EXERCISE_TIMEOUT_MS;
+  if (!Number.isSafeInteger(exerciseTimeoutMs) || exerciseTimeoutMs < 1) throw new UsageError(`the time budget per exercise must be a positive number of ms, got ${exerciseTimeoutMs}`);
   const numRuns = opts.numRuns ?? DEFAULT_NUM_RUNS;
   sweepStaleTempDirs();
   // An environment fault (no permission flag, OS measures that stop Node) stops the run here,
@@ -517,6 +541,7 @@ async function gradeIn(
       const r = await gradeExercise(suite, item.dir, p.sub.dir, {
         ...(seeding.seed !== undefined ? { seed: seeding.seed } : { secret: seeding.secret!.key }),
         timeoutMs,
+        exerciseTimeoutMs: opts.exerciseTimeoutMs ?? DEFAULT_EXERCISE_TIMEOUT_MS,
         numRuns,
         workDir,
         ...(only?.test !== undefined ? { only: [only.test] } : {}),
@@ -579,7 +604,7 @@ async function gradeFolderOfSubmissions(
     entries.map((entry, i) => async (): Promise<SubmissionResult> => {
       let r: SubmissionResult;
       try {
-        r = await gradeSubmission(entry, manifest, { suites, cwd, workDir: path.join(work, `s${i}`), ...(seeding.secret ? { secret: seeding.secret.key } : {}) });
+        r = await gradeSubmission(entry, manifest, { suites, cwd, workDir: path.join(work, `s${i}`), ...(seeding.secret ? { secret: seeding.secret.key } : {}), ...(opts.exerciseTimeoutMs !== undefined ? { exerciseTimeoutMs: opts.exerciseTimeoutMs } : {}) });
       } catch (e) {
         if (e instanceof UsageError) throw e;
         r = errorSubmission(entry, manifest, suites, cwd, `could not be graded: ${e instanceof Error ? e.message : String(e)}`);

@@ -34,6 +34,7 @@ export {
   VERSION,
   DEFAULT_NUM_RUNS,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_EXERCISE_TIMEOUT_MS,
   MAX_SEED,
 } from './grade.js';
 export type { GradeOptions, ExerciseOptions, ProgressEvent } from './grade.js';
@@ -59,7 +60,7 @@ export { makeTempDir, removeTempDir, sweepStaleTempDirs, TEMP_KINDS, STALE_AFTER
 export type { SandboxOptions, StartOutcome, CallOutcome } from './sandbox/sandbox.js';
 export { detectIsolation, cpuLimitSeconds, DATA_LIMIT_BYTES, NOBODY } from './sandbox/isolation.js';
 export type { Isolation } from './sandbox/isolation.js';
-export { ExerciseSandbox, locateError, isTodo, todoText, startFailure } from './exercise-sandbox.js';
+export { ExerciseSandbox, budgetMessage, locateError, isTodo, todoText, startFailure } from './exercise-sandbox.js';
 export type { ExerciseSandboxOptions } from './exercise-sandbox.js';
 export { SUITES, suiteFor, gradientCheckSuite, convolutionSuite, poolingSuite } from './suites/index.js';
 export { TestFailure } from './suites/types.js';

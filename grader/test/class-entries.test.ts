@@ -253,7 +253,8 @@ describe('the reproduce line', () => {
   it('keeps every option that changes the result', () => {
     expect(reproduceCommand('class', {})).toBe('pnpm grade class');
     expect(reproduceCommand('class', { exercises: ['05-residual'], runs: 1, timeout: 800 })).toBe('pnpm grade class --exercises 05-residual --runs 1 --timeout 800');
-    expect(reproduceCommand('my class', { runs: 15, timeout: 5000 })).toBe("pnpm grade 'my class'");
+    expect(reproduceCommand('my class', { runs: 15, timeout: 5000, exerciseTimeout: 120 })).toBe("pnpm grade 'my class'");
+    expect(reproduceCommand('alice', { exerciseTimeout: 30 })).toBe('pnpm grade alice --exercise-timeout 30');
   });
 
   it('in the printed table', async () => {

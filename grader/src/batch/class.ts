@@ -418,6 +418,8 @@ export interface SubmissionOptions {
   readonly workDir?: string;
   /** The grader secret's bytes: needed when `manifest.seed` is null. */
   readonly secret?: Buffer;
+  /** Wall-clock budget per exercise, in ms (default: gradeExercise's). */
+  readonly exerciseTimeoutMs?: number;
 }
 
 /**
@@ -437,13 +439,13 @@ export async function gradeSubmission(entry: ClassEntry, manifest: ClassManifest
   const workDir = opts.workDir ?? makeWorkDir();
   try {
     if (manifest.seed === null && opts.secret === undefined) throw new Error('gradeSubmission: a manifest without a seed needs the grader secret');
-    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS, opts.secret);
+    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS, opts.secret, opts.exerciseTimeoutMs);
   } finally {
     if (own) removeTempDir(workDir);
   }
 }
 
-async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits, secret: Buffer | undefined): Promise<SubmissionResult> {
+async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits, secret: Buffer | undefined, exerciseTimeoutMs?: number): Promise<SubmissionResult> {
   const chosen = manifest.exercises.map((id) => {
     const suite = suites.find((s) => s.id === id);
     if (!suite) throw new UsageError(`the grader has no suite for ${id}`);
@@ -490,7 +492,7 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
     }
     const bundleDir = path.join(workDir, `bundle-${i}`);
     mkdirSync(bundleDir);
-    exercises.push(await gradeExercise(suite, exDir, root, { ...(manifest.seed !== null ? { seed: manifest.seed } : { secret }), timeoutMs: manifest.timeoutMs, numRuns: manifest.numRuns, workDir: bundleDir }));
+    exercises.push(await gradeExercise(suite, exDir, root, { ...(manifest.seed !== null ? { seed: manifest.seed } : { secret }), timeoutMs: manifest.timeoutMs, ...(exerciseTimeoutMs !== undefined ? { exerciseTimeoutMs } : {}), numRuns: manifest.numRuns, workDir: bundleDir }));
   }
   const skipped = [...located.keys()].filter((id) => !manifest.exercises.includes(id)).sort();
   return submissionResult(entry.name, shown, exercises, skipped);

@@ -176,9 +176,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--seed <n>', 'not accepted: every submission gets its own seeds from the bundle secret')
     .option('--timeout <ms>', 'wall-clock limit per call, in ms', integer('--timeout', 50, 600_000))
     .option('--runs <n>', 'random cases per test', integer('--runs', 1, 1000))
+    .option('--total-timeout <s>', "wall-clock limit of one submission's whole run, in seconds (default 540); keep it below the assignment's autograder timeout on Gradescope", integer('--total-timeout', 10, 86_400))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  let opts: { out: string; exercises?: string[]; secretFile?: string; seed?: string; timeout?: number; runs?: number };
+  let opts: { out: string; exercises?: string[]; secretFile?: string; seed?: string; timeout?: number; runs?: number; totalTimeout?: number };
   try {
     program.parse(['node', 'gradescope', ...argv]);
     opts = program.opts();
@@ -211,6 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     exercises: opts.exercises ?? SUITES.map((s) => s.id),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
     ...(opts.runs !== undefined ? { numRuns: opts.runs } : {}),
+    ...(opts.totalTimeout !== undefined ? { totalTimeoutMs: opts.totalTimeout * 1000 } : {}),
   };
   const out = path.resolve(cwd, opts.out);
   const n = await buildAutograder({ out, config, ...(secret ? { secret } : {}) });

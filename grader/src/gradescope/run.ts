@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSyn
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gradeSubmission, type ClassManifest } from '../batch/class.js';
-import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, runInfo, sandboxInfo, TOOL, VERSION } from '../grade.js';
+import { DEFAULT_EXERCISE_TIMEOUT_MS, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, runInfo, sandboxInfo, TOOL, VERSION } from '../grade.js';
 import type { GradeReport } from '../results.js';
 import { loadSecret } from '../seeds.js';
 import { SUITES } from '../suites/index.js';
@@ -32,7 +32,20 @@ export interface GradescopeConfig {
   readonly timeoutMs?: number;
   /** Random cases per test (default {@link DEFAULT_NUM_RUNS}). */
   readonly numRuns?: number;
+  /**
+   * Wall-clock limit of the whole run, ms (default {@link DEFAULT_TOTAL_TIMEOUT_MS}): when it is
+   * reached, the run stops and writes a results file that says so, before Gradescope's own
+   * timeout ends the container without one. Keep it below the assignment's autograder timeout.
+   */
+  readonly totalTimeoutMs?: number;
 }
+
+/**
+ * Default {@link GradescopeConfig.totalTimeoutMs}: 9 minutes, under Gradescope's default
+ * autograder timeout of 10 minutes. Each exercise also has its own budget
+ * ({@link DEFAULT_EXERCISE_TIMEOUT_MS}); an honest submission takes a small part of either.
+ */
+export const DEFAULT_TOTAL_TIMEOUT_MS = 540_000;
 
 /** The variable that moves the `/autograder` root, for the project's tests only. */
 export const TEST_ROOT_ENV = 'DLKATA_TEST_AUTOGRADER_ROOT';
@@ -80,10 +93,15 @@ export function readConfig(file: string): GradescopeConfig {
   if (!Array.isArray(c.exercises) || c.exercises.length === 0 || !c.exercises.every((x) => typeof x === 'string' && known.includes(x))) {
     throw new Error(`${file}: "exercises" must list the assignment's exercises (of ${known.join(', ')}), got ${JSON.stringify(c.exercises)}`);
   }
-  for (const k of ['timeoutMs', 'numRuns'] as const) {
+  for (const k of ['timeoutMs', 'numRuns', 'totalTimeoutMs'] as const) {
     if (c[k] !== undefined && (!Number.isSafeInteger(c[k]) || (c[k] as number) < 1)) throw new Error(`${file}: "${k}" must be a positive integer, got ${JSON.stringify(c[k])}`);
   }
-  return { exercises: [...c.exercises].sort(), ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}), ...(c.numRuns ? { numRuns: c.numRuns } : {}) };
+  return {
+    exercises: [...c.exercises].sort(),
+    ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}),
+    ...(c.numRuns ? { numRuns: c.numRuns } : {}),
+    ...(c.totalTimeoutMs ? { totalTimeoutMs: c.totalTimeoutMs } : {}),
+  };
 }
 
 /**
@@ -101,6 +119,50 @@ export function failureResults(message: string): GradescopeResults {
     extra_data: { max_score: 0, exercises: [], not_submitted: [], seed: null, error: message },
     tests: [],
   };
+}
+
+/**
+ * The results file when the run reached its overall limit ({@link GradescopeConfig.totalTimeoutMs}):
+ * 0 points, the reason, Gradescope's documented fields only. The grading of the exercises
+ * finished so far is not in it.
+ */
+export function timeLimitResults(limitMs: number): GradescopeResults {
+  const s = Math.round(limitMs / 1000);
+  const message =
+    `the grading took more than ${s} s in total (the assignment's limit), so it was stopped before every exercise was graded. ` +
+    `Each exercise may take at most ${DEFAULT_EXERCISE_TIMEOUT_MS / 1000} s; if your code is slow (a sleep, a busy wait, much needless work in every call), make it faster and resubmit, otherwise tell your instructor`;
+  return {
+    score: 0,
+    output: `**The grading of this submission was stopped: it took too long.** (${message})`,
+    output_format: 'md',
+    test_output_format: 'md',
+    visibility: 'visible',
+    stdout_visibility: 'hidden',
+    extra_data: { max_score: 0, exercises: [], not_submitted: [], seed: null, error: message },
+    tests: [],
+  };
+}
+
+/**
+ * `work`, or `onLimit()` if `work` has not settled after `limitMs` (a rejection of `work` is
+ * passed on). The timer does not keep the process alive.
+ */
+export function withTimeLimit<T>(work: Promise<T>, limitMs: number, onLimit: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onLimit()), limitMs);
+    timer.unref();
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+/** The run's overall limit from the settings file; the default when it cannot be read (the run then reports why). */
+export function totalLimitMs(configFile: string): number {
+  try {
+    return readConfig(configFile).totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS;
+  } catch {
+    return DEFAULT_TOTAL_TIMEOUT_MS;
+  }
 }
 
 /**
@@ -140,20 +202,40 @@ async function main(): Promise<number> {
   const paths = gradescopePaths();
   rmSync(paths.results, { force: true });
   let results: GradescopeResults;
+  let stopped = false;
+  const limitMs = totalLimitMs(paths.config);
   try {
-    const r = await runGradescope(paths);
+    const r = await withTimeLimit<{ results: GradescopeResults; report: GradeReport } | null>(runGradescope(paths), limitMs, () => null);
+    if (r === null) {
+      // Over the overall limit: write what is known now, and end the run (its sandboxed children with it).
+      stopped = true;
+      throw new TimeLimitReached(limitMs);
+    }
     results = r.results;
     // The run's stdout is for the instructor (stdout_visibility: hidden): the seeds, to replay.
     const seeds = r.report.submissions[0].exercises.map((e) => `${e.id} ${e.seed ?? 'not run'}`).join(', ');
     process.stdout.write(`exercise seeds (from the bundle's secret ${r.report.secretId}): ${seeds}\n`);
   } catch (e) {
-    process.stdout.write(`internal error of the grader: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    results = failureResults(e instanceof Error ? e.message : String(e));
+    if (e instanceof TimeLimitReached) {
+      process.stdout.write(`the run reached its overall limit of ${limitMs} ms (totalTimeoutMs in gradescope.json) and was stopped\n`);
+      results = timeLimitResults(limitMs);
+    } else {
+      process.stdout.write(`internal error of the grader: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      results = failureResults(e instanceof Error ? e.message : String(e));
+    }
   }
   mkdirSync(path.dirname(paths.results), { recursive: true });
   writeFileSync(paths.results, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${results.score}/${results.extra_data.max_score} points; results in ${paths.results}\n`);
+  // Stopped mid-run: exit now rather than wait for the grading still under way.
+  if (stopped) process.exit(0);
   return 0;
+}
+
+class TimeLimitReached extends Error {
+  constructor(readonly limitMs: number) {
+    super(`over the overall limit of ${limitMs} ms`);
+  }
 }
 
 function invokedDirectly(): boolean {

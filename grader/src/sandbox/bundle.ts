@@ -22,7 +22,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Message, type Plugin } from 'esbuild';
+import { build, stop, type BuildOptions, type BuildResult, type Message, type Plugin } from 'esbuild';
 import * as layers from '@dlkata/layers';
 import * as tensorLibrary from '@dlkata/tensor';
 
@@ -54,6 +54,114 @@ export const TENSOR_EXPORTS: readonly string[] = Object.keys(tensorLibrary).sort
 export const LAYERS_EXPORTS: readonly string[] = Object.keys(layers).sort();
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * esbuild compiles in one long-lived service process shared by every bundle of a run. A
+ * submission can crash that process (say, brackets nested 300,000 deep overflow its parser's
+ * stack), and every build in flight or started later would then fail with "The service is no
+ * longer running": one submission would zero the ones graded after it. So a build that meets a
+ * dead service restarts it and tries again, alone: while a retry runs no other build starts, and
+ * it starts only when the builds in flight have ended (a readers-writer lock, retries first). A
+ * submission that crashes the service even alone gets {@link BUNDLER_CRASHED} and the service is
+ * restarted for the next one.
+ */
+const SERVICE_DEATH = /The service (?:was stopped|is no longer running)/;
+/** The message of a submission on which the compiler's process died even when it ran alone. */
+export const BUNDLER_CRASHED =
+  'the compiler (esbuild) crashed while reading this exercise, twice, the second time with nothing else running: look for something extreme in the code, e.g. brackets or expressions nested thousands deep';
+
+let inFlight = 0;
+let retrying = 0;
+let generation = 0;
+/** Retries run one at a time, in order. */
+let retries: Promise<void> = Promise.resolve();
+const waiters: Array<() => void> = [];
+const wake = () => waiters.splice(0).forEach((w) => w());
+const until = async (ready: () => boolean): Promise<void> => {
+  while (!ready()) await new Promise<void>((r) => waiters.push(r));
+};
+
+async function restartService(seen: number, restart: () => Promise<void> | void): Promise<void> {
+  if (seen !== generation) return; // someone else restarted it already
+  generation++;
+  await restart();
+}
+
+/**
+ * esbuild's `build`, surviving a crash of its service caused by another submission (see above).
+ *
+ * @param options - esbuild's build options
+ * @param run - the build function (esbuild's; a test passes one that fails on purpose)
+ * @param restart - stops the dead service so the next build starts a new one (esbuild's `stop`)
+ * @throws Error with {@link BUNDLER_CRASHED} when the service dies on this build run alone
+ */
+export async function buildSurvivingCrashes(
+  options: BuildOptions,
+  run: (o: BuildOptions) => Promise<BuildResult> = build,
+  restart: () => Promise<void> | void = stop,
+): Promise<BuildResult> {
+  await until(() => retrying === 0);
+  inFlight++;
+  const seen = generation;
+  try {
+    return await run(options);
+  } catch (e) {
+    if (!SERVICE_DEATH.test(e instanceof Error ? e.message : String(e))) throw e;
+    await restartService(seen, restart);
+  } finally {
+    inFlight--;
+    wake();
+  }
+  retrying++;
+  const turn = retries.then(async () => {
+    await until(() => inFlight === 0);
+    const alone = generation;
+    try {
+      return await run(options);
+    } catch (e) {
+      if (!SERVICE_DEATH.test(e instanceof Error ? e.message : String(e))) throw e;
+      await restartService(alone, restart);
+      throw new Error(BUNDLER_CRASHED);
+    }
+  });
+  retries = turn.then(
+    () => undefined,
+    () => undefined,
+  );
+  try {
+    return await turn;
+  } finally {
+    retrying--;
+    wake();
+  }
+}
+
+/** Deepest nesting of `(`, `[`, `{` a submission file may have (honest code stays under 30). */
+export const MAX_BRACKET_DEPTH = 500;
+
+/**
+ * The deepest nesting of brackets in a source text and the line where it is reached, counting
+ * every `(`, `[`, `{` against its closer, strings and comments included (an over-estimate,
+ * which is all the check needs). Run before esbuild parses a file: its parser recurses per
+ * level and a file nested hundreds of thousands deep takes its process down.
+ */
+export function bracketDepth(text: string): { depth: number; line: number } {
+  let depth = 0;
+  let max = 0;
+  let line = 1;
+  let maxLine = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        maxLine = line;
+      }
+    } else if ((c === 41 || c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return { depth: max, line: maxLine };
+}
 
 /** Source of a module whose listed exports throw a ForbiddenImportError with `message(name)`. */
 function disarmed(names: readonly string[], message: (name: string) => string, reexport?: string): string {
@@ -163,7 +271,12 @@ function importGuard(exerciseDir: string, tensor: string, opts: BundleOptions, e
         if (!inside(real, realExerciseDir)) return { errors: [{ text: `${name} lies outside the exercise folder` }] };
         const loader = SOURCE_LOADERS[path.extname(args.path).toLowerCase()];
         if (!loader) return { errors: [{ text: `${name} is not a source file the grader can bundle (.ts, .js, .json)` }] };
-        return { contents: disarmSourceMapLinks(readFileSync(real, 'utf8')), loader, resolveDir: path.dirname(args.path) };
+        const text = readFileSync(real, 'utf8');
+        const deep = bracketDepth(text);
+        if (deep.depth > MAX_BRACKET_DEPTH) {
+          return { errors: [{ text: `${name}: brackets nested ${deep.depth} deep (line ${deep.line}); the grader compiles at most ${MAX_BRACKET_DEPTH} levels` }] };
+        }
+        return { contents: disarmSourceMapLinks(text), loader, resolveDir: path.dirname(args.path) };
       });
     },
   };
@@ -185,7 +298,7 @@ export async function bundleExercise(exerciseDir: string, modules: readonly stri
   await writeFile(entry, `import { startRunner } from ${JSON.stringify(RUNNER_SOURCE)};\nstartRunner({\n${loaders}\n});\n`);
   const file = path.join(outDir, 'bundle.cjs');
   try {
-    const result = await build({
+    const result = await buildSurvivingCrashes({
       entryPoints: [entry],
       absWorkingDir: outDir,
       outfile: file,

@@ -388,7 +388,9 @@ export class Sandbox {
     if (oom) what = `ran out of memory (heap limit ${HEAP_LIMIT_MB} MB) ${during}`;
     else if (signal === 'SIGKILL' && this.killedByUs) what = `was stopped by the grader ${during}`;
     else if (signal) what = `was killed by ${signal} ${during}`;
-    else if (code === 0) what = `exited (code 0) ${during}; does the code call process.exit()?`;
+    // Exit code 0 without an answer: the runner never exits on its own while it has work, so the
+    // code ended the process or broke the runner; which one is not known here, so say both.
+    else if (code === 0) what = `exited (code 0) ${during} without answering the grader; possible causes: the code calls process.exit(), or it changed built-ins the grader's runner relies on (such as Array.prototype[Symbol.iterator] or other prototype methods), so the runner could not go on`;
     else if (code === CHANNEL_LOST_EXIT_CODE) what = `lost its channel to the grader ${during}; does the code close or replace file descriptor 3?`;
     else what = `exited with code ${code} ${during}`;
     const tail = err
@@ -443,9 +445,11 @@ export class Sandbox {
    * @param fn - export name, e.g. `"conv2dForward"`
    * @param args - arguments: Tensors, numbers, plain objects, handles from earlier results
    * @param keep - keys of the returned object to keep in the child as handles (e.g. `["cache"]`)
+   * @param limitMs - wall-clock limit of this call (default {@link SandboxOptions.timeoutMs}; a
+   *   caller with less time left in a larger budget passes less)
    * @returns how the call ended; on `timeout` and `channel` the child has been killed
    */
-  call(fn: string, args: readonly unknown[], keep?: readonly string[]): Promise<CallOutcome> {
+  call(fn: string, args: readonly unknown[], keep?: readonly string[], limitMs?: number): Promise<CallOutcome> {
     if (this.pending) throw new Error('Sandbox.call: a call is already pending');
     if (this.broken !== undefined) return Promise.resolve({ kind: 'channel', message: `the sandboxed process broke the protocol before ${fn} was called: it sent ${this.broken}; the grader stopped it` });
     if (!this.alive) return Promise.resolve({ kind: 'crashed', message: `the sandboxed process is not running (${fn})` });
@@ -453,7 +457,7 @@ export class Sandbox {
     let id = randomInt(1, 2 ** 47);
     while (this.usedIds.has(id)) id = randomInt(1, 2 ** 47);
     this.usedIds.add(id);
-    const ms = this.options.timeoutMs;
+    const ms = Math.max(1, Math.min(limitMs ?? this.options.timeoutMs, this.options.timeoutMs));
     const frame = encodeFrame({ type: 'call', id, fn, args: args.map(encodeValue), ...(keep ? { keep } : {}) });
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {

@@ -19,8 +19,11 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpa
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Kinds of temporary folder the grader makes (the prefixes it sweeps). */
-export const TEMP_KINDS = ['dlkata-grade-', 'dlkata-class-', 'dlkata-sandbox-', 'dlkata-preflight-'] as const;
+/**
+ * Kinds of temporary folder the grader makes (the prefixes it sweeps); `dlkata-progress-` is
+ * `pnpm progress`'s, made and swept through this module too.
+ */
+export const TEMP_KINDS = ['dlkata-grade-', 'dlkata-class-', 'dlkata-sandbox-', 'dlkata-preflight-', 'dlkata-progress-'] as const;
 
 /** A folder whose owner cannot be checked is stale after this long without a change: 6 hours, in ms. */
 export const STALE_AFTER_MS = 6 * 60 * 60 * 1000;

@@ -44,7 +44,7 @@ import {
 import { compareTensors, Rng, Tensor } from '@dlkata/tensor';
 import { describeValue, field, isRecord } from '../protocol.js';
 import { diagnoseInceptionForward } from '../diagnose/index.js';
-import { jointRecord, checkProperty, expectClose, expectField, expectNumber, expectTensor, forwardProblem, gradeGradient, shapeOf } from './harness.js';
+import { carriesSignal, jointRecord, checkProperty, expectClose, expectField, expectNumber, expectTensor, forwardProblem, gradeGradient, shapeOf } from './harness.js';
 import { TestFailure, type Suite, type SuiteTest, type TestContext } from './types.js';
 
 const range = (lo: number, hi: number): fc.Arbitrary<number> => fc.integer({ min: lo, max: hi });
@@ -294,6 +294,92 @@ async function studentModule(ctx: TestContext, x: Tensor, params: InceptionParam
   return ctx.call('inceptionForward', [x, params, spec], ['cache']);
 }
 
+/**
+ * The inception module composed from the student's OWN helpers (`conv1x1ReluForward`,
+ * `convSameForward`, `reluForward`, `maxPoolForward`, `concatChannels`), every call in the
+ * sandbox, wired as the module is: what a right `inceptionForward` returns when those helpers
+ * are what they are. One mistake costs once: a wrong helper costs in the helper's tests, and a
+ * module that composes it right keeps the module's points.
+ *
+ * @returns the composed `out` and the helpers' caches (handles), or null when a helper call fails
+ */
+async function ownModuleForward(ctx: TestContext, x: Tensor, p: InceptionParams): Promise<{ out: Tensor; caches: Record<string, unknown> } | null> {
+  try {
+    const call = async (fn: string, args: readonly unknown[]): Promise<{ out: Tensor; cache: unknown }> => {
+      const r = await ctx.call(fn, args, ['cache']);
+      return { out: expectField(r, fn, 'out'), cache: field(r, 'cache', fn) };
+    };
+    const b1 = await call('conv1x1ReluForward', [x, p.w1, p.b1]);
+    const r3 = await call('conv1x1ReluForward', [x, p.w3reduce, p.b3reduce]);
+    const c3 = await call('convSameForward', [r3.out, p.w3, p.b3]);
+    const b3 = await call('reluForward', [c3.out]);
+    const r5 = await call('conv1x1ReluForward', [x, p.w5reduce, p.b5reduce]);
+    const c5 = await call('convSameForward', [r5.out, p.w5, p.b5]);
+    const b5 = await call('reluForward', [c5.out]);
+    const pool = await call('maxPoolForward', [x, { kernel: 3, stride: 1, pad: 1 }]);
+    const bp = await call('conv1x1ReluForward', [pool.out, p.wPoolProj, p.bPoolProj]);
+    const out = expectTensor(await ctx.call('concatChannels', [[b1.out, b3.out, b5.out, bp.out]]), 'concatChannels');
+    return { out, caches: { b1: b1.cache, r3: r3.cache, c3: c3.cache, b3: b3.cache, r5: r5.cache, c5: c5.cache, b5: b5.cache, pool: pool.cache, bp: bp.cache } };
+  } catch (e) {
+    if (e instanceof TestFailure && e.fatal) throw e;
+    return null;
+  }
+}
+
+/**
+ * The module's backward pass composed from the student's OWN helpers' backward passes
+ * (`splitChannels`, `conv1x1ReluBackward`, `convSameBackward`, `reluBackward`,
+ * `maxPoolBackward`) on the caches of {@link ownModuleForward}, summing `dx` over the four
+ * branches here.
+ *
+ * @returns every gradient of {@link InceptionGrads}, or null when a helper call fails
+ */
+async function ownModuleBackward(ctx: TestContext, dout: Tensor, spec: InceptionSpec, caches: Record<string, unknown>): Promise<Record<string, Tensor> | null> {
+  try {
+    const grads = async (fn: string, args: readonly unknown[], keys: readonly string[]): Promise<Record<string, Tensor>> => {
+      const r = await ctx.call(fn, args);
+      return Object.fromEntries(keys.map((k) => [k, expectField(r, fn, k)]));
+    };
+    const parts = await ctx.call('splitChannels', [dout, [spec.c1, spec.c3, spec.c5, spec.poolProj]]);
+    if (!Array.isArray(parts) || parts.length !== 4) return null;
+    const [d1, d3, d5, dp] = parts.map((t, i) => expectTensor(t, `splitChannels: part ${i}`));
+    const conv = ['dx', 'dw', 'db'];
+    const g1 = await grads('conv1x1ReluBackward', [d1, caches.b1], conv);
+    const g3 = await grads('convSameBackward', [(await grads('reluBackward', [d3, caches.b3], ['dx'])).dx, caches.c3], conv);
+    const g3r = await grads('conv1x1ReluBackward', [g3.dx, caches.r3], conv);
+    const g5 = await grads('convSameBackward', [(await grads('reluBackward', [d5, caches.b5], ['dx'])).dx, caches.c5], conv);
+    const g5r = await grads('conv1x1ReluBackward', [g5.dx, caches.r5], conv);
+    const gp = await grads('conv1x1ReluBackward', [dp, caches.bp], conv);
+    const gpool = await grads('maxPoolBackward', [gp.dx, caches.pool], ['dx']);
+    const branches = [g1.dx, g3r.dx, g5r.dx, gpool.dx];
+    if (branches.some((t) => t.size !== g1.dx.size)) return null;
+    const dx = g1.dx.map((v, i) => v + g3r.dx.data[i] + g5r.dx.data[i] + gpool.dx.data[i]);
+    return {
+      dx,
+      dw1: g1.dw,
+      db1: g1.db,
+      dw3reduce: g3r.dw,
+      db3reduce: g3r.db,
+      dw3: g3.dw,
+      db3: g3.db,
+      dw5reduce: g5r.dw,
+      db5reduce: g5r.db,
+      dw5: g5.dw,
+      db5: g5.db,
+      dwPoolProj: gp.dw,
+      dbPoolProj: gp.db,
+    };
+  } catch (e) {
+    if (e instanceof TestFailure && e.fatal) throw e;
+    return null;
+  }
+}
+
+const sameTensor = (a: Tensor, b: Tensor): boolean => a.size === b.size && a.shape.every((d, i) => d === b.shape[i]) && compareTensors('', a, b).ok;
+
+const HELPERS_NOTE =
+  'the right composition of your own helpers (conv1x1ReluForward/Backward, concatChannels/splitChannels, convSame, relu, maxPool), and a helper is what is wrong: this test keeps its points; the helper\'s tests cost its bug.';
+
 const forwardShape: SuiteTest = {
   id: 'forward-shape',
   name: 'inceptionForward: out [N, c1 + c3 + c5 + poolProj, H, W] (every branch keeps H x W)',
@@ -327,7 +413,10 @@ const forwardValues: SuiteTest = {
         const expected = refForward(x, params, c.spec).out;
         const out = expectField(await studentModule(ctx, x, params, c.spec), 'inceptionForward', 'out', expected.shape);
         const cmp = compareTensors('inceptionForward: out', out, expected);
-        if (!cmp.ok) throw new TestFailure('failed', `${cmp.message}. ${diagnoseInceptionForward(out, expected, c.spec) ?? ''}`.trim());
+        if (cmp.ok) return;
+        const own = await ownModuleForward(ctx, x, params);
+        if (own !== null && !sameTensor(own.out, expected) && carriesSignal(own.out, expected) && sameTensor(out, own.out)) return `Your inceptionForward differs from the reference, but it is ${HELPERS_NOTE}`;
+        throw new TestFailure('failed', `${cmp.message}. ${diagnoseInceptionForward(out, expected, c.spec) ?? ''}`.trim());
       },
       { examples: MODULE_EXAMPLES, describe: describeModule },
     ),
@@ -358,8 +447,18 @@ function moduleBackwardTest(id: string, name: string, points: number, keys: read
           const grads = await ctx.call('inceptionBackward', [t.dout, cache]);
           const problem = forwardProblem(fwd, 'inceptionForward', ref.out);
           let note: string | undefined;
+          let own: Promise<Record<string, Tensor> | null> | undefined;
           for (const k of keys) {
             const grad = expectField(grads, 'inceptionBackward', k, expected[k].shape);
+            if (!compareTensors('', grad, expected[k]).ok && carriesSignal(grad, expected[k])) {
+              // a wrong helper costs in the helper's tests: a module backward that composes the student's own helpers right keeps its points
+              own ??= ownModuleForward(ctx, t.x, t.params).then((f) => (f === null ? null : ownModuleBackward(ctx, t.dout, c.spec, f.caches)));
+              const comp = await own;
+              if (comp !== null && comp[k] !== undefined && !sameTensor(comp[k], expected[k]) && sameTensor(grad, comp[k])) {
+                note ??= `Your inceptionBackward differs from the reference, but it is ${HELPERS_NOTE}`;
+                continue;
+              }
+            }
             const input = k.slice(1) as 'x' | keyof InceptionParams;
             const accepted = await gradeGradient({
               forward: 'inceptionForward',

@@ -242,6 +242,14 @@ export async function gradeGradient(q: GradientGrading): Promise<string | undefi
   let explanation: string;
   try {
     const check = await checkAgainstOwnForward({ point: q.point, grad: q.grad, dout: q.dout, forward: q.studentForward, rng: q.rng, h: q.h ?? 1e-5 });
+    if (q.forwardProblem !== null && check.agrees && !carriesSignal(q.grad, q.expected)) {
+      throw new TestFailure(
+        'failed',
+        [`${cmp.message}.`, `Your ${q.forward} is wrong (${q.forwardProblem}) and hardly depends on ${q.input} (its gradient has ${relNorm(q.grad, q.expected)} of the expected size), so your ${d} cannot be credited as the gradient of your own ${q.forward}: fix the forward pass first.`, q.hint]
+          .filter((x) => x)
+          .join(' '),
+      );
+    }
     if (q.forwardProblem !== null && check.agrees) {
       return `Your ${q.forward} is wrong (${q.forwardProblem}), so your ${d} was graded against the gradient of your own ${q.forward}, and it matches (directional check, relative error ${check.relError.toExponential(1)}): this test keeps its points; the forward tests cost the forward bug.`;
     }
@@ -251,6 +259,33 @@ export async function gradeGradient(q: GradientGrading): Promise<string | undefi
     explanation = `(The grader could not run your ${q.forward} for a gradient check: ${(e as Error).message})`;
   }
   throw new TestFailure('failed', [`${cmp.message}.`, q.known, q.hint, explanation].filter((x) => x).join(' '));
+}
+
+/**
+ * Whether a result accepted on a second look (a gradient as the gradient of the student's own
+ * wrong forward, a sequence output or gradient as the composition of the student's own wrong
+ * steps) is big enough to show anything: at least {@link MIN_CREDITED_NORM} of the reference's
+ * norm. A forward that ignores its input (returns zeros, a constant, or a tiny multiple) has a
+ * zero gradient, and a backward returning zeros would "match" it; a sequence of zero steps is
+ * "composed" by any function returning zeros. That earns nothing.
+ */
+export function carriesSignal(got: Tensor, expected: Tensor): boolean {
+  const e = norm(expected);
+  return e === 0 || norm(got) >= MIN_CREDITED_NORM * e;
+}
+
+/** The smallest ratio of norms, student gradient to reference, that {@link carriesSignal} credits. */
+export const MIN_CREDITED_NORM = 0.01;
+
+function norm(t: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < t.size; i++) s += t.data[i] * t.data[i];
+  return Math.sqrt(s);
+}
+
+function relNorm(got: Tensor, expected: Tensor): string {
+  const r = norm(got) / norm(expected);
+  return r === 0 ? 'none' : `${(r * 100).toPrecision(2)}%`;
 }
 
 /** Concatenates tensors' data into one flat tensor (several outputs as one, for {@link gradeGradient}). */
@@ -308,7 +343,7 @@ export async function gradeGradients(g: GradientsGrading): Promise<string | unde
   for (const [key, want] of Object.entries(g.expected)) {
     const got = expectField(g.result, g.backward, key, want.shape);
     if (compareTensors('', got, want, { tol: TOL }).ok) continue;
-    if (g.alternative) {
+    if (g.alternative && carriesSignal(got, want)) {
       const accepted = await g.alternative(key, got);
       if (accepted) {
         note ??= accepted;

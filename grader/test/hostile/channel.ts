@@ -153,7 +153,14 @@ export const channelFixtures: readonly HostileFixture[] = [
     attack: 'calls process.exit(0) while being imported',
     exercise: '03-pooling',
     plants: [before(P.file, P.top, 'process.exit(0);')],
-    expect: { lose: 'all', status: ['error'], feedback: ['exited (code 0) while importing the modules'] },
+    expect: { lose: 'all', status: ['error'], feedback: ['exited (code 0) while importing the modules without answering the grader; possible causes: the code calls process.exit(), or it changed built-ins'] },
+  },
+  {
+    name: 'array-iterator-at-import',
+    attack: 'replaces Array.prototype[Symbol.iterator] with one that throws, while being imported (it never calls process.exit)',
+    exercise: '03-pooling',
+    plants: [before(P.file, P.top, "Array.prototype[Symbol.iterator] = function () { throw new Error('no iteration'); };")],
+    expect: { lose: 'all', status: ['error'], feedback: ['exited (code 0) while importing the modules without answering the grader; possible causes: the code calls process.exit(), or it changed built-ins the grader\'s runner relies on'] },
   },
   {
     name: 'endless-microtasks',

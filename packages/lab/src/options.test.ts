@@ -112,14 +112,16 @@ const TAKES_OPTIONS: Record<string, Record<string, () => unknown>> = {
 const NO_OPTIONS: Record<string, readonly string[]> = {
   tensor: [
     'NotImplementedError', 'Rng', 'ShapeError', 'Tensor', 'ValueError', 'add', 'assertFinite', 'assertNdim', 'assertShape', 'axpy', 'col2im', 'convOutputSize',
-    'directionalCheck', 'dot', 'formatShape', 'gemm', 'im2col', 'matmul', 'maxAbs', 'mul', 'norm', 'numericalGradient', 'optionKeys', 'pad2d', 'pair',
-    'randomDirection', 'relativeError', 'samePadding', 'scale', 'shapeSize', 'shapesEqual', 'sub', 'sum', 'sumAxes', 'tensor', 'transpose2d',
+    'directionalCheck', 'dot', 'formatShape', 'gemm', 'gemmKernel', 'im2col', 'matmul', 'maxAbs', 'mul', 'norm', 'numericalGradient', 'optionKeys', 'pad2d', 'pair',
+    'randomDirection', 'relativeError', 'samePadding', 'scale', 'setGemmKernel', 'shapeSize', 'shapesEqual', 'sub', 'sum', 'sumAxes', 'tensor', 'transpose2d',
   ],
   layers: [
     'affineBackward', 'affineForward', 'alexnet', 'batches', 'bilinearUpsampling', 'classIoU', 'concatChannels', 'confusion', 'conv2dBackward', 'convMultiplies',
-    'convTranspose2dBackward', 'evaluate', 'featureSize', 'flatten', 'formatConfusion', 'googlenet', 'inceptionBackward', 'lenet5', 'loadMnist',
+    'convTranspose2dBackward', 'drawDropoutMasks', 'evaluate', 'featureSize', 'flatten', 'formatConfusion', 'googlenet', 'inceptionBackward', 'lenet5', 'loadMnist',
     'maxPool2dBackward', 'meanIoU', 'networkBackward', 'pixelAccuracy', 'pixelSoftmaxCrossEntropy', 'predictPixels', 'randomShift', 'reluBackward', 'reluForward',
     'residualBlockBackward', 'residualNeedsProjection', 'resnet', 'softmaxCrossEntropy', 'splitChannels', 'vgg', 'vggBlock',
+    // Data-parallel training: a thread count (and a worker entry for tests), an error class.
+    'TrainingWorkerError', 'TrainingWorkers',
   ],
   rnn: [
     'clipGradNorm', 'clipGradValue', 'eigenPower', 'hiddenGradientNorms', 'lstmBackward', 'lstmForward', 'lstmStepBackward', 'lstmStepForward', 'randomOrthogonal',

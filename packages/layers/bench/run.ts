@@ -15,12 +15,13 @@ import { conv2dCase } from './cases/conv2d.js';
 import { gemmCase } from './cases/gemm.js';
 import { lenetCase } from './cases/lenet.js';
 import { maxPool2dCase } from './cases/maxpool2d.js';
+import { numpyCase } from './cases/numpy.js';
 import { studentLoopCase } from './cases/student-loop.js';
 import { BenchCheckError, formatMs, formatRatio, type BenchCase, type BenchContext, type CaseResult } from './harness.js';
 import { renderTable } from './table.js';
 
 /** The benchmarks, in the order they run. New cases go here. */
-const CASES: readonly BenchCase[] = [gemmCase, conv2dCase, maxPool2dCase, lenetCase, studentLoopCase];
+const CASES: readonly BenchCase[] = [gemmCase, conv2dCase, maxPool2dCase, lenetCase, studentLoopCase, numpyCase];
 
 const USAGE = `usage: pnpm bench [-- --quick] [-- --only NAME[,NAME...]]
   --quick        short run: fewer repetitions; tfjs forward+backward on 4 images, time scaled

@@ -49,6 +49,7 @@ export * from './model/zoo.js';
 export * from './model/network.js';
 export * from './model/optim.js';
 export * from './model/train.js';
+export { TrainingWorkers, TrainingWorkerError, MAX_TRAINING_WORKERS, type BatchStep } from './model/data-parallel.js';
 export * from './data/mnist.js';
 export {
   residualBlockForward,

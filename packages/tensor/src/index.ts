@@ -4,7 +4,7 @@
  * - {@link Tensor}: `Float64Array` data with a row-major shape (NCHW for images)
  * - {@link Rng}: seeded normal/uniform numbers, so every run replays from one integer seed
  * - shape math: {@link convOutputSize} (PyTorch's formula), {@link computeConv2DInfo}, {@link computePool2DInfo}
- * - {@link gemm}, {@link im2col}, {@link col2im}
+ * - {@link gemm} (micro-kernel in TypeScript or WebAssembly SIMD: {@link setGemmKernel}, {@link gemmKernel}), {@link im2col}, {@link col2im}
  * - gradient checking: {@link numericalGradient}, {@link directionalCheck}, {@link relativeError}, {@link compareTensors}
  * - errors that name the op and the values: {@link ShapeError}, {@link ValueError}, {@link NotImplementedError}
  *

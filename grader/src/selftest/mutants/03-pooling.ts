@@ -130,4 +130,16 @@ export const mutants: readonly Mutant[] = [
     expectFailIn: ['backward-basic', 'backward-overlap', 'backward-ties'],
     description: 'maxPool2dBackward returns zeros',
   },
+  {
+    id: 'zero-forward-zero-backward',
+    exercise,
+    file,
+    kind: 'constant',
+    find: '  return { out, cache: { x, params: { kernel, stride } } };',
+    replace: '  return { out: out.map(() => 0), cache: { x, params: { kernel, stride } } };',
+    also: [{ find: '  return { dx };', replace: '  return { dx: dx.map(() => 0) };' }],
+    expectFailIn: ['forward', 'backward-basic', 'backward-overlap', 'backward-ties'],
+    description: 'a forward pass of zeros and a backward pass of zeros: zero IS the gradient of a constant forward, but it shows nothing and earns nothing',
+    expectFeedback: { 'backward-basic': ['hardly depends on x', 'fix the forward pass first'] },
+  },
 ];

@@ -162,4 +162,21 @@ export const mutants: readonly Mutant[] = [
     expectFailIn: ['needs-projection'],
     description: 'residualNeedsProjection always false',
   },
+  {
+    id: 'zero-forward-zero-backward',
+    exercise,
+    file,
+    kind: 'constant',
+    find: 'return { out: r2.out, cache:',
+    replace: 'return { out: r2.out.map(() => 0), cache:',
+    also: [
+      { find: 'return { dx: add(g1.dx, g), dw1: g1.dw, db1: g1.db, dw2: g2.dw, db2: g2.db };', replace: 'return { dx: g1.dx.map(() => 0), dw1: g1.dw.map(() => 0), db1: g1.db.map(() => 0), dw2: g2.dw.map(() => 0), db2: g2.db.map(() => 0) };' },
+      {
+        find: 'return { dx: add(g1.dx, gs.dx), dw1: g1.dw, db1: g1.db, dw2: g2.dw, db2: g2.db, dws: gs.dw, dbs: gs.db };',
+        replace: 'return { dx: g1.dx.map(() => 0), dw1: g1.dw.map(() => 0), db1: g1.db.map(() => 0), dw2: g2.dw.map(() => 0), db2: g2.db.map(() => 0), dws: gs.dw.map(() => 0), dbs: gs.db.map(() => 0) };',
+      },
+    ],
+    expectFailIn: ['forward-identity', 'forward-projection', 'forward-stride', 'backward-weights', 'backward-dx', 'backward-projection'],
+    description: 'the block returns zeros and its backward pass returns zeros: consistent, and worth nothing',
+  },
 ];

@@ -131,4 +131,15 @@ export const mutants: readonly Mutant[] = [
     expectFailIn: ['backward-dx', 'backward-weights'],
     description: 'rnnBackward returns zeros',
   },
+  {
+    id: 'zero-step-forward-zero-step-backward',
+    exercise,
+    file,
+    kind: 'constant',
+    find: 'return { nextH, cache: { x, prevH, Wx, Wh, nextH } };',
+    replace: 'return { nextH: nextH.map(() => 0), cache: { x, prevH, Wx, Wh, nextH } };',
+    also: [{ find: 'return { dx, dprevH, dWx, dWh, db };', replace: 'return { dx: dx.map(() => 0), dprevH: dprevH.map(() => 0), dWx: dWx.map(() => 0), dWh: dWh.map(() => 0), db: db.map(() => 0) };' }],
+    expectFailIn: ['step-forward', 'step-backward', 'forward', 'backward-dx', 'backward-weights'],
+    description: 'a step of zeros and a step backward of zeros; the sequence functions built on them are the right composition, of nothing',
+  },
 ];

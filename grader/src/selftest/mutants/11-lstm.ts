@@ -123,4 +123,20 @@ export const mutants: readonly Mutant[] = [
     expectFailIn: ['backward-dx', 'backward-weights', 'backward-final-cell'],
     description: 'lstmBackward returns zeros',
   },
+  {
+    id: 'zero-step-forward-zero-step-backward',
+    exercise,
+    file,
+    kind: 'constant',
+    find: 'return { nextH, nextC, cache: { x, prevH, prevC, Wx, Wh, gates, nextC, tanhC } };',
+    replace: 'return { nextH: nextH.map(() => 0), nextC: nextC.map(() => 0), cache: { x, prevH, prevC, Wx, Wh, gates, nextC, tanhC } };',
+    also: [
+      {
+        find: 'return { dx, dprevH, dprevC, dWx, dWh, db };',
+        replace: 'return { dx: dx.map(() => 0), dprevH: dprevH.map(() => 0), dprevC: dprevC.map(() => 0), dWx: dWx.map(() => 0), dWh: dWh.map(() => 0), db: db.map(() => 0) };',
+      },
+    ],
+    expectFailIn: ['step-forward', 'step-backward', 'forward', 'carry', 'backward-dx', 'backward-weights', 'backward-final-cell'],
+    description: 'a step of zeros and a step backward of zeros; the sequence functions built on them are the right composition, of nothing',
+  },
 ];

