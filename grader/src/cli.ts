@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { appendFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ import { gradeTarget } from '../../scripts/exercise-names.mjs';
 import { gradeClass, removeOwnWork, type ClassEvent, type ClassResult } from './batch/class.js';
 import { discover, UsageError } from './discover.js';
 import { defaultSecretFile, loadSecret, SECRET_ENV, type GraderSecret } from './seeds.js';
-import { DEFAULT_EXERCISE_TIMEOUT_MS, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
+import { absentReport, DEFAULT_EXERCISE_TIMEOUT_MS, DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS, grade, MAX_SEED, VERSION } from './grade.js';
 import { SUITES } from './suites/index.js';
 import { classroomOutputLine } from './writers/classroom.js';
 import { toGradescope } from './writers/gradescope.js';
@@ -94,6 +94,20 @@ function write(file: string, text: string): void {
 
 function fmt(p: number): string {
   return Number.isInteger(p) ? String(p) : p.toFixed(1);
+}
+
+/**
+ * The command that grades the same assignment the same way: the path and every option that
+ * changes the result (`--exercises`, `--runs`, `--timeout`, `--exercise-timeout`); the seed is added where it is shown.
+ */
+export function reproduceCommand(target: string, opts: { exercises?: readonly string[]; runs?: number; timeout?: number; exerciseTimeout?: number }): string {
+  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const parts = ['pnpm grade', quote(target)];
+  if (opts.exercises?.length) parts.push('--exercises', opts.exercises.join(','));
+  if (opts.runs !== undefined && opts.runs !== DEFAULT_NUM_RUNS) parts.push('--runs', String(opts.runs));
+  if (opts.timeout !== undefined && opts.timeout !== DEFAULT_TIMEOUT_MS) parts.push('--timeout', String(opts.timeout));
+  if (opts.exerciseTimeout !== undefined && opts.exerciseTimeout * 1000 !== DEFAULT_EXERCISE_TIMEOUT_MS) parts.push('--exercise-timeout', String(opts.exerciseTimeout));
+  return parts.join(' ');
 }
 
 interface Options {
@@ -248,7 +262,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else if (opts.path) {
       throw new UsageError('--path needs --replay <exercise>/<test>');
     }
-    const report = await grade(target, {
+    const reports = [opts.json, opts.gradescope, opts.junit, opts.classroom].some((f) => f !== undefined);
+    const absent = reports && !only && !existsSync(path.resolve(cwd, target));
+    // A report file was asked for (CI, Classroom): a missing path is graded as nothing submitted, and the files are written.
+    if (absent) process.stderr.write(`warning: ${target} does not exist; every exercise scores 0 (not submitted)\n`);
+    const report = absent
+      ? absentReport(target, { cwd, ...(opts.seed !== undefined ? { seed: opts.seed } : { secret }), ...(opts.exercises ? { exercises: opts.exercises } : {}), timeoutMs: opts.timeout, numRuns: opts.runs })
+      : await grade(target, {
       cwd,
       ...(opts.seed !== undefined ? { seed: opts.seed } : { secret }),
       ...(opts.exercises ? { exercises: opts.exercises } : {}),
@@ -267,7 +287,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (opts.gradescope) write(path.resolve(cwd, opts.gradescope), `${JSON.stringify(toGradescope(report, { submissionPath: target }), null, 2)}\n`);
     if (opts.junit) write(path.resolve(cwd, opts.junit), toJunit(report));
     if (opts.classroom) appendFileSync(path.resolve(cwd, opts.classroom), classroomOutputLine(report));
-    const command = `pnpm grade ${target}`;
+    const command = reproduceCommand(target, opts);
     process.stdout.write(`${opts.quiet ? renderSummary(report) : renderTable(report, { color: opts.color ? undefined : false, command })}\n`);
     if (only?.test && !opts.quiet) {
       const t = report.submissions[0]?.exercises[0]?.tests[0];

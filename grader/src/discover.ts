@@ -71,19 +71,64 @@ export function submissionRoot(dir: string, depth = 3): string | null {
 }
 
 function exerciseDirs(dir: string): { id: string; dir: string }[] {
-  return subdirs(dir)
+  return subdirsOf(dir)
     .filter((n) => EXERCISE_DIR.test(n))
     .map((id) => ({ id, dir: path.join(dir, id) }));
+}
+
+/** Archive names a class folder may hold as submissions. */
+const ARCHIVE_NAME = /\.(zip|tar|tgz|tar\.gz)$/i;
+
+/**
+ * Whether `folder` is one submission itself (it holds exercise folders, and none of its
+ * subfolders does), rather than a class of submissions. The one rule every mode uses: plain
+ * `pnpm grade <folder>`, `--out` and the class listing agree on it.
+ */
+export function isOneSubmission(folder: string): boolean {
+  return hasExerciseDirs(folder) && !subdirsOf(folder).some((d) => hasExerciseDirs(path.join(folder, d)));
+}
+
+/**
+ * Whether `folder` is a class: not one submission ({@link isOneSubmission}), and some entry of
+ * it is a submission: a subfolder with exercise folders at most three levels down
+ * (`bob/exercises/05-residual`, `01-alice/05-residual`), an archive, or a symbolic link (listed,
+ * to be reported). A folder that is neither is one submission without exercise folders.
+ */
+export function isClassFolder(folder: string): boolean {
+  if (isOneSubmission(folder)) return false;
+  let names: import('node:fs').Dirent[];
+  try {
+    names = readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return names.some(
+    (d) =>
+      !d.name.startsWith('.') &&
+      d.name !== 'node_modules' &&
+      d.name !== '__MACOSX' &&
+      (d.isSymbolicLink() || (d.isFile() && ARCHIVE_NAME.test(d.name)) || (d.isDirectory() && submissionRoot(path.join(folder, d.name)) !== null)),
+  );
+}
+
+function subdirsOf(dir: string): string[] {
+  try {
+    return subdirs(dir);
+  } catch {
+    return [];
+  }
 }
 
 /**
  * Finds the submissions under `target`:
  *
- * 1. `target` is an exercise folder (`.../02-convolution`): one submission (named after the
- *    parent folder) with that exercise;
- * 2. `target` has exercise folders: one submission with all of them;
- * 3. `target`'s subfolders have exercise folders: a class, one submission per subfolder, those
- *    without exercise folders included (they score 0, they are not dropped);
+ * 1. `target` is an exercise folder (`.../02-convolution`, holding no exercise folders itself):
+ *    one submission (named after the parent folder) with that exercise;
+ * 2. `target` is one submission ({@link isOneSubmission}): all its exercise folders;
+ * 3. `target` is a class ({@link isClassFolder}): one submission per subfolder, its exercise
+ *    folders found where {@link submissionRoot} finds them, those without exercise folders
+ *    included (they score 0, they are not dropped); archives and links are listed by
+ *    `listClass` (class.ts), which grading a class uses;
  * 4. otherwise `target` is one submission without exercise folders (it scores 0).
  *
  * @param target - absolute path
@@ -98,13 +143,17 @@ export function discover(target: string): FoundSubmission[] {
   }
   if (!st.isDirectory()) throw new UsageError(`not a folder: ${target} (give an exercise folder, exercises/, or a submission folder)`);
   const base = path.basename(target);
-  if (EXERCISE_DIR.test(base)) {
+  if (EXERCISE_DIR.test(base) && !hasExerciseDirs(target)) {
     const parent = path.dirname(target);
     return [{ name: path.basename(parent), dir: parent, exercises: [{ id: base, dir: target }] }];
   }
-  const own = exerciseDirs(target);
-  if (own.length > 0) return [{ name: base, dir: target, exercises: own }];
-  const subs = subdirs(target).map((name) => ({ name, dir: path.join(target, name), exercises: exerciseDirs(path.join(target, name)) }));
-  if (subs.some((s) => s.exercises.length > 0)) return subs;
+  if (isOneSubmission(target)) return [{ name: base, dir: target, exercises: exerciseDirs(target) }];
+  if (isClassFolder(target)) {
+    return subdirsOf(target).map((name) => {
+      const dir = path.join(target, name);
+      const root = submissionRoot(dir) ?? dir;
+      return { name, dir: root, exercises: exerciseDirs(root) };
+    });
+  }
   return [{ name: base, dir: target, exercises: [] }];
 }

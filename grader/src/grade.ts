@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'nod
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ArchiveError, archiveBaseName, archiveKind, unpackArchive } from './batch/archive.js';
-import { discover, EXERCISE_DIR, submissionRoot, UsageError, type FoundSubmission } from './discover.js';
+import { discover, EXERCISE_DIR, isClassFolder, submissionRoot, UsageError, type FoundSubmission } from './discover.js';
+import { errorSubmission, gradeSubmission, listClass } from './batch/class.js';
 import type { ExerciseResult, GradeReport, RunInfo, SandboxInfo, SubmissionResult, TestResult } from './results.js';
 import { bundleExercise, TENSOR_EXPORTS } from './sandbox/bundle.js';
 import { detectIsolation } from './sandbox/isolation.js';
@@ -272,6 +273,8 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
   const snap = snapshotExercise(originalDir, path.join(submissionDir, shownAs), shownAs);
   if (!snap.ok) return exerciseResult(suite, failAll(suite, new TestFailure('error', refusalMessage(snap.refusals)), null, opts.only));
   const exerciseDir = snap.dir;
+  // Files left out of the copy (names that are not UTF-8) are named in the result, not held against it.
+  const noted = (r: ExerciseResult): ExerciseResult => (snap.ignored.length > 0 ? { ...r, ignored: snap.ignored } : r);
   const scrub = (text: string): string => scrubPaths(text, submissionDir, opts.workDir);
   let exSeed: number;
   if (opts.seed !== undefined) exSeed = opts.seed;
@@ -280,12 +283,12 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
   const seedOf = (testId: string): number => testSeed(exSeed, suite.id, testId);
   const bundle = await bundleExercise(exerciseDir, suite.modules, opts.workDir, { exercise: suite.id, forbidden: forbiddenImports(suite, exerciseDir) });
   if (!bundle.ok) {
-    return exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only), exSeed);
+    return noted(exerciseResult(suite, failAll(suite, new TestFailure('error', scrub(`the exercise does not compile: ${bundle.message}`)), seedOf, opts.only), exSeed));
   }
   const exercise = new ExerciseSandbox(bundle.file, submissionDir, { timeoutMs: opts.timeoutMs, budgetMs: opts.exerciseTimeoutMs ?? DEFAULT_EXERCISE_TIMEOUT_MS });
   try {
     const failure = await exercise.ensureStarted();
-    if (failure) return exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only), exSeed);
+    if (failure) return noted(exerciseResult(suite, failAll(suite, new TestFailure(failure.status, scrub(failure.message)), seedOf, opts.only), exSeed));
     const tests: TestResult[] = [];
     for (const test of selectTests(suite, opts.only)) {
       const seed = seedOf(test.id);
@@ -315,7 +318,7 @@ export async function gradeExercise(suite: Suite, originalDir: string, originalR
         ...(test.visibility ? { visibility: test.visibility } : {}),
       });
     }
-    return exerciseResult(suite, tests, exSeed);
+    return noted(exerciseResult(suite, tests, exSeed));
   } finally {
     await exercise.close();
   }
@@ -446,7 +449,7 @@ export async function grade(target: string, opts: GradeOptions = {}): Promise<Gr
  * Finds the submission(s) at `abs`: a folder as {@link discover} reads it, or an archive
  * (`.zip`, `.tar.gz`), unpacked into `work` and shown under its own name and path.
  */
-async function findSubmissions(abs: string, work: string, cwd: string): Promise<{ found: FoundSubmission[]; shown: Map<string, string> }> {
+async function findSubmissions(abs: string, work: string, cwd: string): Promise<{ found: FoundSubmission[]; shown: Map<string, string>; error?: string }> {
   const shown = new Map<string, string>();
   let isFile = false;
   try {
@@ -464,7 +467,11 @@ async function findSubmissions(abs: string, work: string, cwd: string): Promise<
   try {
     await unpackArchive(abs, dir);
   } catch (e) {
-    if (e instanceof ArchiveError) throw new UsageError(`cannot unpack ${displayPath(abs, cwd)}: ${e.message}`);
+    // A broken or hostile archive is the submission's error (0 with the reason; every report written), as in a class run.
+    if (e instanceof ArchiveError) {
+      shown.set(abs, displayPath(abs, cwd));
+      return { found: [{ name: archiveBaseName(path.basename(abs)), dir: abs, exercises: [] }], shown, error: `the archive ${path.basename(abs)} could not be unpacked: ${e.message}` };
+    }
     throw e;
   }
   const root = submissionRoot(dir) ?? dir;
@@ -486,7 +493,9 @@ async function gradeIn(
   opts: GradeOptions,
 ): Promise<GradeReport> {
   const abs = path.resolve(cwd, target);
-  const { found, shown } = await findSubmissions(abs, work, cwd);
+  // A class folder: the same listing and the same per-submission grading as a class run (--out).
+  if (opts.only === undefined && isDirectory(abs) && isClassFolder(abs)) return gradeFolderOfSubmissions(abs, work, cwd, suites, seeding, timeoutMs, numRuns, started, opts);
+  const { found, shown, error: unpackError } = await findSubmissions(abs, work, cwd);
   // An exercise folder given as the path: discover() returns its parent as the submission.
   const exerciseTarget = found.length === 1 && found[0].dir !== abs && EXERCISE_DIR.test(path.basename(abs)) ? path.basename(abs) : null;
   const only = opts.only;
@@ -510,16 +519,20 @@ async function gradeIn(
       exercises: assignment.map((id) => {
         const suite = suites.find((x) => x.id === id)!;
         const dir = s.exercises.find((e) => e.id === id)?.dir;
-        return dir !== undefined ? { suite, dir } : { suite, reason: missingReason(id, present) };
+        if (unpackError !== undefined) return { suite, failed: unpackError as string };
+        // Nothing submitted at all: every exercise "not submitted", as in every other mode.
+        const none = present.length === 0 ? ' (the submission has no exercise folders, named like 02-convolution)' : '';
+        return dir !== undefined ? { suite, dir } : { suite, reason: `${missingReason(id, present)}${none}` };
       }),
       skipped: only ? [] : present.filter((id) => !assignment.includes(id)),
-      error: present.length === 0 ? 'no exercise folders (named like 02-convolution) in the submission' : undefined,
+      error: unpackError,
     };
   });
   const timings: { submission: string; exercise: string; durationMs: number }[] = [];
   const jobs = plan.flatMap((p, si) =>
     p.exercises.map((item, ei) => async (): Promise<ExerciseResult> => {
       const { suite } = item;
+      if ('failed' in item && item.failed !== undefined) return failedExercise(suite, 'error', item.failed);
       if (item.dir === undefined) return missingExercise(suite, item.reason);
       opts.onProgress?.({ type: 'start', submission: p.sub.name, exercise: suite.id });
       const workDir = path.join(work, `${si}-${ei}`);
@@ -555,5 +568,87 @@ async function gradeIn(
     sandbox: sandboxInfo(timeoutMs),
     submissions,
     run: runInfo(started, timings),
+  };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A folder of submissions graded without `--out`: listed by `listClass` and each graded by
+ * `gradeSubmission`, exactly as a class run does, so both modes give the same answer (nested
+ * layouts, numbered student folders, archives, links). A submission that cannot be graded is
+ * its error row.
+ */
+async function gradeFolderOfSubmissions(
+  abs: string,
+  work: string,
+  cwd: string,
+  suites: readonly Suite[],
+  seeding: { seed?: number; secret?: GraderSecret },
+  timeoutMs: number,
+  numRuns: number,
+  started: number,
+  opts: GradeOptions,
+): Promise<GradeReport> {
+  const exercises = assignmentExercises(suites, opts.exercises, null);
+  const entries = listClass(abs);
+  const manifest = { tool: TOOL, version: VERSION, seed: seeding.seed ?? null, numRuns, timeoutMs, exercises };
+  const concurrency = opts.concurrency ?? Math.min(2, availableParallelism());
+  const submissions = await pool(
+    entries.map((entry, i) => async (): Promise<SubmissionResult> => {
+      let r: SubmissionResult;
+      try {
+        r = await gradeSubmission(entry, manifest, { suites, cwd, workDir: path.join(work, `s${i}`), ...(seeding.secret ? { secret: seeding.secret.key } : {}), ...(opts.exerciseTimeoutMs !== undefined ? { exerciseTimeoutMs: opts.exerciseTimeoutMs } : {}) });
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        r = errorSubmission(entry, manifest, suites, cwd, `could not be graded: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      for (const ex of r.exercises) opts.onProgress?.({ type: 'done', submission: r.name, exercise: ex });
+      return r;
+    }),
+    concurrency,
+  );
+  return {
+    tool: TOOL,
+    version: VERSION,
+    seed: seeding.seed ?? null,
+    ...(seeding.secret ? { secretId: seeding.secret.id } : {}),
+    numRuns,
+    sandbox: sandboxInfo(timeoutMs),
+    submissions,
+    run: runInfo(started),
+  };
+}
+
+/**
+ * The report for a submission path that does not exist (a deleted or renamed `exercises/` in
+ * the Classroom workflow): one submission, every exercise of the assignment "not submitted",
+ * 0 of its points, so the requested report files are still written.
+ *
+ * @param target - the path as typed
+ */
+export function absentReport(target: string, opts: Pick<GradeOptions, 'seed' | 'secret' | 'exercises' | 'timeoutMs' | 'numRuns' | 'suites' | 'cwd'> = {}): GradeReport {
+  const started = Date.now();
+  const suites = opts.suites ?? SUITES;
+  const base = path.basename(path.resolve(opts.cwd ?? process.cwd(), target));
+  const exerciseTarget = opts.exercises === undefined && EXERCISE_DIR.test(base) && suites.some((x) => x.id === base) ? base : null;
+  const assignment = assignmentExercises(suites, opts.exercises, exerciseTarget);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const exercises = assignment.map((id) => missingExercise(suites.find((x) => x.id === id)!, `${missingReason(id, [])} (${target} does not exist)`));
+  return {
+    tool: TOOL,
+    version: VERSION,
+    seed: opts.seed ?? null,
+    ...(opts.seed === undefined && opts.secret ? { secretId: opts.secret.id } : {}),
+    numRuns: opts.numRuns ?? DEFAULT_NUM_RUNS,
+    sandbox: sandboxInfo(timeoutMs),
+    submissions: [submissionResult(base, target, exercises, [])],
+    run: runInfo(started),
   };
 }

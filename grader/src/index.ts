@@ -38,10 +38,10 @@ export {
   MAX_SEED,
 } from './grade.js';
 export type { GradeOptions, ExerciseOptions, ProgressEvent } from './grade.js';
-export { discover, submissionRoot, UsageError, EXERCISE_DIR } from './discover.js';
+export { discover, submissionRoot, UsageError, EXERCISE_DIR, isOneSubmission, isClassFolder } from './discover.js';
 export { loadSecret, defaultSecretFile, secretId, folderDigest, exerciseSeed, newSecretText, SECRET_ENV, MIN_SECRET_LENGTH } from './seeds.js';
 export type { GraderSecret, SecretOptions } from './seeds.js';
-export { gradeClass, listClass, fingerprint, fileNameFor, recordJson, WORK_PREFIX } from './batch/class.js';
+export { gradeClass, gradeSubmission, listClass, fingerprint, fileNameFor, recordJson, WORK_PREFIX, LINKED_SUBMISSION, escapeName, FINGERPRINT_FULL_BYTES } from './batch/class.js';
 export type { ClassEntry, ClassManifest, ClassEvent, ClassOptions, ClassResult, SubmissionRecord } from './batch/class.js';
 export { unpackArchive, safeEntryPath, archiveKind, archiveBaseName, ArchiveError, ARCHIVE_LIMITS } from './batch/archive.js';
 export type { ArchiveLimits, ArchiveKind } from './batch/archive.js';

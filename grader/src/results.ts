@@ -91,6 +91,11 @@ export interface ExerciseResult {
    * the maximum.
    */
   readonly missing?: boolean;
+  /**
+   * Files of the exercise folder left out of grading because their names are not valid UTF-8
+   * (no code can import them), escaped (`05-residual/notes\\xFE.md`). Absent when there are none.
+   */
+  readonly ignored?: readonly string[];
 }
 
 /** One submission (a folder laid out like `exercises/`). */

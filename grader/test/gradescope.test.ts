@@ -259,7 +259,9 @@ describe('setup.sh and run_autograder, laid out as on Gradescope', () => {
     expect(results.extra_data.max_score).toBe(MAX);
     expect(results.tests).toHaveLength(8); // 01: 4 tests, 03: 4 tests
     expect(results.tests.every((t) => t.score === 0)).toBe(true);
-    expect(results.output).toContain('could not be graded');
+    expect(results.output).not.toContain('could not be graded');
+    expect(results.extra_data).toMatchObject({ not_submitted: ['01-gradient-check', '03-pooling'] });
+    expect(results.tests.every((t) => t.tags?.includes('not-submitted'))).toBe(true);
   });
 
   it('without its dependencies, or with broken settings, run_autograder still writes a schema-valid error result', async () => {

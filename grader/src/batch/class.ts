@@ -23,10 +23,10 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXERCISE_DIR, submissionRoot, UsageError } from '../discover.js';
+import { EXERCISE_DIR, isClassFolder, isOneSubmission, submissionRoot, UsageError } from '../discover.js';
 import {
   DEFAULT_NUM_RUNS,
   DEFAULT_TIMEOUT_MS,
@@ -64,6 +64,29 @@ export interface ClassEntry {
   /** Absolute path of the folder or archive. */
   readonly file: string;
   readonly kind: 'dir' | 'zip' | 'tar';
+  /**
+   * Why the entry cannot be graded at all (a symbolic link, a name that is not valid UTF-8):
+   * the submission then scores 0 with this reason.
+   */
+  readonly problem?: string;
+}
+
+/** The reason a symbolic link in a class folder scores 0. */
+export const LINKED_SUBMISSION = 'a symbolic link; submissions must be regular folders or archives' as const;
+
+/**
+ * A file name read as bytes, for messages: the name itself when it is valid UTF-8, else each
+ * byte outside printable ASCII as `\xNN` (`notes\xFE.md`).
+ */
+export function escapeName(name: Buffer): string {
+  const s = name.toString('utf8');
+  if (Buffer.from(s, 'utf8').equals(name)) return s;
+  return [...name].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+}
+
+/** True when a name read as bytes is valid UTF-8 (so a string path reaches it). */
+export function isUtf8Name(name: Buffer): boolean {
+  return Buffer.from(name.toString('utf8'), 'utf8').equals(name);
 }
 
 /** The settings a class run is graded with, fixed in `manifest.json`. */
@@ -144,17 +167,11 @@ export function fileNameFor(name: string): string {
   return s.startsWith('.') ? `%2E${s.slice(1)}` : s;
 }
 
-function hasExerciseDirs(dir: string): boolean {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).some((d) => d.isDirectory() && EXERCISE_DIR.test(d.name));
-  } catch {
-    return false;
-  }
-}
-
 /**
- * The submissions in a class folder: its subfolders and archives, sorted by name. A folder
- * that itself holds exercise folders (and whose subfolders do not) is one submission.
+ * The submissions in a class folder: its subfolders and archives, sorted by name (see
+ * {@link isOneSubmission} for a folder that is one submission itself). Nothing in the folder
+ * is dropped silently: a symbolic link, or an entry whose name is not valid UTF-8, is listed
+ * with its {@link ClassEntry.problem} (it then scores 0 with that reason).
  *
  * @throws UsageError if the folder does not exist or holds no submissions
  */
@@ -166,54 +183,124 @@ export function listClass(folder: string): ClassEntry[] {
     throw new UsageError(`no such folder: ${folder}`);
   }
   if (!st.isDirectory()) throw new UsageError(`not a folder: ${folder}`);
-  // A submission itself (exercise folders inside, none of them holding exercise folders), not a class.
-  const subdirs = readdirSync(folder, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-  if (hasExerciseDirs(folder) && !subdirs.some((d) => hasExerciseDirs(path.join(folder, d.name)))) {
-    return [{ name: path.basename(folder), file: folder, kind: 'dir' }];
-  }
+  const self: ClassEntry[] = [{ name: path.basename(folder), file: folder, kind: 'dir' }];
+  if (isOneSubmission(folder)) return self;
   const entries: ClassEntry[] = [];
   const taken = new Set<string>();
-  const dirents = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: { name: Buffer }, b: { name: Buffer }): number => Buffer.compare(a.name, b.name);
+  const dirents = (readdirSync(folder, { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[])
+    .map((d) => ({ d, name: d.name, text: escapeName(d.name), utf8: isUtf8Name(d.name) }))
+    .filter((e) => !e.text.startsWith('.') && e.text !== 'node_modules' && e.text !== '__MACOSX')
+    .sort(byName);
+  const isLink = (e: (typeof dirents)[number]): boolean => e.d.isSymbolicLink();
+  const looksLike = (e: (typeof dirents)[number]): 'dir' | 'zip' | 'tar' | null => {
+    if (e.d.isDirectory()) return 'dir';
+    if (isLink(e)) {
+      try {
+        const t = statSync(Buffer.concat([Buffer.from(`${folder}/`), e.name]));
+        if (t.isDirectory()) return 'dir';
+        if (t.isFile()) return archiveKind(e.text);
+      } catch {
+        // a dangling link: listed if it is named like an archive
+      }
+      return archiveKind(e.text) ?? 'dir';
+    }
+    return e.d.isFile() ? archiveKind(e.text) : null;
+  };
   // Folders first claim their names; an archive with the same base name keeps its extension.
-  for (const d of dirents) {
-    if (d.name.startsWith('.') || d.name === 'node_modules' || !d.isDirectory()) continue;
-    entries.push({ name: d.name, file: path.join(folder, d.name), kind: 'dir' });
-    taken.add(d.name);
+  for (const e of dirents) {
+    if (looksLike(e) !== 'dir') continue;
+    const problem = isLink(e) ? LINKED_SUBMISSION : !e.utf8 ? 'a folder whose name is not valid UTF-8; rename it' : undefined;
+    entries.push({ name: e.text, file: path.join(folder, e.text), kind: 'dir', ...(problem ? { problem } : {}) });
+    taken.add(e.text);
   }
-  for (const d of dirents) {
-    if (d.name.startsWith('.') || !d.isFile()) continue;
-    const kind = archiveKind(d.name);
-    if (!kind) continue;
-    const base = archiveBaseName(d.name);
-    const name = taken.has(base) || base === '' ? d.name : base;
+  for (const e of dirents) {
+    const kind = looksLike(e);
+    if (kind === null || kind === 'dir') continue;
+    const base = archiveBaseName(e.text);
+    const name = taken.has(base) || base === '' ? e.text : base;
     taken.add(name);
-    entries.push({ name, file: path.join(folder, d.name), kind });
+    const problem = isLink(e) ? LINKED_SUBMISSION : !e.utf8 ? 'an archive whose name is not valid UTF-8; rename it' : undefined;
+    entries.push({ name, file: path.join(folder, e.text), kind, ...(problem ? { problem } : {}) });
   }
   if (entries.length === 0) throw new UsageError(`no submissions in ${folder}: expected subfolders, .zip or .tar.gz files`);
+  // Subfolders, none of them with exercise folders, and no archive: one submission without exercises (as plain mode grades it).
+  if (!isClassFolder(folder)) return self;
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** sha256 over a folder's files (relative path and content, sorted; dot files and node_modules left out) or an archive's bytes. */
+/** Files up to this size are hashed whole (read in chunks); larger ones by size, time and their first and last MiB. */
+export const FINGERPRINT_FULL_BYTES = 64 * 1024 * 1024;
+
+const CHUNK = 1024 * 1024;
+
+/** Hashes a file's bytes through a descriptor, a chunk at a time (never the whole file in memory). */
+function hashFile(h: ReturnType<typeof createHash>, file: string | Buffer): void {
+  const fd = openSync(file, 'r');
+  try {
+    const st = fstatSync(fd);
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const span = (from: number, to: number): void => {
+      let pos = from;
+      while (pos < to) {
+        const k = readSync(fd, buf, 0, Math.min(CHUNK, to - pos), pos);
+        if (k === 0) break;
+        h.update(buf.subarray(0, k));
+        pos += k;
+      }
+    };
+    if (st.size <= FINGERPRINT_FULL_BYTES) {
+      span(0, st.size);
+    } else {
+      h.update(`large\0${st.size}\0${st.mtimeMs}\0`);
+      span(0, CHUNK);
+      span(st.size - CHUNK, st.size);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * sha256 over a folder's files (relative path and content, in byte order of the names; dot
+ * files and node_modules left out) or an archive's bytes; a symbolic link hashes as its target.
+ * Names are read as bytes, so any name works; files are read in chunks, so any size works
+ * (above {@link FINGERPRINT_FULL_BYTES}, by size, time and both ends).
+ *
+ * @throws for an unreadable file (the caller makes it the submission's error)
+ */
 export function fingerprint(entry: ClassEntry): string {
   const h = createHash('sha256');
-  if (entry.kind !== 'dir') {
-    h.update(readFileSync(entry.file));
+  // An entry that is not graded (a link, a name that is not UTF-8) is its name and reason.
+  if (entry.problem) return h.update(`problem\0${entry.name}\0${entry.problem}`).digest('hex');
+  const top = Buffer.from(entry.file);
+  if (lstatSync(top).isSymbolicLink()) {
+    h.update(`link\0${readlinkSync(top)}`);
     return h.digest('hex');
   }
-  const walk = (dir: string, rel: string): void => {
-    const ds = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (entry.kind !== 'dir') {
+    hashFile(h, top);
+    return h.digest('hex');
+  }
+  const walk = (dir: Buffer, rel: Buffer): void => {
+    const ds = (readdirSync(dir, { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[]).sort((a, b) => Buffer.compare(a.name, b.name));
     for (const d of ds) {
-      if (d.name.startsWith('.') || d.name === 'node_modules') continue;
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(path.join(dir, d.name), r);
+      if (d.name[0] === 0x2e || d.name.equals(Buffer.from('node_modules'))) continue;
+      const abs = Buffer.concat([dir, Buffer.from('/'), d.name]);
+      const r = rel.length > 0 ? Buffer.concat([rel, Buffer.from('/'), d.name]) : d.name;
+      if (d.isDirectory()) walk(abs, r);
       else if (d.isFile()) {
-        h.update(`${r}\0`);
-        h.update(readFileSync(path.join(dir, d.name)));
+        h.update(r);
         h.update('\0');
+        hashFile(h, abs);
+        h.update('\0');
+      } else if (d.isSymbolicLink()) {
+        h.update(r);
+        h.update(`\0link\0${readlinkSync(abs, { encoding: 'buffer' }).toString('hex')}\0`);
       }
     }
   };
-  walk(entry.file, '');
+  walk(top, Buffer.alloc(0));
   return h.digest('hex');
 }
 
@@ -331,12 +418,15 @@ export interface SubmissionOptions {
   readonly workDir?: string;
   /** The grader secret's bytes: needed when `manifest.seed` is null. */
   readonly secret?: Buffer;
+  /** Wall-clock budget per exercise, in ms (default: gradeExercise's). */
+  readonly exerciseTimeoutMs?: number;
 }
 
 /**
  * Grades one submission (a folder or an archive) on every exercise of `manifest`, one after the
- * other. An exercise without a folder gets 0 points ("not submitted"); a broken archive, or a
- * submission without exercise folders, gets 0 points with that reason as its `error`. A
+ * other. An exercise without a folder gets 0 points ("not submitted"), every exercise of a
+ * submission without exercise folders too; a broken archive, a symbolic link or a name that is
+ * not valid UTF-8 ({@link ClassEntry.problem}) gets 0 points with that reason as its `error`. A
  * submission for a single exercise may also be its files alone (`conv.ts` at the top, as
  * uploaded to Gradescope).
  *
@@ -349,13 +439,13 @@ export async function gradeSubmission(entry: ClassEntry, manifest: ClassManifest
   const workDir = opts.workDir ?? makeWorkDir();
   try {
     if (manifest.seed === null && opts.secret === undefined) throw new Error('gradeSubmission: a manifest without a seed needs the grader secret');
-    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS, opts.secret);
+    return await gradeIn(entry, manifest, suites, workDir, opts.cwd ?? process.cwd(), opts.limits ?? ARCHIVE_LIMITS, opts.secret, opts.exerciseTimeoutMs);
   } finally {
     if (own) removeTempDir(workDir);
   }
 }
 
-async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits, secret: Buffer | undefined): Promise<SubmissionResult> {
+async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: readonly Suite[], workDir: string, cwd: string, limits: ArchiveLimits, secret: Buffer | undefined, exerciseTimeoutMs?: number): Promise<SubmissionResult> {
   const chosen = manifest.exercises.map((id) => {
     const suite = suites.find((s) => s.id === id);
     if (!suite) throw new UsageError(`the grader has no suite for ${id}`);
@@ -364,6 +454,7 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
   const shown = displayPath(entry.file, cwd);
   const failAll = (message: string): SubmissionResult =>
     submissionResult(entry.name, shown, chosen.map((s) => failedExercise(s, 'error', message)), [], message);
+  if (entry.problem) return failAll(`${entry.name} is ${entry.problem}`);
   mkdirSync(workDir, { recursive: true });
   let dir = entry.file;
   if (entry.kind !== 'dir') {
@@ -388,8 +479,9 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
     }
   }
   if (!root) {
-    const wanted = chosen.length === 1 ? `${chosen[0].id} folder (or its files: ${chosen[0].modules.join(', ')})` : 'exercise folders (named like 02-convolution)';
-    return failAll(`no ${wanted} in the submission`);
+    // Nothing submitted: every exercise "not submitted", 0 of its points (not an error of the grader or the submission).
+    const none = chosen.length === 1 ? `(nor its files: ${chosen[0].modules.join(', ')})` : '(the submission has no exercise folders, named like 02-convolution)';
+    return submissionResult(entry.name, shown, chosen.map((s) => missingExercise(s, `${missingReason(s.id, [])} ${none}`)), []);
   }
   const exercises: ExerciseResult[] = [];
   for (const [i, suite] of chosen.entries()) {
@@ -400,10 +492,24 @@ async function gradeIn(entry: ClassEntry, manifest: ClassManifest, suites: reado
     }
     const bundleDir = path.join(workDir, `bundle-${i}`);
     mkdirSync(bundleDir);
-    exercises.push(await gradeExercise(suite, exDir, root, { ...(manifest.seed !== null ? { seed: manifest.seed } : { secret }), timeoutMs: manifest.timeoutMs, numRuns: manifest.numRuns, workDir: bundleDir }));
+    exercises.push(await gradeExercise(suite, exDir, root, { ...(manifest.seed !== null ? { seed: manifest.seed } : { secret }), timeoutMs: manifest.timeoutMs, ...(exerciseTimeoutMs !== undefined ? { exerciseTimeoutMs } : {}), numRuns: manifest.numRuns, workDir: bundleDir }));
   }
   const skipped = [...located.keys()].filter((id) => !manifest.exercises.includes(id)).sort();
   return submissionResult(entry.name, shown, exercises, skipped);
+}
+
+/** An error's message without a machine's paths: its code and message. */
+function errorText(e: unknown): string {
+  const errno = e as NodeJS.ErrnoException;
+  if (e instanceof Error && errno.syscall) return `${errno.code ?? 'error'} (${errno.syscall})`;
+  if (e instanceof Error) return errno.code ? `${errno.code}: ${e.message}` : e.message;
+  return String(e);
+}
+
+/** A submission that could not be graded at all: every exercise 0 with `message`, which is also its error. */
+export function errorSubmission(entry: ClassEntry, manifest: Pick<ClassManifest, 'exercises'>, suites: readonly Suite[], cwd: string, message: string): SubmissionResult {
+  const chosen = manifest.exercises.map((id) => suites.find((s) => s.id === id)).filter((s): s is Suite => s !== undefined);
+  return submissionResult(entry.name, displayPath(entry.file, cwd), chosen.map((s) => failedExercise(s, 'error', message)), [], message);
 }
 
 /** Serialises a record: the same result gives the same bytes. */
@@ -458,8 +564,16 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
     const records = new Map<string, SubmissionRecord>();
     const todo: { entry: ClassEntry; fp: string }[] = [];
     const resumed: string[] = [];
-    for (const entry of entries) {
-      const fp = fingerprint(entry);
+    for (const e of entries) {
+      let entry = e;
+      let fp: string;
+      try {
+        fp = fingerprint(entry);
+      } catch (err) {
+        // One unreadable file is that submission's problem, not the run's.
+        fp = `unreadable:${errorText(err)}`;
+        entry = { ...entry, problem: entry.problem ?? `a submission that could not be read: ${errorText(err)}` };
+      }
       const old = opts.force ? null : readJson<SubmissionRecord>(path.join(resultsDir, `${fileNameFor(entry.name)}.json`));
       if (old && old.fingerprint === fp && old.submission?.name === entry.name && sameSettings(old, manifest)) {
         records.set(entry.name, old);
@@ -479,6 +593,9 @@ export async function gradeClass(folder: string, opts: ClassOptions): Promise<Cl
         let result: SubmissionResult;
         try {
           result = await gradeSubmission(entry, manifest, { suites, cwd, limits, workDir, ...(secretKey ? { secret: secretKey } : {}) });
+        } catch (err) {
+          // Whatever went wrong with this submission is its error row, never the run's end.
+          result = errorSubmission(entry, manifest, suites, cwd, `could not be graded: ${errorText(err)}`);
         } finally {
           rmSync(workDir, { recursive: true, force: true });
         }

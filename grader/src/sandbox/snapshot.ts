@@ -43,7 +43,14 @@ export interface Refusal {
 }
 
 /** The outcome of {@link snapshotExercise}. */
-export type SnapshotResult = { readonly ok: true; readonly dir: string; readonly files: number; readonly bytes: number } | { readonly ok: false; readonly refusals: readonly Refusal[] };
+export type SnapshotResult = {
+  readonly ok: true;
+  readonly dir: string;
+  readonly files: number;
+  readonly bytes: number;
+  /** Paths left out because their names are not valid UTF-8 (no code can import them), escaped (`05-residual/notes\\xFE.md`). */
+  readonly ignored: readonly string[];
+} | { readonly ok: false; readonly refusals: readonly Refusal[] };
 
 function kindOf(st: Stats): string {
   if (st.isSymbolicLink()) return 'is a symbolic link';
@@ -60,6 +67,11 @@ export function refusalMessage(refusals: readonly Refusal[]): string {
   const shown = refusals.slice(0, 5).map((r) => `${r.path} ${r.reason}`);
   const more = refusals.length > 5 ? `, and ${refusals.length - 5} more` : '';
   return `the submission was refused: ${shown.join('; ')}${more}. A submission must consist of regular files inside its own folder (no symbolic links, hard links to other files, devices or pipes)`;
+}
+
+/** A name read as bytes, for messages: printable ASCII kept, every other byte as `\\xNN`. */
+export function escapeBytes(name: Buffer): string {
+  return [...name].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
 }
 
 /**
@@ -85,15 +97,24 @@ export function snapshotExercise(exerciseDir: string, dest: string, shownAs: str
   // 1. Walk with lstat: which entries are there, and what they are.
   const files: { rel: string; st: Stats }[] = [];
   const dirs: string[] = [];
+  // Names that are not valid UTF-8 cannot be reached by a string path, nor imported: left out, and named.
+  const ignored: string[] = [];
   let bytes = 0;
   const walk = (rel: string, depth: number): void => {
-    let names: string[];
+    let raw: Buffer[];
     try {
-      names = readdirSync(path.join(exerciseDir, rel)).sort();
+      raw = readdirSync(path.join(exerciseDir, rel), { encoding: 'buffer' });
     } catch (e) {
       refusals.push({ path: shown(rel), reason: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return;
     }
+    const names: string[] = [];
+    for (const b of raw) {
+      const name = b.toString('utf8');
+      if (Buffer.from(name, 'utf8').equals(b)) names.push(name);
+      else if (b[0] !== 0x2e) ignored.push(shown(rel === '' ? escapeBytes(b) : `${rel}/${escapeBytes(b)}`));
+    }
+    names.sort();
     for (const name of names) {
       if (name.startsWith('.') || name === 'node_modules') continue;
       const r = rel === '' ? name : `${rel}/${name}`;
@@ -167,5 +188,5 @@ export function snapshotExercise(exerciseDir: string, dest: string, shownAs: str
     }
   }
   if (refusals.length > 0) return { ok: false, refusals };
-  return { ok: true, dir: dest, files: files.length, bytes };
+  return { ok: true, dir: dest, files: files.length, bytes, ignored: ignored.sort() };
 }

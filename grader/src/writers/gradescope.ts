@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS } from '../grade.js';
 import type { GradeReport, Visibility } from '../results.js';
 import { casesLine, mdCode, mdEscape, replayCommand, testMarkdown } from './markdown.js';
 import { sandboxLine } from './table.js';
@@ -102,7 +103,7 @@ export function toGradescope(report: GradeReport, opts: GradescopeOptions = {}):
       score: t.points,
       max_score: t.maxPoints,
       status: t.status === 'passed' ? ('passed' as const) : ('failed' as const),
-      output: ex.missing ? `**not submitted**: ${mdEscape(t.feedback.replace(/^not submitted: /, ''))}` : testMarkdown(t, report.seed === null ? undefined : replayCommand(where, ex.id, t, report.seed, report.numRuns)),
+      output: ex.missing ? `**not submitted**: ${mdEscape(t.feedback.replace(/^not submitted: /, ''))}` : testMarkdown(t, report.seed === null ? undefined : replayCommand(where, ex.id, t, report.seed, report.numRuns, report.sandbox.timeoutMs)),
       output_format: 'md' as const,
       tags: [ex.id, ex.missing ? 'not-submitted' : t.status],
       visibility: t.visibility ?? 'visible',
@@ -110,7 +111,7 @@ export function toGradescope(report: GradeReport, opts: GradescopeOptions = {}):
   );
   const notSubmitted = sub.exercises.filter((e) => e.missing).map((e) => e.id);
   const notes = [`**${fmt(sub.score)}/${fmt(sub.maxScore)} points.** ${mdEscape(casesLine(report))}`];
-  if (report.seed !== null) notes.push(`${mdCode(`pnpm grade <submission> --seed ${report.seed}`)} reproduces it.`);
+  if (report.seed !== null) notes.push(`${mdCode(reproduceLine(report, sub.exercises.map((e) => e.id)))} reproduces it.`);
   if (sub.error) notes.push(`**This submission could not be graded:** ${mdEscape(sub.error)}`);
   if (notSubmitted.length) notes.push(`**Not submitted** (0 points each, counted in the maximum): ${notSubmitted.map((s) => mdEscape(s)).join(', ')}.`);
   if (sub.skipped.length) notes.push(`Not graded (not part of the assignment): ${sub.skipped.map((s) => mdEscape(s)).join(', ')}.`);
@@ -133,4 +134,14 @@ export function toGradescope(report: GradeReport, opts: GradescopeOptions = {}):
     },
     tests,
   };
+}
+
+/** `pnpm grade <submission>` with every option that changes the result: the exercises, cases per test, time limit and seed. */
+function reproduceLine(report: GradeReport, exercises: readonly string[]): string {
+  const parts = ['pnpm grade <submission>'];
+  if (exercises.length > 0) parts.push(`--exercises ${exercises.join(',')}`);
+  if (report.numRuns !== DEFAULT_NUM_RUNS) parts.push(`--runs ${report.numRuns}`);
+  if (report.sandbox.timeoutMs !== DEFAULT_TIMEOUT_MS) parts.push(`--timeout ${report.sandbox.timeoutMs}`);
+  parts.push(`--seed ${report.seed}`);
+  return parts.join(' ');
 }

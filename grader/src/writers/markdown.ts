@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { DEFAULT_NUM_RUNS } from '../grade.js';
+import { DEFAULT_NUM_RUNS, DEFAULT_TIMEOUT_MS } from '../grade.js';
 import type { ExerciseResult, GradeReport, SubmissionResult, TestResult, TestStatus } from '../results.js';
 
 /** How each status is shown. */
@@ -50,9 +50,9 @@ function fmt(p: number): string {
  * with one (and its number of random cases, when not the default: the cases depend on it);
  * without, when the seeds came from the grader secret (the same secret replays them).
  */
-export function replayCommand(submissionPath: string, exercise: string, test: TestResult, runSeed: number | null, numRuns = DEFAULT_NUM_RUNS): string {
+export function replayCommand(submissionPath: string, exercise: string, test: TestResult, runSeed: number | null, numRuns = DEFAULT_NUM_RUNS, timeoutMs = DEFAULT_TIMEOUT_MS): string {
   const quoted = /^[\w./@:-]+$/.test(submissionPath) ? submissionPath : `'${submissionPath.replace(/'/g, "'\\''")}'`;
-  const runs = numRuns === DEFAULT_NUM_RUNS ? '' : ` --runs ${numRuns}`;
+  const runs = `${numRuns === DEFAULT_NUM_RUNS ? '' : ` --runs ${numRuns}`}${timeoutMs === DEFAULT_TIMEOUT_MS ? '' : ` --timeout ${timeoutMs}`}`;
   const path = test.counterexample?.path ? ` --path ${test.counterexample.path}` : '';
   return `pnpm grade ${quoted} --replay ${exercise}/${test.id}${runSeed === null ? '' : ` --seed ${runSeed}`}${runs}${path}`;
 }
@@ -75,8 +75,9 @@ export function testMarkdown(t: TestResult, replay?: string): string {
   return parts.join('\n\n');
 }
 
-function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: number | null, numRuns: number): string {
+function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: number | null, numRuns: number, timeoutMs?: number): string {
   const lines = [`## ${mdEscape(ex.id)}: ${mdEscape(ex.title)} (${fmt(ex.score)}/${fmt(ex.maxScore)})${ex.missing ? ' (not submitted)' : ''}`, ''];
+  if (ex.ignored?.length) lines.push(`Not graded (the file name is not valid UTF-8; no code can import it): ${ex.ignored.map((p) => mdEscape(p)).join(', ')}`, '');
   if (ex.missing) {
     lines.push(mdEscape(ex.tests[0]?.feedback ?? 'not submitted'), '');
   }
@@ -84,7 +85,7 @@ function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: numbe
   for (const t of ex.tests) lines.push(`| ${mdEscape(t.name)} | ${fmt(t.points)}/${fmt(t.maxPoints)} | ${ex.missing ? 'not submitted' : STATUS_LABEL[t.status]} |`);
   const failing = ex.missing ? [] : ex.tests.filter((t) => t.status !== 'passed');
   for (const t of failing) {
-    lines.push('', `### ${mdEscape(t.name)}`, '', testMarkdown(t, seed === null ? undefined : replayCommand(sub.path, ex.id, t, seed, numRuns)));
+    lines.push('', `### ${mdEscape(t.name)}`, '', testMarkdown(t, seed === null ? undefined : replayCommand(sub.path, ex.id, t, seed, numRuns, timeoutMs)));
   }
   return lines.join('\n');
 }
@@ -95,11 +96,11 @@ function exerciseMarkdown(sub: SubmissionResult, ex: ExerciseResult, seed: numbe
  * cases were drawn. Seeds and replay commands appear only for a report graded with an explicit
  * `--seed`; seeds derived from the grader secret are not shown.
  */
-export function submissionMarkdown(report: Pick<GradeReport, 'tool' | 'version' | 'seed' | 'numRuns'>, sub: SubmissionResult): string {
+export function submissionMarkdown(report: Pick<GradeReport, 'tool' | 'version' | 'seed' | 'numRuns'> & { readonly timeoutMs?: number; readonly sandbox?: { readonly timeoutMs: number } }, sub: SubmissionResult): string {
   const pct = sub.maxScore ? Math.round((100 * sub.score) / sub.maxScore) : 0;
   const lines = [`# Feedback: ${mdEscape(sub.name)}`, '', `**Total: ${fmt(sub.score)}/${fmt(sub.maxScore)} points (${pct}%)**`, ''];
   if (sub.error) lines.push(`This submission could not be graded: ${mdEscape(sub.error)}`, '');
-  for (const ex of sub.exercises) lines.push(exerciseMarkdown(sub, ex, report.seed, report.numRuns), '');
+  for (const ex of sub.exercises) lines.push(exerciseMarkdown(sub, ex, report.seed, report.numRuns, report.timeoutMs ?? report.sandbox?.timeoutMs), '');
   if (sub.skipped.length) lines.push(`Not graded (not part of the assignment): ${sub.skipped.map((s) => mdEscape(s)).join(', ')}.`, '');
   lines.push(casesLine(report), '');
   return lines.join('\n');
