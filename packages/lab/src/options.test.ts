@@ -111,9 +111,9 @@ const TAKES_OPTIONS: Record<string, Record<string, () => unknown>> = {
 /** package -> exported functions and classes that take no options object (positional numbers, tensors, caches). */
 const NO_OPTIONS: Record<string, readonly string[]> = {
   tensor: [
-    'NotImplementedError', 'Rng', 'ShapeError', 'Tensor', 'ValueError', 'add', 'assertFinite', 'assertNdim', 'assertShape', 'axpy', 'col2im', 'convOutputSize',
-    'directionalCheck', 'dot', 'formatShape', 'gemm', 'gemmKernel', 'im2col', 'matmul', 'maxAbs', 'mul', 'norm', 'numericalGradient', 'optionKeys', 'pad2d', 'pair',
-    'randomDirection', 'relativeError', 'samePadding', 'scale', 'setGemmKernel', 'shapeSize', 'shapesEqual', 'sub', 'sum', 'sumAxes', 'tensor', 'transpose2d',
+    'NotImplementedError', 'Rng', 'ShapeError', 'Tensor', 'ValueError', 'add', 'assertFinite', 'assertNdim', 'assertShape', 'axpy', 'batchChunks', 'col2im', 'col2imChunk', 'convOutputSize',
+    'directionalCheck', 'dot', 'formatShape', 'gemm', 'gemmKernel', 'im2col', 'im2colChunk', 'imagesPerChunk', 'matmul', 'maxAbs', 'mul', 'norm', 'numericalGradient', 'optionKeys', 'pad2d', 'pair',
+    'randomDirection', 'relativeError', 'samePadding', 'scale', 'setGemmKernel', 'shapeSize', 'shapesEqual', 'sub', 'sum', 'sumAxes', 'tensor', 'transpose2d', 'withWorkspace',
   ],
   layers: [
     'affineBackward', 'affineForward', 'alexnet', 'batches', 'bilinearUpsampling', 'classIoU', 'concatChannels', 'confusion', 'conv2dBackward', 'convMultiplies',
