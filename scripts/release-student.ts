@@ -84,17 +84,29 @@ const USAGE = `Usage: pnpm release:student OUT
 Writes the students' edition (exercises, packages, grader, playground, docs, a student README;
 no solutions/) into OUT, which must be a new or empty folder outside this repository.`;
 
+/** Code that imports from or points into `solutions/`. */
+const CODE_REF = [
+  /\bfrom\s+['"][^'"]*\bsolutions\b[^'"]*['"]/,
+  /\bimport\(\s*['"][^'"]*\bsolutions\b[^'"]*['"]/,
+  /['"`](\.{1,2}\/)*solutions\/[^'"`]*['"`]/,
+  /@dlkata\/solutions/,
+];
+
 /** Files git tracks, relative, `/`-separated. */
 function trackedFiles(): string[] {
   const out = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return out.split('\0').filter((f) => f !== '' && existsSync(path.join(ROOT, f)));
 }
 
-/** Whether a repository path goes into the edition. */
-export function shipped(file: string): boolean {
+/**
+ * Whether a repository path goes into the edition. A test file that uses `solutions/` (runs with
+ * `--mine solutions`, say) stays behind too, whatever its folder: it could not run without them.
+ */
+export function shipped(file: string, text: (f: string) => string = (f) => readFileSync(path.join(ROOT, f), 'utf8')): boolean {
   if (EXCLUDE.some((e) => file === e || file.startsWith(e))) return false;
-  if (file.startsWith('scripts/')) return STUDENT_SCRIPTS.includes(file.slice('scripts/'.length));
-  return INCLUDE.some((i) => (i.endsWith('/') ? file.startsWith(i) : file === i));
+  const byPath = file.startsWith('scripts/') ? STUDENT_SCRIPTS.includes(file.slice('scripts/'.length)) : INCLUDE.some((i) => (i.endsWith('/') ? file.startsWith(i) : file === i));
+  if (!byPath) return false;
+  return !(/\.test\.[cm]?[jt]s$/.test(file) && text(file).split('\n').some((l) => CODE_REF.some((r) => r.test(l))));
 }
 
 /** The edition's version of a file's text, or `null` to copy it byte for byte. */
@@ -162,7 +174,7 @@ function walk(dir: string, prefix = ''): string[] {
  * nor in the reference library `packages/` or the grader's suites, which ship on purpose (the
  * grader trusts the library; a solution mirrors it in its own words).
  */
-export function secretLines(shippedFiles: readonly string[] = trackedFiles().filter(shipped)): Set<string> {
+export function secretLines(shippedFiles: readonly string[] = trackedFiles().filter((f) => shipped(f))): Set<string> {
   const secret = new Set<string>();
   const stubLines = new Set<string>();
   for (const f of shippedFiles) {
@@ -185,12 +197,6 @@ export function secretLines(shippedFiles: readonly string[] = trackedFiles().fil
   return secret;
 }
 
-const CODE_REF = [
-  /\bfrom\s+['"][^'"]*\bsolutions\b[^'"]*['"]/,
-  /\bimport\(\s*['"][^'"]*\bsolutions\b[^'"]*['"]/,
-  /['"`](\.{1,2}\/)*solutions\/[^'"`]*['"`]/,
-  /@dlkata\/solutions/,
-];
 
 /** Problems in a written edition: leaked solution lines and references to solutions. */
 export function scanEdition(out: string, secret: ReadonlySet<string>): string[] {
@@ -235,7 +241,7 @@ function main(argv: string[]): number {
     return 2;
   }
 
-  const files = trackedFiles().filter(shipped);
+  const files = trackedFiles().filter((f) => shipped(f));
   mkdirSync(out, { recursive: true });
   for (const f of files) {
     const src = path.join(ROOT, f);

@@ -83,6 +83,15 @@ describe("the students' edition", () => {
     expect(shipped('grader/test/fixtures.ts')).toBe(false);
   });
 
+  test("a test that uses solutions/ stays behind wherever it lives (it could not run without them); others ship", () => {
+    const uses = (): string => "  const r = run(['--mine', 'solutions/07-fcn']);\n";
+    const plain = (): string => "import { x } from './x.js';\n// solutions are not needed here\n";
+    expect(shipped('packages/lab/src/cli/fcn.test.ts', uses)).toBe(false);
+    expect(shipped('packages/lab/src/cli/fcn.test.ts', plain)).toBe(true);
+    expect(shipped('packages/lab/src/cli/fcn.ts', uses)).toBe(true); // not a test: the scan judges it
+    expect(shipped('grader/src/x.test.mts', () => "import { s } from '../../solutions/05-residual/residual.js';\n")).toBe(false);
+  });
+
   test('refuses to write into a folder that is not empty, and touches nothing there', () => {
     const busy = path.join(tmp, 'busy');
     mkdirSync(busy);
