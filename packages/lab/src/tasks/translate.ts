@@ -13,6 +13,10 @@
 import { Adam } from '@dlkata/layers';
 import { clipGradNorm, layerKeys, lstmInitParams, seq2seqGreedy, seq2seqLoss, type ModelParams } from '@dlkata/rnn';
 import { checkOptions, optionKeys, Rng, ValueError } from '@dlkata/tensor';
+import type { Impl } from '../mine/adapters.js';
+
+/** The functions of an encoder-decoder run: the library's `seq2seqLoss` and `seq2seqGreedy`, or the student's under `--mine`. */
+export type TranslateImpl = Pick<Impl, 'seq2seqLoss' | 'seq2seqGreedy'>;
 import { englishWords, ENGLISH_TOKENS, germanTokens, GERMAN_TOKENS, germanWord, MAX_NUMBER } from '../data/number-words.js';
 
 /** Padding id (both vocabularies). */
@@ -89,9 +93,13 @@ export function createTranslator(layers: number, hidden: number, embed: number, 
   return p;
 }
 
-/** Exact-match accuracy of greedy translations, overall and by number of English words. */
-export function evaluateTranslator(params: ModelParams, numbers: readonly number[]): { accuracy: number; byLength: Record<number, { n: number; accuracy: number }>; examples: { n: number; english: string; german: string; output: string }[] } {
-  const out = seq2seqGreedy(numbers.map(sourceIds), params, { start: BOS, end: EOS, nullId: PAD, maxLength: TARGET_LENGTH + 1 });
+/**
+ * Exact-match accuracy of greedy translations, overall and by number of English words.
+ *
+ * @param greedy - the decoder; default the library's `seq2seqGreedy`
+ */
+export function evaluateTranslator(params: ModelParams, numbers: readonly number[], greedy: TranslateImpl['seq2seqGreedy'] = seq2seqGreedy): { accuracy: number; byLength: Record<number, { n: number; accuracy: number }>; examples: { n: number; english: string; german: string; output: string }[] } {
+  const out = greedy(numbers.map(sourceIds), params, { start: BOS, end: EOS, nullId: PAD, maxLength: TARGET_LENGTH + 1 });
   const byLength: Record<number, { n: number; right: number }> = {};
   let right = 0;
   const examples = numbers.map((n, i) => {
@@ -127,12 +135,14 @@ export interface TranslateOptions {
   readonly trainSize: number;
   /** Held-out numbers, never seen in training. */
   readonly testSize: number;
+  /** The loss and the decoder; default the library's (the student's under `--mine`). */
+  readonly impl?: Partial<TranslateImpl>;
   /** Called after every Adam step with the batch loss. */
   readonly onStep?: (layers: number, epoch: number, step: number, steps: number, loss: number) => void;
   /** Called after every epoch. */
   readonly onEpoch?: (layers: number, e: TranslateEpoch) => void;
 }
-const TRANSLATE_KEYS = optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'onStep', 'onEpoch');
+const TRANSLATE_KEYS = optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'impl', 'onStep', 'onEpoch');
 
 /** One epoch of one model. */
 export interface TranslateEpoch {
@@ -165,6 +175,8 @@ export function runTranslate(o: TranslateOptions): { train: number[]; test: numb
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runTranslate', `${k} must be an integer >= 1, got ${o[k]}`);
   }
   const { train, test } = numberSplit(o.seed, o.trainSize, o.testSize);
+  const loss = o.impl?.seq2seqLoss ?? seq2seqLoss;
+  const greedy = o.impl?.seq2seqGreedy ?? seq2seqGreedy;
   const models: TranslateModel[] = [];
   for (const L of o.layers) {
     const rng = new Rng(o.seed);
@@ -178,17 +190,17 @@ export function runTranslate(o: TranslateOptions): { train: number[]; test: numb
       let sum = 0;
       for (let s = 0; s < steps; s++) {
         const nums = Array.from(order.subarray(s * o.batch, Math.min(train.length, (s + 1) * o.batch)), (i) => train[i]);
-        const r = seq2seqLoss(nums.map(sourceIds), nums.map(targetIds), params, { nullId: PAD });
+        const r = loss(nums.map(sourceIds), nums.map(targetIds), params, { nullId: PAD });
         sum += r.loss * nums.length;
         opt.step(params, clipGradNorm(r.grads, o.clip).grads);
         o.onStep?.(L, epoch, s + 1, steps, r.loss);
       }
-      const e = { epoch, trainLoss: sum / train.length, testAccuracy: evaluateTranslator(params, test).accuracy, seconds: (performance.now() - t0) / 1000 };
+      const e = { epoch, trainLoss: sum / train.length, testAccuracy: evaluateTranslator(params, test, greedy).accuracy, seconds: (performance.now() - t0) / 1000 };
       epochs.push(e);
       o.onEpoch?.(L, e);
     }
     const parameters = Object.values(params).reduce((a, t) => a + t.size, 0);
-    models.push({ layers: L, parameters, epochs, train: evaluateTranslator(params, train), test: evaluateTranslator(params, test) });
+    models.push({ layers: L, parameters, epochs, train: evaluateTranslator(params, train, greedy), test: evaluateTranslator(params, test, greedy) });
   }
   return { train, test, models };
 }
