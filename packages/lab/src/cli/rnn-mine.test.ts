@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { manyToOneLoss } from '@dlkata/rnn';
+import { relativeError, Rng } from '@dlkata/tensor';
+import { LIBRARY_IMPL } from '../mine/mine.js';
+import { ROOT } from '../root.js';
+import { createSequenceClassifier, sequenceLossFrom } from '../tasks/seqmnist.js';
+
+const train = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'packages/lab/src/cli/train.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT, NO_COLOR: '1' }, timeout: 600_000 });
+
+interface MineMetrics {
+  mine: { dir: string; sources: { group: string; from: string; problem?: string; file: string }[]; models?: Record<string, string> };
+  comparisons: { metric: string; same: boolean; yours: number; library: number }[];
+}
+
+const withOut = (prefix: string, body: (out: string) => void): void => {
+  const out = mkdtempSync(path.join(tmpdir(), prefix));
+  try {
+    body(out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+};
+
+describe('sequenceLossFrom: a many-to-one loss from a sequence layer', () => {
+  it.each(['rnn', 'lstm'] as const)('%s, with the library layers: the same loss, scores and gradients as manyToOneLoss', (cell) => {
+    const rng = new Rng(3);
+    const params = createSequenceClassifier(cell, 3, 5, 4, rng);
+    const x = rng.randn([3, 6, 3]);
+    const y = [0, 3, 2];
+    const a = sequenceLossFrom(cell, LIBRARY_IMPL)(x, params, y);
+    const b = manyToOneLoss(x, params, y, { cell });
+    expect(a.loss).toBeCloseTo(b.loss, 12);
+    expect(relativeError(a.scores, b.scores).error).toBeLessThan(1e-12);
+    expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
+    for (const k of Object.keys(b.grads)) expect(relativeError(a.grads[k], b.grads[k]).error, k).toBeLessThan(1e-10);
+  });
+});
+
+describe('pnpm train seqmnist --mine', () => {
+  it('on the untouched stubs: exit 1 and a message naming the three exercises and their tests', () => {
+    const r = train(['seqmnist', '--mine', '--per-class', '2', '--hidden', '2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('train seqmnist --mine needs your own rnn or lstm or manyToOne and cannot run without one of them');
+    expect(r.stderr).toContain('rnnForward is still TODO');
+    expect(r.stderr).toContain('manyToOneLoss is still TODO');
+    expect(r.stderr).toContain('pnpm test exercises/12-rnn-architectures');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--mine solutions, 3 digits per class, H = 4: every function is yours, the same as the library on the same seed', () => {
+    withOut('dlkata-seqmnist-mine-', (out) => {
+      const r = train(['seqmnist', '--mine', 'solutions', '--per-class', '3', '--hidden', '4', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/yours {4}rnnForward, rnnBackward, rnnStepBackward .*solutions\/09-rnn\/rnn\.ts; matches the library/);
+      expect(r.stdout).toMatch(/yours {4}manyToOneLoss .*solutions\/12-rnn-architectures\/architectures\.ts; matches the library/);
+      expect(r.stdout).toContain('LSTM model: manyToOneLoss yours');
+      expect(r.stdout).toContain('--mine: the exercises\' loops are slow, so this run is small unless given: 1 epoch(s), 3 digits per class, H = 4');
+      expect(r.stdout).toMatch(/RNN test loss \(nats\): yours \d\.\d{4}, library \d\.\d{4} \(same seed and settings\): the same within noise/);
+      const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics;
+      expect(m.mine.dir).toBe('solutions');
+      expect(m.mine.sources.map((s) => [s.group, s.from])).toEqual([
+        ['rnn', 'yours'],
+        ['lstm', 'yours'],
+        ['manyToOne', 'yours'],
+      ]);
+      expect(m.comparisons).toHaveLength(4);
+      for (const c of m.comparisons) expect(c.same, c.metric).toBe(true);
+    });
+  });
+
+  it('only exercise 09 done: the RNN is yours, the LSTM model falls back to the library with notices', () => {
+    // Inside the package, so that the copies import the same @dlkata/tensor as the run.
+    const dir = mkdtempSync(path.join(ROOT, 'packages/lab/.mine-partial-'));
+    try {
+      cpSync(path.join(ROOT, 'solutions/09-rnn'), path.join(dir, '09-rnn'), { recursive: true });
+      cpSync(path.join(ROOT, 'exercises/12-rnn-architectures'), path.join(dir, '12-rnn-architectures'), { recursive: true });
+      withOut('dlkata-seqmnist-mine-', (out) => {
+        const r = train(['seqmnist', '--mine', dir, '--per-class', '2', '--hidden', '3', '--out', out]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/yours {4}rnnForward, rnnBackward, rnnStepBackward/);
+        expect(r.stdout).toMatch(/library {2}lstmForward, .*yours not found: .*11-lstm\/lstm\.ts/);
+        expect(r.stdout).toMatch(/library {2}manyToOneLoss .*manyToOneLoss is still TODO/);
+        expect(r.stdout).toContain("LSTM model: lstmForward, lstmBackward the library's");
+        const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics;
+        expect(m.mine.sources.map((s) => [s.group, s.from, s.problem])).toEqual([
+          ['rnn', 'yours', undefined],
+          ['lstm', 'library', 'missing'],
+          ['manyToOne', 'library', 'todo'],
+        ]);
+        for (const c of m.comparisons) expect(c.same, c.metric).toBe(true);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pnpm train translate --mine', () => {
+  it('on the untouched stubs: exit 1 and a message saying seq2seqLoss is TODO and how to check it', () => {
+    const r = train(['translate', '--mine', '--train', '4', '--test', '2', '--hidden', '2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('train translate --mine needs your own seq2seq and cannot run without it');
+    expect(r.stderr).toContain('seq2seqLoss is still TODO');
+    expect(r.stderr).toContain('pnpm test exercises/12-rnn-architectures');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--mine with two layers: a clear message, no run', () => {
+    const r = train(['translate', '--mine', 'solutions', '--layers', '1,2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('have one LSTM layer per side; --layers 1,2 asks for more');
+  });
+
+  it('--mine solutions on 30 numbers, H = 6: the functions are yours, the same as the library on the same seed', () => {
+    withOut('dlkata-translate-mine-', (out) => {
+      const r = train(['translate', '--mine', 'solutions', '--train', '30', '--test', '10', '--hidden', '6', '--embed', '4', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/yours {4}seq2seqLoss, seq2seqGreedy .*solutions\/12-rnn-architectures\/architectures\.ts; matches the library/);
+      expect(r.stdout).toMatch(/held-out exact match \(points\): yours \d+\.\d, library \d+\.\d \(same seed and settings\): the same within noise/);
+      const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics & { options: { layers: number[] } };
+      expect(m.options.layers).toEqual([1]);
+      expect(m.mine.sources.map((s) => [s.group, s.from])).toEqual([['seq2seq', 'yours']]);
+      for (const c of m.comparisons) expect(c.same, c.metric).toBe(true);
+    });
+  });
+});
