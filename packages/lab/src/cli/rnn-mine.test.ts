@@ -129,3 +129,27 @@ describe('pnpm train translate --mine', () => {
     });
   });
 });
+
+describe('pnpm train caption --mine', () => {
+  it('on the untouched stubs: exit 1 and a message saying captionLoss is TODO and how to check it', () => {
+    const r = train(['caption', '--mine', '--train', '2', '--test', '2', '--hidden', '2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('train caption --mine needs your own caption and cannot run without it');
+    expect(r.stderr).toContain('captionLoss is still TODO');
+    expect(r.stderr).toContain('pnpm test exercises/12-rnn-architectures');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--mine solutions on 8 canvases, H = 6, no pre-training: the decoder is yours, the same as the library on the same seed', () => {
+    withOut('dlkata-caption-mine-', (out) => {
+      const r = train(['caption', '--mine', 'solutions', '--train', '8', '--test', '6', '--hidden', '6', '--embed', '4', '--batch', '4', '--pretrain-epochs', '0', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/yours {4}captionLoss, captionGreedy .*solutions\/12-rnn-architectures\/architectures\.ts; matches the library/);
+      expect(r.stdout).toMatch(/train loss \(nats per caption\): yours \d+\.\d{4}, library \d+\.\d{4} \(same seed and settings\): the same within noise/);
+      const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics;
+      expect(m.mine.sources.map((s) => [s.group, s.from])).toEqual([['caption', 'yours']]);
+      expect(m.comparisons).toHaveLength(2);
+      for (const c of m.comparisons) expect(c.same, c.metric).toBe(true);
+    });
+  });
+});
