@@ -139,7 +139,7 @@ const NO_OPTIONS: Record<string, readonly string[]> = {
     'encodeImages', 'englishWords', 'evaluateCaptions', 'evaluateSequences', 'evaluateTranslator', 'featureCount', 'germanTokens', 'germanWord', 'makeCanvases',
     'mnistRows', 'numberSplit', 'sourceIds', 'targetIds',
     // Losses of the models behind --mine: a cell and functions.
-    'librarySequenceLoss', 'sequenceLossFrom',
+    'librarySequenceLoss', 'sequenceLossFrom', 'seq2seqFrom',
   ],
 };
 

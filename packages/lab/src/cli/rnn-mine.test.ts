@@ -3,11 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manyToOneLoss } from '@dlkata/rnn';
+import { manyToOneLoss, seq2seqGreedy, seq2seqLoss } from '@dlkata/rnn';
 import { relativeError, Rng } from '@dlkata/tensor';
 import { LIBRARY_IMPL } from '../mine/mine.js';
 import { ROOT } from '../root.js';
 import { createSequenceClassifier, sequenceLossFrom } from '../tasks/seqmnist.js';
+import { createTranslator, seq2seqFrom } from '../tasks/translate.js';
 
 const train = (args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'packages/lab/src/cli/train.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT, NO_COLOR: '1' }, timeout: 600_000 });
@@ -38,6 +39,34 @@ describe('sequenceLossFrom: a many-to-one loss from a sequence layer', () => {
     expect(relativeError(a.scores, b.scores).error).toBeLessThan(1e-12);
     expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
     for (const k of Object.keys(b.grads)) expect(relativeError(a.grads[k], b.grads[k]).error, k).toBeLessThan(1e-10);
+  });
+});
+
+describe('seq2seqFrom: the encoder-decoder from an LSTM', () => {
+  it('with the library LSTM: the same loss, gradients and greedy outputs as seq2seqLoss and seq2seqGreedy', () => {
+    const rng = new Rng(4);
+    const params = createTranslator(1, 5, 3, rng);
+    for (const k of Object.keys(params)) params[k] = rng.randn(params[k].shape, 0.5);
+    const Vs = params.Wsrc.shape[0];
+    const Vt = params.Wout.shape[1];
+    const src = [
+      [0, 1, 2, Vs - 1],
+      [3, 3, 0, 1],
+      [2, 2, 2, 2],
+    ];
+    const tgt = [
+      [1, 4, Vt - 1, 2, 0],
+      [1, 5, 2, 0, 0],
+      [1, 3, 3, 3, 2],
+    ];
+    const mine = seq2seqFrom(LIBRARY_IMPL);
+    const a = mine.seq2seqLoss(src, tgt, params, { nullId: 0 });
+    const b = seq2seqLoss(src, tgt, params, { nullId: 0 });
+    expect(a.loss).toBeCloseTo(b.loss, 12);
+    expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
+    for (const k of Object.keys(b.grads)) expect(relativeError(a.grads[k], b.grads[k]).error, k).toBeLessThan(1e-10);
+    const opts = { start: 1, end: 2, nullId: 0, maxLength: 6 };
+    expect(mine.seq2seqGreedy(src, params, opts)).toEqual(seq2seqGreedy(src, params, opts));
   });
 });
 
