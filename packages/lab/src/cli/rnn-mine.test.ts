@@ -130,11 +130,13 @@ describe('pnpm train seqmnist --mine', () => {
 });
 
 describe('pnpm train translate --mine', () => {
-  it('on the untouched stubs: exit 1 and a message saying seq2seqLoss is TODO and how to check it', () => {
+  it('on the untouched stubs: exit 1 and a message saying seq2seqLoss and the LSTM are TODO and how to check them', () => {
     const r = train(['translate', '--mine', '--train', '4', '--test', '2', '--hidden', '2']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('train translate --mine needs your own seq2seq and cannot run without it');
+    expect(r.stderr).toContain('train translate --mine needs your own seq2seq or lstm and cannot run without one of them');
     expect(r.stderr).toContain('seq2seqLoss is still TODO');
+    expect(r.stderr).toMatch(/lstm\w+ is still TODO/);
+    expect(r.stderr).toContain('pnpm test exercises/11-lstm');
     expect(r.stderr).toContain('pnpm test exercises/12-rnn-architectures');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
@@ -142,7 +144,7 @@ describe('pnpm train translate --mine', () => {
   it('--mine with two layers: a clear message, no run', () => {
     const r = train(['translate', '--mine', 'solutions', '--layers', '1,2']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('have one LSTM layer per side; --layers 1,2 asks for more');
+    expect(r.stderr).toContain('has one LSTM layer per side; --layers 1,2 asks for more');
   });
 
   it('--mine solutions on 30 numbers, H = 6: the functions are yours, the same as the library on the same seed', () => {
@@ -153,9 +155,37 @@ describe('pnpm train translate --mine', () => {
       expect(r.stdout).toMatch(/held-out exact match \(points\): yours \d+\.\d, library \d+\.\d \(same seed and settings\): the same within noise/);
       const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics & { options: { layers: number[] } };
       expect(m.options.layers).toEqual([1]);
-      expect(m.mine.sources.map((s) => [s.group, s.from])).toEqual([['seq2seq', 'yours']]);
+      expect(m.mine.sources.map((s) => [s.group, s.from])).toEqual([
+        ['seq2seq', 'yours'],
+        ['lstm', 'yours'],
+      ]);
       for (const c of m.comparisons) expect(c.same, c.metric).toBe(true);
     });
+  });
+});
+
+describe('pnpm train translate --mine, exercise 12 still TODO', () => {
+  it("only exercise 11 done: the student's LSTM inside the library's encoder-decoder, the same as the library", () => {
+    const dir = mkdtempSync(path.join(ROOT, 'packages/lab/.mine-partial-'));
+    try {
+      cpSync(path.join(ROOT, 'solutions/11-lstm'), path.join(dir, '11-lstm'), { recursive: true });
+      cpSync(path.join(ROOT, 'exercises/12-rnn-architectures'), path.join(dir, '12-rnn-architectures'), { recursive: true });
+      withOut('dlkata-translate-mine-', (out) => {
+        const r = train(['translate', '--mine', dir, '--train', '30', '--test', '10', '--hidden', '6', '--embed', '4', '--out', out]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/library {2}seq2seqLoss, seq2seqGreedy .*seq2seqLoss is still TODO/);
+        expect(r.stdout).toMatch(/yours {4}lstmForward, lstmBackward, lstmStepForward, lstmStepBackward .*11-lstm\/lstm\.ts; matches the library/);
+        expect(r.stdout).toContain("encoder-decoder: lstmForward, lstmBackward, lstmStepForward yours");
+        const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics;
+        expect(m.mine.sources.map((s) => [s.group, s.from, s.problem])).toEqual([
+          ['seq2seq', 'library', 'todo'],
+          ['lstm', 'yours', undefined],
+        ]);
+        for (const c of m.comparisons) expect(c.same, c.metric).toBe(true);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

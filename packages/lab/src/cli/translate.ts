@@ -10,9 +10,11 @@
  * (default `runs/translate`). Deterministic for a seed.
  *
  * `--mine [DIR]` trains with the student's `seq2seqLoss` and `seq2seqGreedy` (exercise 12, from
- * `exercises/` or DIR; one LSTM layer per side), on smaller defaults, then runs the library's
- * model on the same seed and settings and compares; `metrics.json` records where the functions
- * came from (`mine.sources`) and the comparison. The run stops with a message while they are TODO.
+ * `exercises/` or DIR; one LSTM layer per side) or, while those are TODO, with the student's LSTM
+ * (exercise 11) inside the library's encoder-decoder, on smaller defaults, then runs the
+ * library's model on the same seed and settings and compares; `metrics.json` records where the
+ * functions came from (`mine.sources`) and the comparison. The run stops with a message while
+ * both are TODO.
  *
  * @module
  */
@@ -23,7 +25,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../plot.js';
-import { runTranslate, type TranslateImpl } from '../tasks/translate.js';
+import { runTranslate, seq2seqFrom, type TranslateImpl } from '../tasks/translate.js';
 import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, type Comparison, type Mine } from '../mine/mine.js';
 import { ROOT } from '../root.js';
 import { int, positive, userCwd } from './args.js';
@@ -76,21 +78,29 @@ async function run(o: TranslateOpts): Promise<void> {
   const out = path.resolve(userCwd, o.out);
   const mineDir = o.mine === undefined ? undefined : o.mine === true ? 'exercises' : path.resolve(userCwd, o.mine);
   let mine: Mine | undefined;
+  let impl: TranslateImpl | undefined;
+  let uses: string | undefined;
   if (mineDir !== undefined) {
     if (o.layers !== undefined && o.layers.some((L) => L !== 1)) {
-      console.error(`train translate --mine: your seq2seqLoss and seq2seqGreedy (exercise 12) have one LSTM layer per side; --layers ${o.layers.join(',')} asks for more. Use --layers 1, or run without --mine for deeper models.`);
+      console.error(`train translate --mine: your encoder-decoder (exercise 12, or exercise 11's LSTM) has one LSTM layer per side; --layers ${o.layers.join(',')} asks for more. Use --layers 1, or run without --mine for deeper models.`);
       process.exitCode = 1;
       return;
     }
     try {
-      mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train translate', groups: ['seq2seq'], required: ['seq2seq'] });
+      mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train translate', groups: ['seq2seq', 'lstm'], requireAny: ['seq2seq', 'lstm'] });
     } catch (e) {
       if (!(e instanceof MineMissingError)) throw e;
       console.error(e.message);
       process.exitCode = 1;
       return;
     }
-    console.log(`Your code in this run (the embeddings' initialisation, clipping and Adam are the library's):\n${formatSources(mine.sources)}\n`);
+    const arch = mine.sources.find((x) => x.group === 'seq2seq')!;
+    impl = arch.from === 'yours' ? mine.impl : seq2seqFrom(mine.impl);
+    uses =
+      arch.from === 'yours'
+        ? `seq2seqLoss, seq2seqGreedy yours (${arch.file}, with the LSTM of that exercise's cells.ts: exercise 11's lstmForward is not used here); clipping and Adam the library's`
+        : `lstmForward, lstmBackward, lstmStepForward yours (${mine.sources.find((x) => x.group === 'lstm')!.file}) inside the library's encoder-decoder (embeddings, output layer, masked softmax loss); clipping and Adam the library's`;
+    console.log(`Your code in this run:\n${formatSources(mine.sources)}\n  encoder-decoder: ${uses}\n`);
   }
   const layers = o.layers ?? (mine ? [1] : [1, 2]);
   const epochs = o.epochs ?? (o.quick ? 2 : mine ? 1 : 5);
@@ -127,7 +137,7 @@ async function run(o: TranslateOpts): Promise<void> {
       },
       onEpoch: (L, e) => console.log(`  ${prefix}${L} layer(s), epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)} nats per number, held-out exact match ${(100 * e.testAccuracy).toFixed(1)}% (${e.seconds.toFixed(0)} s)`),
     });
-  const result = train('', mine?.impl);
+  const result = train('', impl);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -166,7 +176,7 @@ async function run(o: TranslateOpts): Promise<void> {
     models: result.models.map((m) => ({ layers: m.layers, parameters: m.parameters, testAccuracy: m.test.accuracy, trainAccuracy: m.train.accuracy, byLength: m.test.byLength, epochs: m.epochs, mistakes: m.test.examples.filter((e) => e.output !== e.german) })),
     seconds,
     cpuSeconds,
-    ...(mine ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources }, comparisons } : {}),
+    ...(mine ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources, uses }, comparisons } : {}),
   };
   writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   const points = result.models.flatMap((m) => lengths.map((k) => ({ words: k, model: `${m.layers} layer${m.layers > 1 ? 's' : ''}`, accuracy: m.test.byLength[k]?.accuracy ?? 0, n: m.test.byLength[k]?.n ?? 0 })));
@@ -198,7 +208,7 @@ function configure(cmd: Command): Command {
     .option('--clip <x>', 'largest global gradient norm', positive('clip'), 5)
     .option('--seed <n>', 'seed of the split, the weights and the batch order', int('seed', 0), 0)
     .option('--quick', 'a short run: 800 training numbers, 2 epochs (unless given)', false)
-    .option('--mine [dir]', "use your own seq2seqLoss and seq2seqGreedy (exercise 12, from exercises/ or DIR) on a small one-layer run; then compare with the library's run")
+    .option('--mine [dir]', "use your own seq2seqLoss and seq2seqGreedy (exercise 12; while TODO, your LSTM of exercise 11), from exercises/ or DIR, on a small one-layer run; then compare with the library's run")
     .option('--out <dir>', 'folder for metrics.json and accuracy.svg', 'runs/translate')
     .showHelpAfterError()
     .action((o: TranslateOpts) => run(o));
