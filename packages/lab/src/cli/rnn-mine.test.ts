@@ -88,7 +88,7 @@ describe('pnpm train seqmnist --mine', () => {
       expect(r.stdout).toMatch(/yours {4}rnnForward, rnnBackward, rnnStepBackward .*solutions\/09-rnn\/rnn\.ts; matches the library/);
       expect(r.stdout).toMatch(/yours {4}manyToOneLoss .*solutions\/12-rnn-architectures\/architectures\.ts; matches the library/);
       expect(r.stdout).toContain('LSTM model: manyToOneLoss yours');
-      expect(r.stdout).toContain('--mine: the exercises\' loops are slow, so this run is small unless given: 1 epoch(s), 3 digits per class, H = 4');
+      expect(r.stdout).toContain('--mine: the exercises\' loops are slow, so this run is small unless given: 2 epoch(s), 3 digits per class, H = 4');
       expect(r.stdout).toMatch(/RNN test loss \(nats\): yours \d\.\d{4}, library \d\.\d{4} \(same seed and settings\): the same within noise/);
       const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics;
       expect(m.mine.dir).toBe('solutions');

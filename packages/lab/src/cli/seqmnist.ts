@@ -84,8 +84,8 @@ async function run(o: SeqMnistOpts): Promise<void> {
   if (mine && losses) {
     console.log(`Your code in this run:\n${formatSources(mine.sources)}\n  RNN model:  ${losses.uses.rnn}\n  LSTM model: ${losses.uses.lstm}\n`);
   }
-  const epochs = o.epochs ?? (o.quick || mine ? 1 : 4);
-  const perClass = o.perClass ?? (mine ? 100 : o.quick ? 200 : undefined);
+  const epochs = o.epochs ?? (mine ? 2 : o.quick ? 1 : 4);
+  const perClass = o.perClass ?? (mine || o.quick ? 200 : undefined);
   const hidden = o.hidden ?? (mine ? 32 : 48);
   if (mine && (o.epochs === undefined || o.perClass === undefined || o.hidden === undefined)) {
     console.log(`--mine: the exercises' loops are slow, so this run is small unless given: ${epochs} epoch(s), ${perClass ?? 'all'} digits per class, H = ${hidden} (the library's defaults: 4 epochs, all digits, H = 48)\n`);
@@ -164,12 +164,12 @@ export function registerSeqmnist(program: Command): Command {
 function configure(cmd: Command): Command {
   return cmd
     .description('MNIST read row by row (28 steps of 28 pixels): vanilla RNN vs LSTM, many-to-one')
-    .option('--epochs <n>', 'passes over the training digits (default 4; --quick, --mine: 1)', int('epochs', 1))
+    .option('--epochs <n>', 'passes over the training digits (default 4; --quick: 1; --mine: 2)', int('epochs', 1))
     .option('--hidden <n>', 'hidden units of both models (default 48; --mine: 32)', int('hidden', 1))
     .option('--batch <n>', 'digits per Adam step', int('batch', 1), 32)
     .option('--lr <x>', "Adam's learning rate", positive('lr'), 3e-3)
     .option('--clip <x>', 'largest global gradient norm', positive('clip'), 1)
-    .option('--per-class <n>', 'at most this many digits per class before the 80/20 split (default all; --quick: 200; --mine: 100)', int('per-class', 2))
+    .option('--per-class <n>', 'at most this many digits per class before the 80/20 split (default all; --quick, --mine: 200)', int('per-class', 2))
     .option('--seed <n>', 'seed of the split, the weights and the batch order', int('seed', 0), 0)
     .option('--quick', 'a short run: 1 epoch on 200 digits per class (unless given)', false)
     .option('--mine [dir]', "use your own RNN (exercise 09) and LSTM classifier (exercise 12's manyToOneLoss, else exercise 11's LSTM), from exercises/ or DIR, on a small run; then compare with the library's run")
