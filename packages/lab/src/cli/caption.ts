@@ -116,9 +116,9 @@ async function run(o: CaptionOpts): Promise<void> {
     }
     console.log(`Your code in this run (the CNN encoder, its pre-training, clipping and Adam are the library's):\n${formatSources(mine.sources)}\n`);
   }
-  const epochs = o.epochs ?? (o.quick || mine ? 1 : 16);
-  const trainCanvases = o.train ?? (mine ? 200 : o.quick ? 300 : 3000);
-  const testCanvases = o.test ?? (mine ? 100 : 600);
+  const epochs = o.epochs ?? (mine ? 3 : o.quick ? 1 : 16);
+  const trainCanvases = o.train ?? (mine ? 600 : o.quick ? 300 : 3000);
+  const testCanvases = o.test ?? (mine ? 200 : 600);
   const hidden = o.hidden ?? (mine ? 32 : 64);
   const pretrainEpochs = o.pretrainEpochs ?? (o.quick || mine ? 1 : PRETRAIN_EPOCHS);
   if (mine && (o.epochs === undefined || o.train === undefined || o.test === undefined || o.hidden === undefined || o.pretrainEpochs === undefined)) {
@@ -223,9 +223,9 @@ export function registerCaption(program: Command): Command {
 function configure(cmd: Command): Command {
   return cmd
     .description('Image captioning: CNN + LSTM names the 1-3 MNIST digits on a canvas ("seven two")')
-    .option('--epochs <n>', 'epochs of fresh training canvases (default 16; --quick, --mine: 1)', int('epochs', 1))
-    .option('--train <n>', 'training canvases per epoch (default 3000; --quick: 300; --mine: 200)', int('train', 1))
-    .option('--test <n>', 'held-out canvases (default 600; --mine: 100)', int('test', 1))
+    .option('--epochs <n>', 'epochs of fresh training canvases (default 16; --quick: 1; --mine: 3)', int('epochs', 1))
+    .option('--train <n>', 'training canvases per epoch (default 3000; --quick: 300; --mine: 600)', int('train', 1))
+    .option('--test <n>', 'held-out canvases (default 600; --mine: 200)', int('test', 1))
     .option('--hidden <n>', 'LSTM hidden units (default 64; --mine: 32)', int('hidden', 1))
     .option('--embed <n>', 'word embedding size', int('embed', 1), 16)
     .option('--batch <n>', 'canvases per Adam step', int('batch', 1), 32)
