@@ -14,7 +14,7 @@ const train = (args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'packages/lab/src/cli/train.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT, NO_COLOR: '1' }, timeout: 600_000 });
 
 interface MineMetrics {
-  mine: { dir: string; sources: { group: string; from: string; problem?: string; file: string }[]; models?: Record<string, string> };
+  mine: { dir: string; sources: { group: string; from: string; problem?: string; file: string }[]; uses?: unknown };
   comparisons: { metric: string; same: boolean; yours: number; library: number }[];
 }
 
@@ -92,6 +92,7 @@ describe('pnpm train seqmnist --mine', () => {
       expect(r.stdout).toMatch(/RNN test loss \(nats\): yours \d\.\d{4}, library \d\.\d{4} \(same seed and settings\): the same within noise/);
       const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as MineMetrics;
       expect(m.mine.dir).toBe('solutions');
+      expect(m.mine.uses).toMatchObject({ rnn: expect.stringContaining('rnnForward, rnnBackward yours') as unknown, lstm: expect.stringContaining('manyToOneLoss yours') as unknown });
       expect(m.mine.sources.map((s) => [s.group, s.from])).toEqual([
         ['rnn', 'yours'],
         ['lstm', 'yours'],

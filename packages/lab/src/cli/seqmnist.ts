@@ -138,7 +138,7 @@ async function run(o: SeqMnistOpts): Promise<void> {
     models: result.models.map((m) => ({ cell: m.cell, parameters: m.parameters, initialTestLoss: m.initialTestLoss, testAccuracy: m.testAccuracy, epochs: m.epochs })),
     seconds,
     cpuSeconds,
-    ...(mine && losses ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources, models: losses.uses }, comparisons } : {}),
+    ...(mine && losses ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources, uses: losses.uses }, comparisons } : {}),
   };
   writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   const points = result.models.flatMap((m) =>
