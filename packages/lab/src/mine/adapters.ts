@@ -15,6 +15,7 @@
  */
 import { Rng, Tensor, ValueError, type Conv2DParams, type Pair, type Pool2DParams } from '@dlkata/tensor';
 import type { ConvTranspose2DParams, ResidualBlockOptions, ResidualBlockParams } from '@dlkata/layers';
+import type { CaptionLossOptions, DecodeOptions, IdGrid, ManyToOneOptions, ModelParams, RecurrentCell, Seq2SeqLossOptions } from '@dlkata/rnn';
 
 /** A forward pass in the library's shape: its arguments, and `{ out, cache }` back. */
 export type Fwd<A extends unknown[]> = (...args: A) => { out: Tensor; cache: unknown };
@@ -55,10 +56,20 @@ export interface Impl {
   readonly lstmStepForward: (x: Tensor, prevH: Tensor, prevC: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor) => { nextH: Tensor; nextC: Tensor; cache: unknown };
   /** Takes one step cache of `lstmForward`'s cache (`cache.steps[t]`). */
   readonly lstmStepBackward: (dnextH: Tensor, dnextC: Tensor, cache: never) => { dx: Tensor; dprevH: Tensor; dprevC: Tensor; dWx: Tensor; dWh: Tensor; db: Tensor };
+  /** Many-to-one classifier loss, as `@dlkata/rnn`'s `manyToOneLoss` (parameters `Wx`, `Wh`, `b`, `Wy`, `by`). */
+  readonly manyToOneLoss: (x: Tensor, params: ModelParams, y: ArrayLike<number>, opts?: ManyToOneOptions) => { loss: number; scores: Tensor; grads: ModelParams; dx: Tensor };
+  /** Encoder-decoder loss with teacher forcing, as `@dlkata/rnn`'s `seq2seqLoss`. */
+  readonly seq2seqLoss: (src: IdGrid, tgt: IdGrid, params: ModelParams, opts: Seq2SeqLossOptions) => { loss: number; grads: ModelParams };
+  /** Encoder-decoder greedy decoding, as `@dlkata/rnn`'s `seq2seqGreedy`. */
+  readonly seq2seqGreedy: (src: IdGrid, params: ModelParams, opts: DecodeOptions) => number[][];
+  /** Captioning loss with teacher forcing, as `@dlkata/rnn`'s `captionLoss`. */
+  readonly captionLoss: (features: Tensor, captions: IdGrid, params: ModelParams, opts: CaptionLossOptions) => { loss: number; grads: ModelParams; dfeatures: Tensor };
+  /** Captioning greedy decoding, as `@dlkata/rnn`'s `captionGreedy`. */
+  readonly captionGreedy: (features: Tensor, params: ModelParams, opts: DecodeOptions) => number[][];
 }
 
 /** Groups of functions that come together from one side (a backward needs its own forward's cache). */
-export type GroupName = 'conv' | 'pool' | 'relu' | 'residual' | 'convTranspose' | 'rnn' | 'lstm';
+export type GroupName = 'conv' | 'pool' | 'relu' | 'residual' | 'convTranspose' | 'rnn' | 'lstm' | 'manyToOne' | 'seq2seq' | 'caption';
 
 /** How to take one group from an exercise. */
 export interface GroupAdapter {
@@ -116,6 +127,38 @@ function studentTransposeParams(op: string, p: ConvTranspose2DParams): { stride:
   if (single(op, 'dilation', p.dilation ?? 1) !== 1) throw new ValueError(`${op} (yours)`, `has no dilation; this run needs dilation ${String(p.dilation)}`);
   return { stride: single(op, 'stride', p.stride ?? 1), pad: single(op, 'pad', p.pad ?? 0), outputPadding: single(op, 'outputPadding', p.outputPadding ?? 0) };
 }
+
+/** The exercise's architectures are one LSTM layer: a ValueError naming the student's function for another cell. */
+function lstmOnly(op: string, cell: RecurrentCell | undefined): void {
+  if ((cell ?? 'lstm') !== 'lstm') throw new ValueError(`${op} (yours)`, `is built on an LSTM; this run needs cell '${String(cell)}'`);
+}
+
+/** The exercise's architectures take exactly these parameters (one recurrent layer): else a ValueError naming the student's function. */
+function exactKeys(op: string, params: ModelParams, keys: readonly string[]): void {
+  const extra = Object.keys(params).filter((k) => !keys.includes(k));
+  const absent = keys.filter((k) => !(params[k] instanceof Tensor));
+  if (extra.length || absent.length) {
+    throw new ValueError(`${op} (yours)`, `takes one LSTM layer with parameters ${keys.join(', ')}; this run ${extra.length ? `also has ${extra.join(', ')}` : `has no ${absent.join(', ')}`}`);
+  }
+}
+
+/** Token ids as rows of numbers (the exercise's `Ids`), from the library's rows or `{ data, shape }`. */
+export function idRows(ids: IdGrid): number[][] {
+  if (Array.isArray(ids)) return (ids as ArrayLike<number>[]).map((r) => Array.from(r));
+  const g = ids as { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+  const [N, T] = g.shape;
+  return Array.from({ length: N }, (_, n) => Array.from({ length: T }, (_, t) => g.data[n * T + t]));
+}
+
+const decodeOpts = (o: DecodeOptions) => ({ start: o.start, end: o.end, nullId: o.nullId, maxLength: o.maxLength });
+const MANY_TO_ONE_KEYS = ['Wx', 'Wh', 'b', 'Wy', 'by'];
+const SEQ2SEQ_KEYS = ['Wsrc', 'encWx', 'encWh', 'encb', 'Wtgt', 'decWx', 'decWh', 'decb', 'Wout', 'bout'];
+const CAPTION_KEYS = ['Wproj', 'bproj', 'Wembed', 'Wx', 'Wh', 'b', 'Wvocab', 'bvocab'];
+
+/** Gradients in a fixed order (the parameters' keys sorted), then the rest of a probe's outputs. */
+const sortedGrads = (g: ModelParams): Tensor[] => Object.keys(g).sort().map((k) => g[k]);
+const idTensor = (rows: number[][]): Tensor => Tensor.fromArray(rows.flat(), [rows.length, rows[0]?.length ?? 0]);
+const randomIds = (rng: Rng, N: number, T: number, lo: number, hi: number): number[][] => Array.from({ length: N }, () => Array.from({ length: T }, () => lo + Math.floor(rng.uniform() * (hi - lo))));
 
 const req = <K extends keyof Impl>(impl: Partial<Impl>, k: K): Impl[K] => impl[k] as Impl[K];
 
@@ -251,6 +294,104 @@ export const ADAPTERS: Readonly<Record<GroupName, GroupAdapter>> = {
       const st = req(impl, 'lstmStepForward')(rng.randn([N, D]), rng.randn([N, H]), rng.randn([N, H]), Wx, Wh, b);
       const sb = req(impl, 'lstmStepBackward')(rng.randn([N, H]), rng.randn([N, H]), st.cache as never);
       return [f.h, f.cT, g.dx, g.dh0, g.dc0, g.dWx, g.dWh, g.db, st.nextH, st.nextC, sb.dx, sb.dprevH, sb.dprevC, sb.dWx, sb.dWh, sb.db];
+    },
+  },
+  manyToOne: {
+    exercise: '12-rnn-architectures',
+    file: 'architectures.ts',
+    exports: ['manyToOneLoss'],
+    functions: ['manyToOneLoss'],
+    adapt: (mod) => ({
+      manyToOneLoss: (x, params, y, opts = {}) => {
+        lstmOnly('manyToOneLoss', opts.cell);
+        exactKeys('manyToOneLoss', params, MANY_TO_ONE_KEYS);
+        return fn(mod, 'manyToOneLoss')(x, params, Array.from(y), opts.pool ?? 'last') as ReturnType<Impl['manyToOneLoss']>;
+      },
+    }),
+    probe: (impl, rng) => {
+      const [N, T, D, H, K] = [3, 4, 3, 5, 4];
+      const params = { Wx: rng.randn([D, 4 * H], 0.5), Wh: rng.randn([H, 4 * H], 0.5), b: rng.randn([4 * H]), Wy: rng.randn([H, K], 0.5), by: rng.randn([K]) };
+      const x = rng.randn([N, T, D]);
+      const y = [0, 3, 1];
+      const last = req(impl, 'manyToOneLoss')(x, params, y);
+      const mean = req(impl, 'manyToOneLoss')(x, params, y, { pool: 'mean' });
+      return [Tensor.fromArray([last.loss, mean.loss]), last.scores, last.dx, ...sortedGrads(last.grads), mean.dx, ...sortedGrads(mean.grads)];
+    },
+  },
+  seq2seq: {
+    exercise: '12-rnn-architectures',
+    file: 'architectures.ts',
+    exports: ['seq2seqLoss', 'seq2seqGreedy'],
+    functions: ['seq2seqLoss', 'seq2seqGreedy'],
+    adapt: (mod) => ({
+      seq2seqLoss: (src, tgt, params, opts) => {
+        lstmOnly('seq2seqLoss', opts.cell);
+        exactKeys('seq2seqLoss', params, SEQ2SEQ_KEYS);
+        return fn(mod, 'seq2seqLoss')(idRows(src), idRows(tgt), params, opts.nullId) as ReturnType<Impl['seq2seqLoss']>;
+      },
+      seq2seqGreedy: (src, params, opts) => {
+        lstmOnly('seq2seqGreedy', opts.cell);
+        exactKeys('seq2seqGreedy', params, SEQ2SEQ_KEYS);
+        return fn(mod, 'seq2seqGreedy')(idRows(src), params, decodeOpts(opts)) as number[][];
+      },
+    }),
+    probe: (impl, rng) => {
+      const [N, S, T, Vs, Vt, E, H] = [3, 4, 5, 6, 7, 3, 4];
+      const params = {
+        Wsrc: rng.randn([Vs, E]),
+        encWx: rng.randn([E, 4 * H], 0.5),
+        encWh: rng.randn([H, 4 * H], 0.5),
+        encb: rng.randn([4 * H]),
+        Wtgt: rng.randn([Vt, E]),
+        decWx: rng.randn([E, 4 * H], 0.5),
+        decWh: rng.randn([H, 4 * H], 0.5),
+        decb: rng.randn([4 * H]),
+        Wout: rng.randn([H, Vt], 1.5),
+        bout: rng.randn([Vt]),
+      };
+      const src = randomIds(rng, N, S, 0, Vs);
+      const tgt = randomIds(rng, N, T, 0, Vt).map((r) => [1, ...r.slice(1, -1), 2]);
+      tgt[0][T - 2] = 0;
+      const l = req(impl, 'seq2seqLoss')(src, tgt, params, { nullId: 0 });
+      const g = req(impl, 'seq2seqGreedy')(src, params, { start: 1, end: 2, nullId: 0, maxLength: 6 });
+      return [Tensor.fromArray([l.loss]), ...sortedGrads(l.grads), idTensor(g)];
+    },
+  },
+  caption: {
+    exercise: '12-rnn-architectures',
+    file: 'architectures.ts',
+    exports: ['captionLoss', 'captionGreedy'],
+    functions: ['captionLoss', 'captionGreedy'],
+    adapt: (mod) => ({
+      captionLoss: (features, captions, params, opts) => {
+        lstmOnly('captionLoss', opts.cell);
+        exactKeys('captionLoss', params, CAPTION_KEYS);
+        return fn(mod, 'captionLoss')(features, idRows(captions), params, opts.nullId) as ReturnType<Impl['captionLoss']>;
+      },
+      captionGreedy: (features, params, opts) => {
+        lstmOnly('captionGreedy', opts.cell);
+        exactKeys('captionGreedy', params, CAPTION_KEYS);
+        return fn(mod, 'captionGreedy')(features, params, decodeOpts(opts)) as number[][];
+      },
+    }),
+    probe: (impl, rng) => {
+      const [N, F, T, V, E, H] = [3, 5, 5, 7, 3, 4];
+      const params = {
+        Wproj: rng.randn([F, H], 0.5),
+        bproj: rng.randn([H]),
+        Wembed: rng.randn([V, E]),
+        Wx: rng.randn([E, 4 * H], 0.5),
+        Wh: rng.randn([H, 4 * H], 0.5),
+        b: rng.randn([4 * H]),
+        Wvocab: rng.randn([H, V], 1.5),
+        bvocab: rng.randn([V]),
+      };
+      const features = rng.randn([N, F]);
+      const captions = randomIds(rng, N, T, 3, V).map((r) => [1, ...r.slice(1, -1), 2]);
+      captions[1][T - 2] = 0;
+      const l = req(impl, 'captionLoss')(features, captions, params, { nullId: 0 });
+      const g = req(impl, 'captionGreedy')(features, params, { start: 1, end: 2, nullId: 0, maxLength: 6 });
+      return [Tensor.fromArray([l.loss]), l.dfeatures, ...sortedGrads(l.grads), idTensor(g)];
     },
   },
 };

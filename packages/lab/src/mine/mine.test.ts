@@ -9,7 +9,7 @@ import { ROOT } from '../root.js';
 import { ADAPTERS, studentConvParams, studentPoolParams, type GroupName, type Impl } from './adapters.js';
 import { compareRuns, formatComparison, formatSources, LIBRARY_IMPL, loadMine, MineMissingError, shortTodo } from './mine.js';
 
-const ALL: GroupName[] = ['conv', 'pool', 'relu', 'residual', 'convTranspose', 'rnn', 'lstm'];
+const ALL: GroupName[] = ['conv', 'pool', 'relu', 'residual', 'convTranspose', 'rnn', 'lstm', 'manyToOne', 'seq2seq', 'caption'];
 const close = (what: string, a: Tensor, b: Tensor): void => {
   expect(a.shape, what).toEqual(b.shape);
   expect(relativeError(a, b).error, what).toBeLessThan(1e-9);
@@ -185,6 +185,45 @@ describe('loadMine on broken folders', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("exercise 12's architectures behind the adapters", async () => {
+  const mine = await loadMine({ root: ROOT, dir: 'solutions', groups: ['manyToOne', 'seq2seq', 'caption'], run: 'test' });
+  const S: Impl = mine.impl;
+
+  it('the solutions match the library on a larger input: manyToOneLoss, seq2seqLoss and seq2seqGreedy (ids as rows and as { data, shape })', () => {
+    const rng = new Rng(7);
+    const [N, T, D, H, K] = [4, 6, 3, 5, 3];
+    const params = { Wx: rng.randn([D, 4 * H], 0.4), Wh: rng.randn([H, 4 * H], 0.4), b: rng.randn([4 * H]), Wy: rng.randn([H, K]), by: rng.randn([K]) };
+    const x = rng.randn([N, T, D]);
+    const a = S.manyToOneLoss(x, params, [0, 1, 2, 1], { pool: 'mean', cell: 'lstm' });
+    const l = LIBRARY_IMPL.manyToOneLoss(x, params, [0, 1, 2, 1], { pool: 'mean', cell: 'lstm' });
+    expect(a.loss).toBeCloseTo(l.loss, 10);
+    close('dx', a.dx, l.dx);
+    for (const k of Object.keys(params)) close(k, a.grads[k], l.grads[k]);
+    const E = 3;
+    const sp = { Wsrc: rng.randn([5, E]), encWx: rng.randn([E, 4 * H], 0.5), encWh: rng.randn([H, 4 * H], 0.5), encb: rng.randn([4 * H]), Wtgt: rng.randn([6, E]), decWx: rng.randn([E, 4 * H], 0.5), decWh: rng.randn([H, 4 * H], 0.5), decb: rng.randn([4 * H]), Wout: rng.randn([H, 6]), bout: rng.randn([6]) };
+    const src = { data: [1, 2, 3, 4, 0, 1, 2, 2], shape: [2, 4] };
+    const tgt = [
+      [1, 3, 4, 2],
+      [1, 5, 2, 0],
+    ];
+    const ls = S.seq2seqLoss(src, tgt, sp, { nullId: 0 });
+    const ll = LIBRARY_IMPL.seq2seqLoss(src, tgt, sp, { nullId: 0 });
+    expect(ls.loss).toBeCloseTo(ll.loss, 10);
+    for (const k of Object.keys(sp)) close(k, ls.grads[k], ll.grads[k]);
+    const opts = { start: 1, end: 2, nullId: 0, maxLength: 5 };
+    expect(S.seq2seqGreedy(src, sp, opts)).toEqual(LIBRARY_IMPL.seq2seqGreedy(src, sp, opts));
+  });
+
+  it("what the exercise's one-layer LSTM cannot express is a ValueError naming the student's function", () => {
+    const rng = new Rng(8);
+    const params = { Wx: rng.randn([2, 3]), Wh: rng.randn([3, 3]), b: rng.randn([3]), Wy: rng.randn([3, 2]), by: rng.randn([2]) };
+    expect(() => S.manyToOneLoss(rng.randn([1, 2, 2]), params, [0], { cell: 'rnn' })).toThrow(ValueError);
+    expect(() => S.manyToOneLoss(rng.randn([1, 2, 2]), params, [0], { cell: 'rnn' })).toThrow(/manyToOneLoss \(yours\).*is built on an LSTM; this run needs cell 'rnn'/);
+    expect(() => S.manyToOneLoss(rng.randn([1, 2, 2]), { ...params, Wx2: params.Wh }, [0])).toThrow(/manyToOneLoss \(yours\).*takes one LSTM layer .*also has Wx2/);
+    expect(() => S.seq2seqGreedy([[1]], { Wsrc: params.Wx }, { start: 1, end: 2, nullId: 0, maxLength: 2 })).toThrow(/seq2seqGreedy \(yours\).*has no encWx/);
   });
 });
 

@@ -2,7 +2,8 @@
  * `--mine`: the student's own layers in the real runs.
  *
  * A run names the groups of functions it uses ({@link GroupName}: `conv`, `pool`, `relu`,
- * `residual`, `convTranspose`, `rnn`, `lstm`). {@link loadMine} imports each group's exercise
+ * `residual`, `convTranspose`, `rnn`, `lstm`, and exercise 12's architectures `manyToOne`, `seq2seq`,
+ * `caption`). {@link loadMine} imports each group's exercise
  * file from the student's folder (`exercises/` by default), wraps the student's functions in
  * adapters with the library's signatures ({@link adapters}), and probes them on a small random
  * input against the library. A group comes whole from one side, because a backward pass needs
@@ -100,6 +101,11 @@ export const LIBRARY_IMPL: Impl = {
   lstmBackward: rnn.lstmBackward as Impl['lstmBackward'],
   lstmStepForward: rnn.lstmStepForward,
   lstmStepBackward: rnn.lstmStepBackward as Impl['lstmStepBackward'],
+  manyToOneLoss: rnn.manyToOneLoss,
+  seq2seqLoss: rnn.seq2seqLoss,
+  seq2seqGreedy: rnn.seq2seqGreedy,
+  captionLoss: rnn.captionLoss,
+  captionGreedy: rnn.captionGreedy,
 };
 
 /**

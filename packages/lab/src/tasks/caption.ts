@@ -15,6 +15,7 @@
  */
 import { Adam, affineBackward, affineForward, conv2dBackward, type Conv2dCache, conv2dForward, maxPool2dBackward, type MaxPool2dCache, maxPool2dForward, mnistSplit, reluBackward, type ReluCache, reluForward, softmaxCrossEntropy, type ImageDataset } from '@dlkata/layers';
 import { captionGreedy, captionLoss, captionSample, clipGradNorm, lstmInitParams, type ModelParams } from '@dlkata/rnn';
+import type { Impl } from '../mine/adapters.js';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
 
 /** Padding token. */
@@ -177,11 +178,18 @@ function decoderParams(params: ModelParams): ModelParams {
   return out;
 }
 
-/** Loss and gradients of every parameter, CNN included, on a batch. */
-export function captionerLossAndGrads(params: ModelParams, images: Tensor, digits: readonly (readonly number[])[]): { loss: number; grads: ModelParams } {
+/** The decoder's functions of a captioning run: the library's `captionLoss` and `captionGreedy`, or the student's under `--mine`. */
+export type CaptionImpl = Pick<Impl, 'captionLoss' | 'captionGreedy'>;
+
+/**
+ * Loss and gradients of every parameter, CNN included, on a batch.
+ *
+ * @param impl - the decoder's loss; default the library's `captionLoss`
+ */
+export function captionerLossAndGrads(params: ModelParams, images: Tensor, digits: readonly (readonly number[])[], impl: Partial<CaptionImpl> = {}): { loss: number; grads: ModelParams } {
   const enc = encodeImages(params, images);
   const slots = images.shape[3] / SIDE;
-  const r = captionLoss(enc.features, digits.map((d) => captionIds(d, slots)), decoderParams(params), { nullId: NULL });
+  const r = (impl.captionLoss ?? captionLoss)(enc.features, digits.map((d) => captionIds(d, slots)), decoderParams(params), { nullId: NULL });
   const grads: ModelParams = { ...r.grads };
   encoderBackward(r.dfeatures, enc.cache, grads);
   return { loss: r.loss, grads };
@@ -193,8 +201,10 @@ export interface CaptionImagesOptions {
   temperature?: number;
   /** Source of the sampling uniforms (default a fresh `Rng(0)`). */
   rng?: Rng;
+  /** The greedy decoder; default the library's `captionGreedy` (the student's under `--mine`). */
+  impl?: Partial<CaptionImpl>;
 }
-const CAPTION_IMAGES_KEYS = optionKeys<CaptionImagesOptions>()('temperature', 'rng');
+const CAPTION_IMAGES_KEYS = optionKeys<CaptionImagesOptions>()('temperature', 'rng', 'impl');
 
 /**
  * Greedy captions (or samples at a temperature, with uniforms from `rng`) of a set of canvases, in batches of 200.
@@ -214,7 +224,7 @@ export function captionImages(params: ModelParams, images: Tensor, opts: Caption
     const base = { start: START, end: END, nullId: NULL, maxLength: slots + 1 };
     const ids =
       opts.temperature === undefined
-        ? captionGreedy(features, decoderParams(params), base)
+        ? (opts.impl?.captionGreedy ?? captionGreedy)(features, decoderParams(params), base)
         : captionSample(features, decoderParams(params), { ...base, temperature: opts.temperature, uniforms: Tensor.zeros([e - s, slots + 1]).map(() => (opts.rng ?? new Rng(0)).uniform()) });
     out.push(...ids.map(captionText));
   }
@@ -276,6 +286,8 @@ export interface CaptionOptions {
   readonly pretrainEpochs?: number;
   /** Cosine decay of the captioning learning rate to 0 over all steps (Loshchilov & Hutter 2017); default true. */
   readonly cosine?: boolean;
+  /** The decoder's loss and greedy decoder; default the library's (the student's under `--mine`). */
+  readonly impl?: Partial<CaptionImpl>;
   /** Called after every Adam step with the batch loss. */
   readonly onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
   /** Called after every epoch. */
@@ -287,7 +299,7 @@ export interface CaptionOptions {
 }
 const CAPTION_KEYS = optionKeys<CaptionOptions>()(
   'size', 'trainCanvases', 'testCanvases', 'epochs', 'batch', 'lr', 'clip', 'seed', 'perClass', 'slots', 'maxDigits',
-  'pretrainEpochs', 'cosine', 'onStep', 'onEpoch', 'onPretrainStep', 'onPretrainEpoch',
+  'pretrainEpochs', 'cosine', 'impl', 'onStep', 'onEpoch', 'onPretrainStep', 'onPretrainEpoch',
 );
 
 /** Default epochs of encoder pre-training in {@link runCaption}. */
@@ -323,9 +335,13 @@ export interface CaptionEvaluation {
   readonly references: string[];
 }
 
-/** Evaluates greedy captions against the true ones. */
-export function evaluateCaptions(params: ModelParams, set: CaptionSet): CaptionEvaluation {
-  const captions = captionImages(params, set.images);
+/**
+ * Evaluates greedy captions against the true ones.
+ *
+ * @param impl - the greedy decoder; default the library's `captionGreedy`
+ */
+export function evaluateCaptions(params: ModelParams, set: CaptionSet, impl: Partial<CaptionImpl> = {}): CaptionEvaluation {
+  const captions = captionImages(params, set.images, { impl });
   const references = set.digits.map((d) => d.map((v) => CAPTION_VOCAB[v + 3]).join(' '));
   const by: Record<number, { n: number; right: number }> = {};
   let right = 0;
@@ -443,7 +459,8 @@ export function runCaption(o: CaptionOptions): {
   const test = makeCanvases(split.test, o.testCanvases, maxDigits, new Rng(o.seed + 1), background, slots);
   const params = createCaptioner(o.size, rng, slots);
   const pretrain = pretrainEpochs > 0 ? pretrainEncoder(params, split, { epochs: pretrainEpochs, batch: o.batch, lr: o.lr, clip: o.clip, rng: new Rng(o.seed + 2), onStep: o.onPretrainStep, onEpoch: o.onPretrainEpoch }) : [];
-  const initialTestLoss = captionerLossAndGrads(params, test.images, test.digits).loss;
+  const impl = o.impl ?? {};
+  const initialTestLoss = captionerLossAndGrads(params, test.images, test.digits, impl).loss;
   const opt = new Adam({ lr: o.lr });
   const epochs: CaptionEpoch[] = [];
   const steps = Math.ceil(o.trainCanvases / o.batch);
@@ -454,16 +471,16 @@ export function runCaption(o: CaptionOptions): {
     for (let s = 0; s < steps; s++) {
       const n = Math.min(o.batch, o.trainCanvases - s * o.batch);
       const b = makeCanvases(split.train, n, maxDigits, rng, background, slots);
-      const r = captionerLossAndGrads(params, b.images, b.digits);
+      const r = captionerLossAndGrads(params, b.images, b.digits, impl);
       sum += r.loss * n;
       // Cosine decay (Loshchilov & Hutter 2017), per step: lr at the first step, close to 0 at the last.
       if (cosine) opt.lr = (o.lr * (1 + Math.cos((Math.PI * ((epoch - 1) * steps + s)) / total))) / 2;
       opt.step(params, clipGradNorm(r.grads, o.clip).grads);
       o.onStep?.(epoch, s + 1, steps, r.loss);
     }
-    const e = { epoch, trainLoss: sum / o.trainCanvases, testExact: evaluateCaptions(params, test).exact, seconds: (performance.now() - t0) / 1000 };
+    const e = { epoch, trainLoss: sum / o.trainCanvases, testExact: evaluateCaptions(params, test, impl).exact, seconds: (performance.now() - t0) / 1000 };
     epochs.push(e);
     o.onEpoch?.(e);
   }
-  return { params, test, evaluation: evaluateCaptions(params, test), initialTestLoss, epochs, pretrain };
+  return { params, test, evaluation: evaluateCaptions(params, test, impl), initialTestLoss, epochs, pretrain };
 }

@@ -11,8 +11,40 @@
  * @module
  */
 import { Adam, mnistSplit, type ImageDataset } from '@dlkata/layers';
-import { clipGradNorm, lstmInitParams, manyToOneLoss, rnnInitParams, type ModelParams, type RecurrentCell } from '@dlkata/rnn';
+import { clipGradNorm, lstmInitParams, manyToOneLoss, rnnInitParams, temporalAffineBackward, temporalAffineForward, temporalSoftmaxLoss, type ModelParams, type RecurrentCell } from '@dlkata/rnn';
 import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
+import type { Impl } from '../mine/adapters.js';
+
+/** The loss of one many-to-one model (last hidden state, affine, softmax): mean loss, scores `[N, K]`, gradients keyed like `params`. */
+export type SequenceLoss = (x: Tensor, params: ModelParams, y: readonly number[]) => { loss: number; scores: Tensor; grads: ModelParams };
+
+/** The library's `manyToOneLoss` for a cell. */
+export const librarySequenceLoss = (cell: RecurrentCell): SequenceLoss => (x, params, y) => manyToOneLoss(x, params, y, { cell });
+
+/**
+ * A many-to-one loss built from a sequence layer's forward and backward (`rnnForward` /
+ * `rnnBackward` or `lstmForward` / `lstmBackward`, e.g. the student's) and the library's affine
+ * layer and softmax: from zero states, the last hidden state is classified. The same function as
+ * the library's `manyToOneLoss` with one layer and `pool: 'last'`.
+ */
+export function sequenceLossFrom(cell: RecurrentCell, ops: Pick<Impl, 'rnnForward' | 'rnnBackward' | 'lstmForward' | 'lstmBackward'>): SequenceLoss {
+  return (x, params, y) => {
+    const [N, T] = x.shape;
+    const H = params.Wh.shape[0];
+    const K = params.Wy.shape[1];
+    const h0 = Tensor.zeros([N, H]);
+    const f = cell === 'lstm' ? ops.lstmForward(x, h0, params.Wx, params.Wh, params.b) : ops.rnnForward(x, h0, params.Wx, params.Wh, params.b);
+    const last = Tensor.zeros([N, 1, H]);
+    for (let n = 0; n < N; n++) last.data.set(f.h.data.subarray((n * T + T - 1) * H, (n * T + T) * H), n * H);
+    const aff = temporalAffineForward(last, params.Wy, params.by);
+    const { loss, dscores } = temporalSoftmaxLoss(aff.out, { data: y, shape: [N, 1] });
+    const da = temporalAffineBackward(dscores, aff.cache);
+    const dh = Tensor.zeros([N, T, H]);
+    for (let n = 0; n < N; n++) dh.data.set(da.dx.data.subarray(n * H, (n + 1) * H), (n * T + T - 1) * H);
+    const g = cell === 'lstm' ? ops.lstmBackward(dh, f.cache as never) : ops.rnnBackward(dh, f.cache as never);
+    return { loss, scores: aff.out.reshape([N, K]), grads: { Wx: g.dWx, Wh: g.dWh, b: g.db, Wy: da.dw, by: da.db } };
+  };
+}
 
 /** Options of {@link runSeqMnist}. */
 export interface SeqMnistOptions {
@@ -32,12 +64,14 @@ export interface SeqMnistOptions {
   readonly perClass?: number;
   /** The models to train, in order; default both. */
   readonly cells?: readonly RecurrentCell[];
+  /** The loss of each model (training and evaluation); default the library's `manyToOneLoss` (the student's under `--mine`). */
+  readonly impl?: Partial<Record<RecurrentCell, SequenceLoss>>;
   /** Called after every step. */
   readonly onStep?: (cell: RecurrentCell, epoch: number, step: number, steps: number, loss: number) => void;
   /** Called after every epoch. */
   readonly onEpoch?: (cell: RecurrentCell, e: SeqMnistEpoch) => void;
 }
-const SEQMNIST_KEYS = optionKeys<SeqMnistOptions>()('epochs', 'hidden', 'batch', 'lr', 'clip', 'seed', 'perClass', 'cells', 'onStep', 'onEpoch');
+const SEQMNIST_KEYS = optionKeys<SeqMnistOptions>()('epochs', 'hidden', 'batch', 'lr', 'clip', 'seed', 'perClass', 'cells', 'impl', 'onStep', 'onEpoch');
 
 /** One epoch of one model. */
 export interface SeqMnistEpoch {
@@ -90,19 +124,20 @@ function rowsOf(x: Tensor, idx: ArrayLike<number>, from: number, to: number): Te
 /**
  * Accuracy and mean loss of a many-to-one model on a sequence set, in batches of 500.
  *
+ * @param loss - the model's loss; default the library's `manyToOneLoss` for `cell`
  * @returns `accuracy` in `[0, 1]` (ties to the lowest class) and `loss` in nats
  */
-export function evaluateSequences(params: ModelParams, cell: RecurrentCell, x: Tensor, y: Int32Array): { accuracy: number; loss: number } {
+export function evaluateSequences(params: ModelParams, cell: RecurrentCell, x: Tensor, y: Int32Array, loss: SequenceLoss = librarySequenceLoss(cell)): { accuracy: number; loss: number } {
   const n = y.length;
   const all = Int32Array.from({ length: n }, (_, i) => i);
   let right = 0;
-  let loss = 0;
+  let total = 0;
   for (let s = 0; s < n; s += 500) {
     const e = Math.min(n, s + 500);
     const xb = rowsOf(x, all, s, e);
     const yb = Array.from(y.subarray(s, e));
-    const r = manyToOneLoss(xb, params, yb, { cell });
-    loss += r.loss * (e - s);
+    const r = loss(xb, params, yb);
+    total += r.loss * (e - s);
     const K = r.scores.shape[1];
     for (let i = 0; i < e - s; i++) {
       let best = 0;
@@ -110,7 +145,7 @@ export function evaluateSequences(params: ModelParams, cell: RecurrentCell, x: T
       if (best === yb[i]) right++;
     }
   }
-  return { accuracy: right / n, loss: loss / n };
+  return { accuracy: right / n, loss: total / n };
 }
 
 /** Fresh parameters of a many-to-one classifier: the package's initialisations, `Wy ~ N(0, 1/H)`. */
@@ -139,7 +174,8 @@ export function runSeqMnist(o: SeqMnistOptions): SeqMnistResult {
   for (const cell of o.cells ?? (['rnn', 'lstm'] as const)) {
     const rng = new Rng(o.seed);
     const params = createSequenceClassifier(cell, D, o.hidden, 10, rng);
-    const initialTestLoss = evaluateSequences(params, cell, test.x, test.y).loss;
+    const loss = o.impl?.[cell] ?? librarySequenceLoss(cell);
+    const initialTestLoss = evaluateSequences(params, cell, test.x, test.y, loss).loss;
     const opt = new Adam({ lr: o.lr });
     const steps = Math.ceil(n / o.batch);
     const epochs: SeqMnistEpoch[] = [];
@@ -153,7 +189,7 @@ export function runSeqMnist(o: SeqMnistOptions): SeqMnistResult {
         const to = Math.min(n, from + o.batch);
         const xb = rowsOf(train.x, order, from, to);
         const yb = Array.from({ length: to - from }, (_, i) => train.y[order[from + i]]);
-        const r = manyToOneLoss(xb, params, yb, { cell });
+        const r = loss(xb, params, yb);
         lossSum += r.loss * (to - from);
         for (let i = 0; i < to - from; i++) {
           let best = 0;
@@ -163,7 +199,7 @@ export function runSeqMnist(o: SeqMnistOptions): SeqMnistResult {
         opt.step(params, clipGradNorm(r.grads, o.clip).grads);
         o.onStep?.(cell, epoch, s + 1, steps, r.loss);
       }
-      const ev = evaluateSequences(params, cell, test.x, test.y);
+      const ev = evaluateSequences(params, cell, test.x, test.y, loss);
       const e: SeqMnistEpoch = { epoch, trainLoss: lossSum / n, trainAccuracy: right / n, testLoss: ev.loss, testAccuracy: ev.accuracy, seconds: (performance.now() - t0) / 1000 };
       epochs.push(e);
       o.onEpoch?.(cell, e);

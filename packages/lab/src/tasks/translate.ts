@@ -11,8 +11,111 @@
  * @module
  */
 import { Adam } from '@dlkata/layers';
-import { clipGradNorm, layerKeys, lstmInitParams, seq2seqGreedy, seq2seqLoss, type ModelParams } from '@dlkata/rnn';
-import { checkOptions, optionKeys, Rng, ValueError } from '@dlkata/tensor';
+import {
+  clipGradNorm,
+  layerKeys,
+  lstmInitParams,
+  seq2seqGreedy,
+  seq2seqLoss,
+  temporalAffineBackward,
+  temporalAffineForward,
+  temporalSoftmaxLoss,
+  wordEmbeddingBackward,
+  wordEmbeddingForward,
+  type ModelParams,
+} from '@dlkata/rnn';
+import { checkOptions, optionKeys, Rng, Tensor, ValueError } from '@dlkata/tensor';
+import type { Impl } from '../mine/adapters.js';
+import { idRows } from '../mine/adapters.js';
+
+/** The functions of an encoder-decoder run: the library's `seq2seqLoss` and `seq2seqGreedy`, or the student's under `--mine`. */
+export type TranslateImpl = Pick<Impl, 'seq2seqLoss' | 'seq2seqGreedy'>;
+
+/** The last time step `[N, H]` of a sequence `[N, T, H]`. */
+function lastStep(h: Tensor): Tensor {
+  const [N, T, H] = h.shape;
+  const out = Tensor.zeros([N, H]);
+  for (let n = 0; n < N; n++) out.data.set(h.data.subarray((n * T + T - 1) * H, (n * T + T) * H), n * H);
+  return out;
+}
+
+/**
+ * `seq2seqLoss` and `seq2seqGreedy` for one LSTM layer per side, built from an LSTM's
+ * `lstmForward`, `lstmBackward` and `lstmStepForward` (e.g. the student's of exercise 11) and the
+ * library's embeddings, affine layer and masked softmax loss: the same functions as the library's
+ * with `encWx`, `encWh`, `encb`, `decWx`, `decWh`, `decb`.
+ */
+export function seq2seqFrom(ops: Pick<Impl, 'lstmForward' | 'lstmBackward' | 'lstmStepForward'>): TranslateImpl {
+  const encode = (src: Parameters<TranslateImpl['seq2seqLoss']>[0], params: ModelParams) => {
+    const emb = wordEmbeddingForward(src, params.Wsrc);
+    const [N] = emb.out.shape;
+    const H = params.encWh.shape[0];
+    const e = ops.lstmForward(emb.out, Tensor.zeros([N, H]), params.encWx, params.encWh, params.encb);
+    return { emb, e, hT: lastStep(e.h), N, H };
+  };
+  return {
+    seq2seqLoss: (src, tgt, params, opts) => {
+      if ((opts.cell ?? 'lstm') !== 'lstm') throw new ValueError('seq2seqLoss (your LSTM)', `is built on an LSTM; this run needs cell '${String(opts.cell)}'`);
+      const { emb, e, hT, N, H } = encode(src, params);
+      const rows = idRows(tgt);
+      const input = rows.map((r) => r.slice(0, -1));
+      const target = rows.map((r) => r.slice(1));
+      const mask = target.map((r) => r.map((v) => (v === opts.nullId ? 0 : 1)));
+      const temb = wordEmbeddingForward(input, params.Wtgt);
+      const d = ops.lstmForward(temb.out, hT, params.decWx, params.decWh, params.decb, e.cT);
+      const aff = temporalAffineForward(d.h, params.Wout, params.bout);
+      const { loss, dscores } = temporalSoftmaxLoss(aff.out, target, mask);
+      const da = temporalAffineBackward(dscores, aff.cache);
+      const dd = ops.lstmBackward(da.dx, d.cache as never);
+      const S = emb.out.shape[1];
+      const dhEnc = Tensor.zeros([N, S, H]);
+      for (let n = 0; n < N; n++) dhEnc.data.set(dd.dh0.data.subarray(n * H, (n + 1) * H), (n * S + S - 1) * H);
+      const de = ops.lstmBackward(dhEnc, e.cache as never, dd.dc0);
+      return {
+        loss,
+        grads: {
+          Wsrc: wordEmbeddingBackward(de.dx, emb.cache).dW,
+          encWx: de.dWx,
+          encWh: de.dWh,
+          encb: de.db,
+          Wtgt: wordEmbeddingBackward(dd.dx, temb.cache).dW,
+          decWx: dd.dWx,
+          decWh: dd.dWh,
+          decb: dd.db,
+          Wout: da.dw,
+          bout: da.db,
+        },
+      };
+    },
+    seq2seqGreedy: (src, params, o) => {
+      const { e, hT, N } = encode(src, params);
+      const E = params.Wtgt.shape[1];
+      const V = params.Wout.shape[1];
+      const out = Array.from({ length: N }, () => new Array<number>(o.maxLength).fill(o.nullId));
+      const done = new Array<boolean>(N).fill(false);
+      const prev = new Array<number>(N).fill(o.start);
+      let h = hT;
+      let c = e.cT;
+      for (let t = 0; t < o.maxLength; t++) {
+        const x = Tensor.zeros([N, E]);
+        for (let n = 0; n < N; n++) x.data.set(params.Wtgt.data.subarray(prev[n] * E, (prev[n] + 1) * E), n * E);
+        const st = ops.lstmStepForward(x, h, c, params.decWx, params.decWh, params.decb);
+        h = st.nextH;
+        c = st.nextC;
+        const scores = temporalAffineForward(h.reshape([N, 1, h.shape[1]]), params.Wout, params.bout).out.data;
+        for (let n = 0; n < N; n++) {
+          if (done[n]) continue;
+          let best = 0;
+          for (let v = 1; v < V; v++) if (scores[n * V + v] > scores[n * V + best]) best = v;
+          out[n][t] = best;
+          prev[n] = best;
+          if (best === o.end) done[n] = true;
+        }
+      }
+      return out;
+    },
+  };
+}
 import { englishWords, ENGLISH_TOKENS, germanTokens, GERMAN_TOKENS, germanWord, MAX_NUMBER } from '../data/number-words.js';
 
 /** Padding id (both vocabularies). */
@@ -89,9 +192,13 @@ export function createTranslator(layers: number, hidden: number, embed: number, 
   return p;
 }
 
-/** Exact-match accuracy of greedy translations, overall and by number of English words. */
-export function evaluateTranslator(params: ModelParams, numbers: readonly number[]): { accuracy: number; byLength: Record<number, { n: number; accuracy: number }>; examples: { n: number; english: string; german: string; output: string }[] } {
-  const out = seq2seqGreedy(numbers.map(sourceIds), params, { start: BOS, end: EOS, nullId: PAD, maxLength: TARGET_LENGTH + 1 });
+/**
+ * Exact-match accuracy of greedy translations, overall and by number of English words.
+ *
+ * @param greedy - the decoder; default the library's `seq2seqGreedy`
+ */
+export function evaluateTranslator(params: ModelParams, numbers: readonly number[], greedy: TranslateImpl['seq2seqGreedy'] = seq2seqGreedy): { accuracy: number; byLength: Record<number, { n: number; accuracy: number }>; examples: { n: number; english: string; german: string; output: string }[] } {
+  const out = greedy(numbers.map(sourceIds), params, { start: BOS, end: EOS, nullId: PAD, maxLength: TARGET_LENGTH + 1 });
   const byLength: Record<number, { n: number; right: number }> = {};
   let right = 0;
   const examples = numbers.map((n, i) => {
@@ -127,12 +234,14 @@ export interface TranslateOptions {
   readonly trainSize: number;
   /** Held-out numbers, never seen in training. */
   readonly testSize: number;
+  /** The loss and the decoder; default the library's (the student's under `--mine`). */
+  readonly impl?: Partial<TranslateImpl>;
   /** Called after every Adam step with the batch loss. */
   readonly onStep?: (layers: number, epoch: number, step: number, steps: number, loss: number) => void;
   /** Called after every epoch. */
   readonly onEpoch?: (layers: number, e: TranslateEpoch) => void;
 }
-const TRANSLATE_KEYS = optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'onStep', 'onEpoch');
+const TRANSLATE_KEYS = optionKeys<TranslateOptions>()('layers', 'hidden', 'embed', 'epochs', 'batch', 'lr', 'clip', 'seed', 'trainSize', 'testSize', 'impl', 'onStep', 'onEpoch');
 
 /** One epoch of one model. */
 export interface TranslateEpoch {
@@ -165,6 +274,8 @@ export function runTranslate(o: TranslateOptions): { train: number[]; test: numb
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new ValueError('runTranslate', `${k} must be an integer >= 1, got ${o[k]}`);
   }
   const { train, test } = numberSplit(o.seed, o.trainSize, o.testSize);
+  const loss = o.impl?.seq2seqLoss ?? seq2seqLoss;
+  const greedy = o.impl?.seq2seqGreedy ?? seq2seqGreedy;
   const models: TranslateModel[] = [];
   for (const L of o.layers) {
     const rng = new Rng(o.seed);
@@ -178,17 +289,17 @@ export function runTranslate(o: TranslateOptions): { train: number[]; test: numb
       let sum = 0;
       for (let s = 0; s < steps; s++) {
         const nums = Array.from(order.subarray(s * o.batch, Math.min(train.length, (s + 1) * o.batch)), (i) => train[i]);
-        const r = seq2seqLoss(nums.map(sourceIds), nums.map(targetIds), params, { nullId: PAD });
+        const r = loss(nums.map(sourceIds), nums.map(targetIds), params, { nullId: PAD });
         sum += r.loss * nums.length;
         opt.step(params, clipGradNorm(r.grads, o.clip).grads);
         o.onStep?.(L, epoch, s + 1, steps, r.loss);
       }
-      const e = { epoch, trainLoss: sum / train.length, testAccuracy: evaluateTranslator(params, test).accuracy, seconds: (performance.now() - t0) / 1000 };
+      const e = { epoch, trainLoss: sum / train.length, testAccuracy: evaluateTranslator(params, test, greedy).accuracy, seconds: (performance.now() - t0) / 1000 };
       epochs.push(e);
       o.onEpoch?.(L, e);
     }
     const parameters = Object.values(params).reduce((a, t) => a + t.size, 0);
-    models.push({ layers: L, parameters, epochs, train: evaluateTranslator(params, train), test: evaluateTranslator(params, test) });
+    models.push({ layers: L, parameters, epochs, train: evaluateTranslator(params, train, greedy), test: evaluateTranslator(params, test, greedy) });
   }
   return { train, test, models };
 }
