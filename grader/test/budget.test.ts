@@ -7,7 +7,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { budgetMessage, grade, SUITES } from '../src/index.js';
-import { cleanFixtures, fixtureRoot, makeSubmission, SEED } from './fixtures.js';
+import { cleanFixtures, fixtureRoot, makeSubmission, REPO, SEED } from './fixtures.js';
+
+// Absolute: the suite runs from the repository root or from grader/ (turbo).
+const SOLUTIONS = path.join(REPO, 'solutions');
 
 afterAll(cleanFixtures);
 
@@ -44,11 +47,11 @@ describe('the time budget per exercise', () => {
   it('rejects a budget that is not a positive whole number of seconds', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      for (const bad of ['0', '-1', '2.5', 'abc']) expect(await main(['solutions', '--exercise-timeout', bad])).toBe(2);
+      for (const bad of ['0', '-1', '2.5', 'abc']) expect(await main([SOLUTIONS, '--exercise-timeout', bad])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/--exercise-timeout must be an integer from 1 to 86400/);
-      await expect(grade('solutions', { seed: SEED, exerciseTimeoutMs: 0 })).rejects.toThrow(/time budget per exercise/);
+      await expect(grade(SOLUTIONS, { seed: SEED, exerciseTimeoutMs: 0 })).rejects.toThrow(/time budget per exercise/);
       // A class run uses the default budget; the option is refused there rather than ignored.
-      expect(await main(['solutions', '--seed', '1', '--exercise-timeout', '30', '--out', path.join(fixtureRoot(), 'class-out')])).toBe(2);
+      expect(await main([SOLUTIONS, '--seed', '1', '--exercise-timeout', '30', '--out', path.join(fixtureRoot(), 'class-out')])).toBe(2);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/--exercise-timeout does not go with --out/);
     } finally {
       err.mockRestore();
