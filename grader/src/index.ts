@@ -42,7 +42,7 @@ export { discover, submissionRoot, UsageError, EXERCISE_DIR, isOneSubmission, is
 export { loadSecret, defaultSecretFile, secretId, folderDigest, exerciseSeed, newSecretText, SECRET_ENV, MIN_SECRET_LENGTH } from './seeds.js';
 export type { GraderSecret, SecretOptions } from './seeds.js';
 export { gradeClass, gradeSubmission, listClass, fingerprint, fileNameFor, recordJson, WORK_PREFIX, LINKED_SUBMISSION, escapeName, FINGERPRINT_FULL_BYTES } from './batch/class.js';
-export type { ClassEntry, ClassManifest, ClassEvent, ClassOptions, ClassResult, SubmissionRecord } from './batch/class.js';
+export type { ClassEntry, ClassManifest, ClassEvent, ClassOptions, ClassResult, SubmissionOptions, SubmissionRecord } from './batch/class.js';
 export { unpackArchive, safeEntryPath, archiveKind, archiveBaseName, ArchiveError, ARCHIVE_LIMITS } from './batch/archive.js';
 export type { ArchiveLimits, ArchiveKind } from './batch/archive.js';
 export { writeFileAtomic, removeStaleTemporaries } from './batch/atomic.js';
