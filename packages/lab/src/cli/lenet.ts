@@ -14,14 +14,14 @@
  * loops are about 20 times slower than the library, so `--mine` defaults to a smaller run
  * ({@link MINE_DEFAULTS}) unless `--epochs` or `--per-class` are given.
  *
- * `--workers N` splits every mini-batch across N threads (default: two, or one on a one-core
- * machine); a seed gives the same run up to the order of floating-point sums. `--mine` runs on
+ * `--workers N` splits every mini-batch across N threads (default one: on a quiet 2-core machine
+ * two threads were not faster for LeNet-5 at batch 32, see `pnpm bench -- --only lenet`); a seed
+ * gives the same run up to the order of floating-point sums. `--mine` runs on
  * one thread: the student's layers are loaded on the main thread only.
  *
  * @module
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -67,8 +67,12 @@ export interface LenetOptions {
   readonly workers?: number;
 }
 
-/** `--workers`' default: two threads, or one on a one-core machine. */
-export const DEFAULT_WORKERS = Math.min(2, os.availableParallelism());
+/**
+ * `--workers`' default: one thread. Splitting LeNet-5's batches of 32 across two threads measured
+ * slower than one thread (1.11x) on a quiet 2-core machine: each half-batch is small and the
+ * threads meet after every step. `pnpm bench -- --only lenet` measures it again.
+ */
+export const DEFAULT_WORKERS = 1;
 
 /** What {@link trainLenet} returns. */
 export interface LenetRun {
