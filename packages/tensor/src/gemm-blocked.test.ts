@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gemm } from './gemm.js';
+import { FLAGS, gemmCaseLabel, spreadArray, type GemmCase } from './gemm-cases.test-support.js';
 import { Rng } from './rng.js';
 
 /**
@@ -35,34 +36,9 @@ function textbookGemm(
   }
 }
 
-/**
- * Values spread over several orders of magnitude, with exact zeros, so that any change in
- * the order of summation would show up in the last bits.
- */
-function spreadArray(rng: Rng, n: number): Float64Array {
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = rng.uniform(0, 1);
-    x[i] = u < 0.05 ? 0 : rng.uniform(-1, 1) * 10 ** Math.floor(rng.uniform(-3, 4));
-  }
-  return x;
-}
-
-interface Case {
-  readonly M: number;
-  readonly N: number;
-  readonly K: number;
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly accumulate: boolean;
-  readonly aOff: number;
-  readonly bOff: number;
-  readonly cOff: number;
-  readonly seed: number;
-}
 
 /** Runs gemm and the textbook loop on the same data; returns the first differing index of C's array, or -1. */
-function firstMismatch(t: Case): number {
+function firstMismatch(t: GemmCase): number {
   const { M, N, K, transA, transB, accumulate, aOff, bOff, cOff } = t;
   const rng = new Rng(t.seed);
   const tail = 5;
@@ -84,10 +60,7 @@ function firstMismatch(t: Case): number {
   return -1;
 }
 
-const label = (t: Case): string =>
-  `M=${t.M} N=${t.N} K=${t.K}${t.transA ? ' transA' : ''}${t.transB ? ' transB' : ''}${t.accumulate ? ' accumulate' : ''} offsets=${t.aOff},${t.bOff},${t.cOff}`;
 
-const flags = [false, true] as const;
 
 describe('gemm (cache-blocked) equals the textbook loop bit for bit', () => {
   it('property: M,N,K in 1..70, every transA/transB/accumulate combination, offsets 0..7 (seed 20240611)', () => {
@@ -103,11 +76,11 @@ describe('gemm (cache-blocked) equals the textbook loop bit for bit', () => {
           seed: fc.integer(),
         }),
         (shape) => {
-          for (const transA of flags) {
-            for (const transB of flags) {
-              for (const accumulate of flags) {
+          for (const transA of FLAGS) {
+            for (const transB of FLAGS) {
+              for (const accumulate of FLAGS) {
                 const t = { ...shape, transA, transB, accumulate };
-                expect(firstMismatch(t), label(t)).toBe(-1);
+                expect(firstMismatch(t), gemmCaseLabel(t)).toBe(-1);
               }
             }
           }
@@ -137,11 +110,11 @@ describe('gemm (cache-blocked) equals the textbook loop bit for bit', () => {
   for (const [M, N, K] of boundary) {
     it(`M=${M} N=${N} K=${K}: every flag combination, offsets 3,1,2`, () => {
       let seed = M * 1_000_003 + N * 1009 + K;
-      for (const transA of flags) {
-        for (const transB of flags) {
-          for (const accumulate of flags) {
+      for (const transA of FLAGS) {
+        for (const transB of FLAGS) {
+          for (const accumulate of FLAGS) {
             const t = { M, N, K, transA, transB, accumulate, aOff: 3, bOff: 1, cOff: 2, seed: seed++ };
-            expect(firstMismatch(t), label(t)).toBe(-1);
+            expect(firstMismatch(t), gemmCaseLabel(t)).toBe(-1);
           }
         }
       }
@@ -163,12 +136,12 @@ describe('gemm (cache-blocked) equals the textbook loop bit for bit', () => {
     }
   });
 
-  it('a large product, then a small one, then a large one with other flags: reused buffers carry nothing over', () => {
-    const seq: Case[] = [
+  it('a large product, then a small one, then a large one with other FLAGS: reused buffers carry nothing over', () => {
+    const seq: GemmCase[] = [
       { M: 200, N: 300, K: 270, transA: false, transB: false, accumulate: false, aOff: 0, bOff: 0, cOff: 0, seed: 1 },
       { M: 9, N: 11, K: 13, transA: true, transB: false, accumulate: true, aOff: 1, bOff: 2, cOff: 3, seed: 2 },
       { M: 150, N: 70, K: 300, transA: true, transB: true, accumulate: true, aOff: 0, bOff: 5, cOff: 1, seed: 3 },
     ];
-    for (const t of seq) expect(firstMismatch(t), label(t)).toBe(-1);
+    for (const t of seq) expect(firstMismatch(t), gemmCaseLabel(t)).toBe(-1);
   });
 });

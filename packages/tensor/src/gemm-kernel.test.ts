@@ -6,36 +6,13 @@ import { gemm, gemmKernel, setGemmKernel, type GemmKernelChoice } from './gemm.j
 import { assembleGemmKernel, GEMM_KERNEL_MODULE, renderGemmKernelModule } from './gemm-kernel-build.js';
 import { GEMM_KERNEL_WASM_BASE64 } from './gemm-kernel.wasm.js';
 import * as api from './index.js';
+import { FLAGS, gemmCaseLabel, spreadArray, type GemmCase } from './gemm-cases.test-support.js';
 import { Rng } from './rng.js';
 
-/** Values over several orders of magnitude with exact zeros, so a change of summation order shows in the last bits. */
-function spreadArray(rng: Rng, n: number): Float64Array {
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = rng.uniform(0, 1);
-    x[i] = u < 0.05 ? 0 : rng.uniform(-1, 1) * 10 ** Math.floor(rng.uniform(-3, 4));
-  }
-  return x;
-}
 
-interface Case {
-  readonly M: number;
-  readonly N: number;
-  readonly K: number;
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly accumulate: boolean;
-  readonly aOff: number;
-  readonly bOff: number;
-  readonly cOff: number;
-  readonly seed: number;
-}
-
-const label = (t: Case): string =>
-  `M=${t.M} N=${t.N} K=${t.K}${t.transA ? ' transA' : ''}${t.transB ? ' transB' : ''}${t.accumulate ? ' accumulate' : ''} offsets=${t.aOff},${t.bOff},${t.cOff}`;
 
 /** Runs gemm with the wasm kernel and with the TypeScript kernel on the same data. */
-function wasmVsTs(t: Case): { relError: number; identical: boolean; untouched: boolean } {
+function wasmVsTs(t: GemmCase): { relError: number; identical: boolean; untouched: boolean } {
   const { M, N, K, transA, transB, accumulate, aOff, bOff, cOff } = t;
   const rng = new Rng(t.seed);
   const tail = 3;
@@ -64,7 +41,6 @@ function wasmVsTs(t: Case): { relError: number; identical: boolean; untouched: b
   return { relError: scale === 0 ? diff : diff / scale, identical, untouched };
 }
 
-const flags = [false, true] as const;
 
 /** The WebAssembly JS API as far as these tests use it (the project compiles without the DOM lib). */
 interface WebAssemblyApi {
@@ -74,17 +50,17 @@ interface WebAssemblyApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-function checkAllFlags(shape: Omit<Case, 'transA' | 'transB' | 'accumulate'>): void {
+function checkAllFlags(shape: Omit<GemmCase, 'transA' | 'transB' | 'accumulate'>): void {
   let seed = shape.seed;
-  for (const transA of flags) {
-    for (const transB of flags) {
-      for (const accumulate of flags) {
+  for (const transA of FLAGS) {
+    for (const transB of FLAGS) {
+      for (const accumulate of FLAGS) {
         const t = { ...shape, transA, transB, accumulate, seed: seed++ };
         const r = wasmVsTs(t);
-        expect(r.relError, label(t)).toBeLessThanOrEqual(1e-12);
+        expect(r.relError, gemmCaseLabel(t)).toBeLessThanOrEqual(1e-12);
         // Same multiplies and adds in the same order: the kernels agree bit for bit.
-        expect(r.identical, `${label(t)}: bit-identical`).toBe(true);
-        expect(r.untouched, `${label(t)}: C's array outside the product untouched`).toBe(true);
+        expect(r.identical, `${gemmCaseLabel(t)}: bit-identical`).toBe(true);
+        expect(r.untouched, `${gemmCaseLabel(t)}: C's array outside the product untouched`).toBe(true);
       }
     }
   }
