@@ -8,36 +8,17 @@
  * be there after every one of them. Finally the maintainers' generator must refuse to replace
  * it, and with --force keep a copy.
  */
-import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { makeScratch, REPO } from './scratch.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let scratch: string;
 let folder: string;
 let stubFile: string;
 let answer: string;
 
-/** The scratch copy: every file git knows (tracked, or new and not ignored), node_modules linked. */
-function makeScratch(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dlkata-scratch-'));
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28 })
-    .split('\0')
-    .filter((f) => f !== '' && existsSync(path.join(REPO, f)));
-  for (const f of files) {
-    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    cpSync(path.join(REPO, f), path.join(dir, f));
-  }
-  const withModules = ['.', 'grader', 'exercises', 'solutions', 'playground', ...readdirSync(path.join(REPO, 'packages')).map((p) => `packages/${p}`)];
-  for (const d of withModules) {
-    const nm = path.join(REPO, d, 'node_modules');
-    if (existsSync(nm) && existsSync(path.join(dir, d))) symlinkSync(nm, path.join(dir, d, 'node_modules'), 'dir');
-  }
-  return dir;
-}
 
 /** Environment of a command typed by the student: pnpm must not reinstall into the linked node_modules. */
 const ENV = { ...process.env, npm_config_verify_deps_before_run: 'false', NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
