@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
 import type { ImageDataset } from '../data/mnist.js';
 import { TrainingWorkerError, TrainingWorkers } from './data-parallel.js';
@@ -152,6 +153,42 @@ describe('the pool', () => {
     expect((error as Error).message).toMatch(message);
     expect(() => new TrainingWorkers(workers as number)).toThrow(/TrainingWorkers: workers must be an integer from 1 to 64/);
   });
+
+  it('the threads run together: every worker has its rows before the main thread starts on its own', async () => {
+    // Were the tasks posted after an await, they would leave only once the main thread had
+    // finished its slice, and the threads would take turns (as slow as one thread, or slower).
+    const pool = new TrainingWorkers(3);
+    const events: string[] = [];
+    const original = Worker.prototype.postMessage;
+    vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, m: unknown) {
+      events.push(`post ${(m as { type: string }).type}`);
+      original.call(this, m);
+    });
+    try {
+      const rng = new Rng(3);
+      const net = createNetwork(tiny, rng);
+      const data = dataset(9);
+      const y = Int32Array.from(data.labels);
+      // The main thread takes its rows (slice 0) with y.subarray; record when it does.
+      Object.defineProperty(y, 'subarray', {
+        value: (a: number, b: number) => {
+          events.push('main thread takes its rows');
+          return Int32Array.prototype.subarray.call(y, a, b);
+        },
+      });
+      for (let round = 0; round < 2; round++) {
+        events.length = 0;
+        const r = await pool.step(net, data.images, y, drawDropoutMasks(net, 9, rng));
+        expect(r.finite).toBe(true);
+        const main = events.indexOf('main thread takes its rows');
+        expect(main, events.join(', ')).toBeGreaterThan(-1);
+        expect(events.slice(0, main).filter((e) => e === 'post task'), events.join(', ')).toHaveLength(2);
+      }
+    } finally {
+      vi.restoreAllMocks();
+      await pool.close();
+    }
+  }, 60_000);
 
   it('a network with replaced layers (a student\'s ops) is refused on several threads', () => {
     const rng = new Rng(0);

@@ -184,6 +184,15 @@ export class TrainingWorkers {
 
   private async request(thread: Thread, message: unknown): Promise<void> {
     await thread.ready;
+    return this.send(thread, message);
+  }
+
+  /**
+   * Posts `message` now, synchronously, to a thread that has reported ready. (Posting after an
+   * `await` would defer the message to a microtask, that is, until the main thread has finished
+   * its own slice, and the threads would take turns instead of running together.)
+   */
+  private send(thread: Thread, message: unknown): Promise<void> {
     const answer = this.expect(thread);
     thread.worker.postMessage(message);
     return answer;
@@ -308,7 +317,7 @@ export class TrainingWorkers {
     Atomics.add(b.control, 0, 1);
     const bound = (s: number): number => Math.floor((s * N) / k);
     const frozenList = frozen && frozen.size > 0 ? [...frozen] : null;
-    const answers = Promise.all(Array.from({ length: k - 1 }, (_, i) => this.request(this.threads[i], { type: 'task', N, n0: bound(i + 1), n1: bound(i + 2), frozen: frozenList })));
+    const answers = Promise.all(Array.from({ length: k - 1 }, (_, i) => this.send(this.threads[i], { type: 'task', N, n0: bound(i + 1), n1: bound(i + 2), frozen: frozenList })));
     answers.catch(() => {});
     let r0: SliceResult;
     try {
