@@ -13,7 +13,9 @@ import {
   computeConv2DInfo,
   formatShape,
   gemm,
+  gemmPackedB,
   im2colChunk,
+  im2colPanels,
   imagesPerChunk,
   ShapeError,
   Tensor,
@@ -60,12 +62,11 @@ export interface Conv2dCache {
  * `pad: 'same'` (stride 1, odd kernel) pads `(K - 1) / 2` on each side, so `OH = H` and `OW = W`
  * (the lecture's "same" convolutions in VGG, residual blocks and inception branches).
  *
- * Implementation: `im2col` unfolds each image into columns `[C*KH*KW, OH*OW]`, then one GEMM per
- * image computes `out[n] = Wflat [F, C*KH*KW] x cols[n]`, which is already NCHW; `b` is added per
- * filter. Arithmetic is float64. The batch goes through in blocks of about 2 MiB of columns
- * (several images, or bands of output rows of an image too big for one block), in buffers
- * reused from call to call (`withWorkspace`), so memory and speed depend little on the batch
- * and image size.
+ * Implementation: one GEMM per image computes `out[n] = Wflat [F, C*KH*KW] x cols[n]`, which
+ * is already NCHW, where `cols[n] = im2col(x)[n]` `[C*KH*KW, OH*OW]` holds one receptive field
+ * per column; `b` is added per filter. The columns are never stored whole: `gemmPackedB` has
+ * `im2colPanels` write each block of them straight into its packing buffer, so memory and speed
+ * depend little on the batch and image size. Arithmetic is float64.
  *
  * @param x - input, `[N, C, H, W]`, finite
  * @param w - filters, `[F, C, KH, KW]` (PyTorch's `weight` layout), finite
@@ -108,34 +109,22 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
   assertFinite(op, 'w', w);
   assertFinite(op, 'b', b);
 
-  const { F, OH, OW } = info;
+  const { N, F, OH, OW } = info;
   const K = info.C * info.KH * info.KW;
   const P = OH * OW;
   const out = Tensor.zeros(info.outShape);
   const od = out.data;
-  const plan = convPlan(info);
-  withWorkspace((ws) => {
-    const cols = ws.take(plan.colsLength); // reused by every block
-    const part = ws.take(plan.partLength); // out[n] rows of a row block, [F, L]
-    for (const { start, count, ohFrom, ohTo } of plan.blocks) {
-      const L = (ohTo - ohFrom) * OW; // output positions per image in this block
-      im2colChunk(x.data, info, start, count, cols, ohFrom, ohTo);
-      for (let i = 0; i < count; i++) {
-        const n = start + i;
-        if (L === P) {
-          gemm(F, P, K, w.data, 0, cols, i * K * P, od, n * F * P); // out[n] = Wflat x cols[n]
-        } else {
-          gemm(F, L, K, w.data, 0, cols, 0, part, 0); // rows ohFrom..ohTo-1 of every filter
-          for (let f = 0; f < F; f++) od.set(part.subarray(f * L, (f + 1) * L), (n * F + f) * P + ohFrom * OW);
-        }
-        for (let f = 0; f < F; f++) {
-          const bf = b.data[f];
-          const base = (n * F + f) * P;
-          for (let p = base + ohFrom * OW; p < base + ohTo * OW; p++) od[p] += bf;
-        }
-      }
+  const xd = x.data;
+  for (let n = 0; n < N; n++) {
+    // out[n] [F, P] = Wflat [F, K] x cols[n] [K, P], the columns built block by block in
+    // GEMM's packing buffer (never stored whole)
+    gemmPackedB(F, P, K, w.data, 0, (k0, kc, p0, np, panels) => im2colPanels(xd, info, n, k0, kc, p0, np, panels), od, n * F * P);
+    for (let f = 0; f < F; f++) {
+      const bf = b.data[f];
+      const base = (n * F + f) * P;
+      for (let p = base; p < base + P; p++) od[p] += bf;
     }
-  });
+  }
   return { out, cache: { x, w, b, info } };
 }
 

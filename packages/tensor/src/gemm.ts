@@ -40,6 +40,11 @@ const NO_OPTIONS: GemmOptions = Object.freeze({});
 const MR = 4;
 /** Columns of C per micro-tile. */
 const NR = 4;
+/**
+ * Width of one packed panel of B (columns of C per micro-tile): a {@link GemmBPacker} writes
+ * its block of B as panels of this many columns.
+ */
+export const GEMM_PANEL_WIDTH = NR;
 /** Depth of a packed block: one `KC x NR` panel of B (8 KiB) stays in L1 while A streams past it. */
 const KC = 256;
 /** Rows of A per packed block (`MC x KC` doubles = 256 KiB, sized for L2). Multiple of MR. */
@@ -150,8 +155,79 @@ export function gemm(
   if (M === 1 || N === 1 || M * N * K <= SMALL) {
     smallGemm(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, accumulate);
   } else {
-    blockedGemm(M, N, K, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, accumulate);
+    const packer: GemmBPacker = (k0, kc, j0, nc, out) => packPanelsB(kc, nc, b, bOff + k0 * brs + j0 * bcs, brs, bcs, out);
+    blockedGemm(M, N, K, a, aOff, ars, acs, packer, c, cOff, accumulate);
   }
+}
+
+/**
+ * Writes the block `B[k0 : k0+kc, j0 : j0+nc]` of a {@link gemmPackedB} operand into `out`,
+ * from element 0, as consecutive panels of {@link GEMM_PANEL_WIDTH} (4) columns: panel `q`
+ * holds columns `j0 + 4q .. j0 + 4q + 3`, stored `kc` rows of 4 values (the 4 values of one row
+ * `k` together), so `out[(q*kc + k)*4 + s] = B[k0 + k, j0 + 4q + s]`. The last panel is
+ * padded with zeros when `nc` is not a multiple of 4. Every one of the `kc * 4*ceil(nc/4)`
+ * elements must be written: the buffer holds the previous block. A packer must not call
+ * {@link gemm} or {@link gemmPackedB} itself (they share the packing buffers).
+ */
+export type GemmBPacker = (k0: number, kc: number, j0: number, nc: number, out: Float64Array) => void;
+
+/**
+ * `C[M, N] = op(A)[M, K] * B[K, N]` (or `+=` with `accumulate`), exactly as {@link gemm}
+ * computes it (same blocking, same kernels, the same bits), for a B that is never stored whole:
+ * `packB` writes each block of B straight into the packed layout the micro-kernel reads. The
+ * im2col convolution uses it to build its columns in the packing buffer itself, which saves
+ * writing the whole column matrix and reading it back (see `im2colPanels`).
+ *
+ * @param M - rows of C, integer >= 0
+ * @param N - columns of C, integer >= 0
+ * @param K - inner dimension, integer >= 0
+ * @param a - A, `[M, K]` row-major (or `[K, M]` with `transA`), starting at `aOff`
+ * @param aOff - element offset of A in `a`, integer >= 0
+ * @param packB - writes blocks of B, at most 256 rows by 512 columns each (see {@link GemmBPacker})
+ * @param c - C, `[M, N]` row-major, starting at `cOff`; must not overlap A
+ * @param cOff - element offset of C in `c`
+ * @param opts - `transA` and `accumulate` as for {@link gemm}
+ * @throws ShapeError as {@link gemm} for sizes, offsets and arrays that are too short
+ * @throws ValueError for `transB` (B's layout is the packer's business)
+ * @example
+ * ```ts
+ * // C = A x B with B[k, j] = k + j, never stored
+ * const packB: GemmBPacker = (k0, kc, j0, nc, out) => {
+ *   for (let q = 0; q * 4 < nc; q++) {
+ *     for (let k = 0; k < kc; k++) {
+ *       for (let s = 0; s < 4; s++) out[(q * kc + k) * 4 + s] = 4 * q + s < nc ? k0 + k + j0 + 4 * q + s : 0;
+ *     }
+ *   }
+ * };
+ * gemmPackedB(2, 3, 2, Float64Array.of(1, 0, 0, 1), 0, packB, new Float64Array(6), 0); // identity A: C = B
+ * ```
+ */
+export function gemmPackedB(
+  M: number,
+  N: number,
+  K: number,
+  a: Float64Array,
+  aOff: number,
+  packB: GemmBPacker,
+  c: Float64Array,
+  cOff: number,
+  opts: GemmOptions = NO_OPTIONS,
+): void {
+  checkSize('M', M);
+  checkSize('N', N);
+  checkSize('K', K);
+  checkOperand('A', a, aOff, M * K);
+  checkOperand('C', c, cOff, M * N);
+  if (typeof packB !== 'function') throw new ValueError('gemmPackedB', `packB must be a function, got ${packB === null ? 'null' : typeof packB}`);
+  if (opts.transB !== undefined) throw new ValueError('gemmPackedB', 'transB is not an option here: packB writes B in the packed layout itself');
+  const accumulate = opts.accumulate === true;
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    if (!accumulate) c.fill(0, cOff, cOff + M * N);
+    return;
+  }
+  const transA = opts.transA === true;
+  blockedGemm(M, N, K, a, aOff, transA ? 1 : K, transA ? M : 1, packB, c, cOff, accumulate);
 }
 
 /** Unpacked loops for small products: i-k-j when B's rows are contiguous, dot products otherwise. */
@@ -206,10 +282,7 @@ function blockedGemm(
   aOff: number,
   ars: number,
   acs: number,
-  b: Float64Array,
-  bOff: number,
-  brs: number,
-  bcs: number,
+  packer: GemmBPacker,
   c: Float64Array,
   cOff: number,
   accumulate: boolean,
@@ -234,7 +307,7 @@ function blockedGemm(
     const nc = N - jc < NC ? N - jc : NC;
     for (let pc = 0; pc < K; pc += KC) {
       const kc = K - pc < KC ? K - pc : KC;
-      packPanelsB(kc, nc, b, bOff + pc * brs + jc * bcs, brs, bcs, wasm ? wasm.packB : pB);
+      packer(pc, kc, jc, nc, wasm ? wasm.packB : pB);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = M - ic < MC ? M - ic : MC;
         packPanelsA(mc, kc, a, aOff + ic * ars + pc * acs, ars, acs, wasm ? wasm.packA : pA);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from './errors.js';
-import { gemm } from './gemm.js';
-import { col2im, im2col } from './im2col.js';
+import { gemm, gemmPackedB, GEMM_PANEL_WIDTH } from './gemm.js';
+import { col2im, im2col, im2colPanels } from './im2col.js';
 import { Rng } from './rng.js';
 import { computeConv2DInfo, type Conv2DInfo, type Conv2DParams } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -192,5 +192,98 @@ describe('col2im', () => {
   it('col2im cols=[1,4,3] for a geometry needing [1,4,4] -> ShapeError', () => {
     const info = computeConv2DInfo('conv2d', [1, 1, 3, 3], [1, 1, 2, 2]);
     expect(() => col2im(Tensor.zeros([1, 4, 3]), info)).toThrow('col2im: cols must have shape [1,4,4], got [1,4,3]');
+  });
+});
+
+/** Geometries wide enough for whole panels of 4 positions in one output row as well as across rows. */
+const wideGeometry = fc
+  .record({
+    N: fc.integer({ min: 1, max: 2 }),
+    C: fc.integer({ min: 1, max: 3 }),
+    H: fc.integer({ min: 1, max: 9 }),
+    W: fc.integer({ min: 1, max: 14 }),
+    F: fc.integer({ min: 1, max: 5 }),
+    KH: fc.integer({ min: 1, max: 3 }),
+    KW: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    sw: fc.integer({ min: 1, max: 3 }),
+    ph: fc.integer({ min: 0, max: 2 }),
+    pw: fc.integer({ min: 0, max: 3 }),
+    dh: fc.integer({ min: 1, max: 2 }),
+    dw: fc.integer({ min: 1, max: 2 }),
+    seed: fc.integer(),
+    // where the block starts and how long it is, as fractions of what is left
+    u: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 5, maxLength: 5 }),
+  })
+  .filter((g) => g.dh * (g.KH - 1) + 1 <= g.H + 2 * g.ph && g.dw * (g.KW - 1) + 1 <= g.W + 2 * g.pw);
+
+describe('im2colPanels (columns written in the packed layout of gemmPackedB)', () => {
+  it('x=[1,1,3,3] k=2: rows 1-2 of the four positions are [2,3,5,6] and [4,5,7,8], panel after panel', () => {
+    const info = computeConv2DInfo('conv2d', [1, 1, 3, 3], [1, 1, 2, 2]);
+    const out = new Float64Array(8);
+    im2colPanels(Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9), info, 0, 1, 2, 0, 4, out);
+    expect(Array.from(out)).toEqual([2, 3, 5, 6, 4, 5, 7, 8]);
+  });
+
+  it('property: every block (image, rows k0..k0+kc, positions p0..p0+np) equals im2col in panels of 4, zero-padded; nothing past it is written', () => {
+    fc.assert(
+      fc.property(wideGeometry, (g) => {
+        const { info, x } = setup(g);
+        const K = g.C * g.KH * g.KW;
+        const P = info.OH * info.OW;
+        const cols = im2col(x, info).data;
+        const n = Math.min(g.N - 1, Math.floor(g.u[0] * g.N));
+        const k0 = Math.min(K - 1, Math.floor(g.u[1] * K));
+        const kc = 1 + Math.min(K - k0 - 1, Math.floor(g.u[2] * (K - k0)));
+        const p0 = Math.min(P - 1, Math.floor(g.u[3] * P));
+        const np = 1 + Math.min(P - p0 - 1, Math.floor(g.u[4] * (P - p0)));
+        const R = GEMM_PANEL_WIDTH;
+        const need = kc * R * Math.ceil(np / R);
+        const out = new Float64Array(need + 3).fill(NaN); // any contents beforehand
+        im2colPanels(x.data, info, n, k0, kc, p0, np, out);
+        for (let q = 0; q * R < np; q++) {
+          for (let k = 0; k < kc; k++) {
+            for (let s = 0; s < R; s++) {
+              const want = q * R + s < np ? cols[(n * K + k0 + k) * P + p0 + q * R + s] : 0;
+              const got = out[(q * kc + k) * R + s];
+              if (!Object.is(got, want)) throw new Error(`n=${n} k=${k0 + k} p=${p0 + q * R + s}: got ${got}, im2col ${want}`);
+            }
+          }
+        }
+        expect(Array.from(out.subarray(need))).toEqual([NaN, NaN, NaN]);
+      }),
+      { seed: 20261207, numRuns: 400 },
+    );
+  });
+
+  it('property: gemmPackedB over im2colPanels gives the im2col + gemm convolution bit for bit, and the 7-loop one within 1e-12', () => {
+    fc.assert(
+      fc.property(wideGeometry, (g) => {
+        const { info, x, w } = setup(g);
+        const { N, F, OH, OW } = info;
+        const K = g.C * g.KH * g.KW;
+        const P = OH * OW;
+        const out = Tensor.zeros([N, F, OH, OW]);
+        for (let n = 0; n < N; n++) {
+          gemmPackedB(F, P, K, w.data, 0, (k0, kc, p0, np, panels) => im2colPanels(x.data, info, n, k0, kc, p0, np, panels), out.data, n * F * P);
+        }
+        expect(Array.from(out.data)).toEqual(Array.from(im2colConv(x, w, info).data));
+        const direct = directConv(x, w, info);
+        const scale = Math.max(1, ...Array.from(direct.data, Math.abs));
+        for (let i = 0; i < out.size; i++) expect(Math.abs(out.data[i] - direct.data[i]) / scale).toBeLessThanOrEqual(1e-12);
+      }),
+      { seed: 20261208, numRuns: 150 },
+    );
+  });
+
+  it('a block outside the geometry or a short buffer: ShapeError naming im2colPanels and the range', () => {
+    const info = computeConv2DInfo('conv2d', [2, 1, 3, 3], [1, 1, 2, 2]); // K = 4, P = 4
+    const x = new Float64Array(18);
+    const out = new Float64Array(64);
+    expect(() => im2colPanels(x, info, 2, 0, 4, 0, 4, out)).toThrow('im2colPanels: image [2, 2 + 1) must lie in [0, 2)');
+    expect(() => im2colPanels(x, info, 0, 1, 4, 0, 4, out)).toThrow('im2colPanels: rows [1, 1 + 4) must lie in [0, 4)');
+    expect(() => im2colPanels(x, info, 0, 0, 4, 3, 2, out)).toThrow('im2colPanels: positions [3, 3 + 2) must lie in [0, 4)');
+    expect(() => im2colPanels(x, info, 0, 0, 4, 0, 4, new Float64Array(15))).toThrow('im2colPanels: the panel buffer needs 16 elements, got 15');
+    expect(() => im2colPanels(new Float64Array(17), info, 0, 0, 4, 0, 4, out)).toThrow(ShapeError);
   });
 });

@@ -12,6 +12,7 @@
  */
 import type { Conv2DInfo } from './shape.js';
 import { ShapeError } from './errors.js';
+import { GEMM_PANEL_WIDTH } from './gemm.js';
 import { formatShape, shapesEqual, Tensor } from './tensor.js';
 
 /** Geometry im2col needs: the fields of {@link Conv2DInfo} without the filter count. */
@@ -165,6 +166,126 @@ export function im2colChunk(x: Float64Array, info: Im2ColInfo, start: number, co
           if (strideW === 1) for (; ow < hi; ow++) cols[o++] = x[src++];
           else for (; ow < hi; ow++, src += strideW) cols[o++] = x[src];
           for (; ow < OW; ow++) cols[o++] = 0;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A block of one image's columns written straight into the packed layout of {@link gemmPackedB}
+ * (a {@link GemmBPacker}): `cols[n][k0 : k0+kc, p0 : p0+np]` of {@link im2col}, as consecutive
+ * panels of {@link GEMM_PANEL_WIDTH} (4) output positions, each stored `kc` rows of 4 values,
+ * so `out[(q*kc + k)*4 + s] = cols[n, k0 + k, p0 + 4q + s]`; the last panel is padded with zeros.
+ * The column matrix is never stored whole: the convolution's GEMM reads each block from its
+ * packing buffer right after this writes it.
+ *
+ * A panel whose 4 positions lie in one output row reads, for each row `k = (c, kh, kw)`, the 4
+ * input values of one input row (consecutive when the stride is 1), with one bounds test per
+ * row `k`; a panel across the end of an output row tests every value.
+ *
+ * @param x - the whole batch `[N, C, H, W]` of `info`, flat
+ * @param info - geometry, as for {@link im2col}
+ * @param n - the image, integer in `[0, N)`
+ * @param k0 - first row of the column matrix, `(c*KH + kh)*KW + kw` order
+ * @param kc - rows, `k0 + kc <= C*KH*KW`
+ * @param p0 - first output position, `oh*OW + ow`
+ * @param np - positions, `p0 + np <= OH*OW`
+ * @param out - receives `kc * 4*ceil(np/4)` elements from element 0; longer arrays are fine
+ * @throws ShapeError for an image, row or position range outside the geometry, or arrays that are too short
+ * @example
+ * ```ts
+ * const x = Tensor.fromArray([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+ * const info = computeConv2DInfo('conv2d', x.shape, [1, 1, 2, 2]); // cols [1, 4, 4], see im2col
+ * const out = new Float64Array(8);
+ * im2colPanels(x.data, info, 0, 1, 2, 0, 4, out); // rows 1-2: [2, 3, 5, 6, 4, 5, 7, 8]
+ * ```
+ */
+export function im2colPanels(x: Float64Array, info: Im2ColInfo, n: number, k0: number, kc: number, p0: number, np: number, out: Float64Array): void {
+  const { N, C, H, W, KH, KW, strideH, strideW, padH, padW, dilationH, dilationW, OH, OW } = info;
+  const op = 'im2colPanels';
+  const K = C * KH * KW;
+  const range = (name: string, from: number, count: number, size: number): void => {
+    if (!Number.isInteger(from) || !Number.isInteger(count) || from < 0 || count < 0 || from + count > size) {
+      throw new ShapeError(op, `${name} [${from}, ${from} + ${count}) must lie in [0, ${size})`);
+    }
+  };
+  range('image', n, 1, N);
+  range('rows', k0, kc, K);
+  range('positions', p0, np, OH * OW);
+  if (x.length < N * C * H * W) throw new ShapeError(op, `the image array needs ${N * C * H * W} elements ([${N},${C},${H},${W}]), got ${x.length}`);
+  const R = GEMM_PANEL_WIDTH;
+  const need = kc * R * Math.ceil(np / R);
+  if (out.length < need) throw new ShapeError(op, `the panel buffer needs ${need} elements, got ${out.length}`);
+
+  const xImage = n * C * H * W;
+  const kk = KH * KW;
+  const cFirst = Math.floor(k0 / kk);
+  const khFirst = Math.floor((k0 - cFirst * kk) / KW);
+  const kwFirst = k0 - cFirst * kk - khFirst * KW;
+  const lastTap = (R - 1) * strideW; // from a panel's first input column to its last
+  let o = 0;
+  for (let j = 0; j < np; j += R) {
+    const p = p0 + j;
+    const oh = Math.floor(p / OW);
+    const ow = p - oh * OW;
+    let c = cFirst;
+    let kh = khFirst;
+    let kw = kwFirst;
+    if (R === 4 && np - j >= R && ow + R <= OW) {
+      // One output row: every row k reads input row ih, columns iw, iw + strideW, ...
+      const ihBase = oh * strideH - padH;
+      const iwBase = ow * strideW - padW;
+      for (let k = 0; k < kc; k++, o += R) {
+        const ih = ihBase + kh * dilationH;
+        const iw = iwBase + kw * dilationW;
+        if (ih < 0 || ih >= H) {
+          out[o] = 0;
+          out[o + 1] = 0;
+          out[o + 2] = 0;
+          out[o + 3] = 0;
+        } else {
+          const row = xImage + (c * H + ih) * W;
+          if (iw >= 0 && iw + lastTap < W) {
+            const src = row + iw;
+            out[o] = x[src];
+            out[o + 1] = x[src + strideW];
+            out[o + 2] = x[src + 2 * strideW];
+            out[o + 3] = x[src + 3 * strideW];
+          } else {
+            for (let s = 0; s < R; s++) {
+              const i = iw + s * strideW;
+              out[o + s] = i >= 0 && i < W ? x[row + i] : 0;
+            }
+          }
+        }
+        if (++kw === KW) {
+          kw = 0;
+          if (++kh === KH) {
+            kh = 0;
+            c++;
+          }
+        }
+      }
+    } else {
+      // Across the end of an output row, or the last, partial panel: every value on its own.
+      for (let k = 0; k < kc; k++, o += R) {
+        for (let s = 0; s < R; s++) {
+          let v = 0;
+          if (j + s < np) {
+            const qh = Math.floor((p + s) / OW);
+            const ih = qh * strideH - padH + kh * dilationH;
+            const iw = (p + s - qh * OW) * strideW - padW + kw * dilationW;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = x[xImage + (c * H + ih) * W + iw];
+          }
+          out[o + s] = v;
+        }
+        if (++kw === KW) {
+          kw = 0;
+          if (++kh === KH) {
+            kh = 0;
+            c++;
+          }
         }
       }
     }

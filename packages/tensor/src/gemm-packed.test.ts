@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ShapeError, ValueError } from './errors.js';
+import { GEMM_PANEL_WIDTH, gemmPackedB, setGemmKernel, type GemmBPacker, type GemmKernelName } from './gemm.js';
+import { FLAGS, spreadArray } from './gemm-cases.test-support.js';
+import { Rng } from './rng.js';
+
+afterEach(() => setGemmKernel('auto'));
+
+/**
+ * A packer over a stored `B [K, N]`, written from the layout's definition
+ * (`out[(q*kc + k)*4 + s] = B[k0 + k, j0 + 4q + s]`, zeros past the last column); it also
+ * records every block it was asked for.
+ */
+function storedPacker(b: Float64Array, N: number, calls: Array<[number, number, number, number]>): GemmBPacker {
+  return (k0, kc, j0, nc, out) => {
+    calls.push([k0, kc, j0, nc]);
+    const R = GEMM_PANEL_WIDTH;
+    for (let q = 0; q * R < nc; q++) {
+      for (let k = 0; k < kc; k++) {
+        for (let s = 0; s < R; s++) out[(q * kc + k) * R + s] = q * R + s < nc ? b[(k0 + k) * N + j0 + q * R + s] : 0;
+      }
+    }
+  };
+}
+
+/** The textbook loop, `C (+)= op(A) B`, each entry summed over k = 0..K-1 in order. */
+function textbook(M: number, N: number, K: number, a: Float64Array, aOff: number, transA: boolean, b: Float64Array, c: Float64Array, cOff: number, accumulate: boolean): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = accumulate ? c[cOff + i * N + j] : 0;
+      for (let k = 0; k < K; k++) s += (transA ? a[aOff + k * M + i] : a[aOff + i * K + k]) * b[k * N + j];
+      c[cOff + i * N + j] = s;
+    }
+  }
+}
+
+interface Case {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly aOff: number;
+  readonly cOff: number;
+  readonly seed: number;
+}
+
+/** gemmPackedB against the textbook loop with every kernel and flag: bit for bit, nothing else touched. */
+function check(t: Case): void {
+  const { M, N, K, aOff, cOff } = t;
+  for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+    for (const transA of FLAGS) {
+      for (const accumulate of FLAGS) {
+        const rng = new Rng(t.seed);
+        const a = spreadArray(rng, aOff + M * K + 2);
+        const b = spreadArray(rng, K * N);
+        const c = spreadArray(rng, cOff + M * N + 2);
+        const want = c.slice();
+        textbook(M, N, K, a, aOff, transA, b, want, cOff, accumulate);
+        const calls: Array<[number, number, number, number]> = [];
+        setGemmKernel(kernel);
+        gemmPackedB(M, N, K, a, aOff, storedPacker(b, N, calls), c, cOff, { transA, accumulate });
+        const label = `M=${M} N=${N} K=${K} offsets ${aOff},${cOff} ${kernel}${transA ? ' transA' : ''}${accumulate ? ' accumulate' : ''}`;
+        let same = true;
+        for (let i = 0; i < c.length; i++) if (!Object.is(c[i], want[i])) same = false;
+        expect(same, `${label}: equals the textbook loop bit for bit, C's array outside the product untouched`).toBe(true);
+        // every block asked for lies inside B, at most 256 x 512, and together they cover B once per row block of A
+        for (const [k0, kc, j0, nc] of calls) {
+          expect(k0 >= 0 && kc >= 1 && k0 + kc <= K && kc <= 256, label).toBe(true);
+          expect(j0 >= 0 && nc >= 1 && j0 + nc <= N && nc <= 512, label).toBe(true);
+        }
+        if (M > 0 && N > 0 && K > 0) expect(calls.reduce((s, [, kc, , nc]) => s + kc * nc, 0), label).toBe(K * N);
+      }
+    }
+  }
+}
+
+describe('gemmPackedB: a B that is packed by the caller', () => {
+  // The blocking's edges: ragged tiles, one block and one more (129, 513, 257), several K blocks.
+  const edges: Array<[number, number, number]> = [
+    [0, 5, 5],
+    [5, 0, 5],
+    [5, 5, 0],
+    [1, 1, 1],
+    [1, 9, 7],
+    [6, 1, 7],
+    [5, 7, 257],
+    [32, 784, 144],
+    [129, 6, 9],
+    [7, 513, 21],
+    [33, 40, 520],
+  ];
+  for (const [M, N, K] of edges) {
+    it(`M=${M} N=${N} K=${K}: equals the textbook loop bit for bit (ts and wasm kernels, transA, accumulate)`, () => {
+      check({ M, N, K, aOff: 3, cOff: 2, seed: M * 1000 + N * 10 + K });
+    });
+  }
+
+  it('property: random M, N, K up to 140 x 600 x 300 and offsets (seed 20261207)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          M: fc.integer({ min: 1, max: 140 }),
+          N: fc.integer({ min: 1, max: 600 }),
+          K: fc.integer({ min: 1, max: 300 }),
+          aOff: fc.integer({ min: 0, max: 4 }),
+          cOff: fc.integer({ min: 0, max: 4 }),
+          seed: fc.integer(),
+        }),
+        check,
+      ),
+      { seed: 20261207, numRuns: 12 },
+    );
+  });
+
+  it('transB is refused (the packer owns B\'s layout), as is a packer that is not a function', () => {
+    const c = new Float64Array(4);
+    const noop: GemmBPacker = () => {};
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true })).toThrow(ValueError);
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true })).toThrow(/gemmPackedB: transB/);
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, null as unknown as GemmBPacker, c, 0)).toThrow(/gemmPackedB: packB must be a function, got null/);
+  });
+
+  it('sizes and offsets are checked as in gemm: "gemm: A needs 6 elements from offset 2 but the array has 7"', () => {
+    const noop: GemmBPacker = () => {};
+    expect(() => gemmPackedB(2, 2, 3, new Float64Array(7), 2, noop, new Float64Array(4), 0)).toThrow(ShapeError);
+    expect(() => gemmPackedB(2, 2, 3, new Float64Array(7), 2, noop, new Float64Array(4), 0)).toThrow('gemm: A needs 6 elements from offset 2 but the array has 7');
+    expect(() => gemmPackedB(2, 3, 1, new Float64Array(2), 0, noop, new Float64Array(5), 0)).toThrow('gemm: C needs 6 elements from offset 0 but the array has 5');
+    expect(() => gemmPackedB(-1, 2, 1, new Float64Array(2), 0, noop, new Float64Array(5), 0)).toThrow('gemm: M must be an integer >= 0, got -1');
+  });
+});
