@@ -31,8 +31,16 @@ const POINTS: ReadonlyArray<{ N: number; H: number }> = [
 ];
 /** Goal: max GFLOP/s / min GFLOP/s over the points. */
 const GOAL_SPREAD = 1.2;
-/** Floating-point operations one timed measurement aims at (fewer repetitions for big points). */
-const FLOPS_PER_MEASUREMENT = 3e9;
+/**
+ * Floating-point operations of one timed sample: small points repeat the call within a sample
+ * until it does about this much work (about 0.2 s here). The main thread's CPU clock
+ * (`/proc/thread-self/schedstat`) advances only at scheduler ticks while the thread runs
+ * (4 ms on this machine), so a sample of one 5 ms call could read 1 or 9 ms; at 0.2 s the
+ * error is at most 2%.
+ */
+const SAMPLE_FLOPS = 2.4e9;
+/** Timed samples per measurement (the median is kept). */
+const SAMPLES = 3;
 /** Wall-time cap per measurement (at least 3 runs are kept): a loaded machine stays within minutes. */
 const BUDGET_MS = 4000;
 
@@ -48,10 +56,9 @@ function shapeOf(p: { N: number; H: number }): ConvShape {
   return convShape({ N: p.N, C: 16, H: p.H, W: p.H, F: 32, KH: 3, KW: 3, stride: 1, pad: 1 });
 }
 
-/** Repetitions for a measurement of `flops` per run: about {@link FLOPS_PER_MEASUREMENT} in all, 2 to 15. */
-function runsFor(flops: number, quick: boolean): number {
-  const runs = Math.max(2, Math.min(15, Math.round(FLOPS_PER_MEASUREMENT / flops)));
-  return quick ? Math.max(1, Math.ceil(runs / 3)) : runs;
+/** Calls per timed sample for an operation of `flops`: about {@link SAMPLE_FLOPS}, at least 1. */
+function repsFor(flops: number): number {
+  return Math.max(1, Math.round(SAMPLE_FLOPS / flops));
 }
 
 /** CPU milliseconds of the calling thread so far, or undefined where Linux's schedstat is missing. */
@@ -141,21 +148,31 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
     }
     const flops = convFlops(s);
     ctx.progress(`conv sweep ${label}: forward`);
+    const runs = ctx.quick ? 1 : SAMPLES;
     const big = flops > 1e9;
     const fWarm = big ? 1 : 2;
-    const fT = threadTimed(() => conv2dForward(x, w, b, params));
-    const f = timing(`conv sweep forward ${label}`, LIB, measure(fT.fn, { runs: runsFor(flops, ctx.quick), warmup: fWarm, budgetMs: BUDGET_MS }), (ms) => gflops(flops, ms));
+    const fReps = repsFor(flops);
+    const fT = threadTimed(() => {
+      for (let r = 0; r < fReps; r++) conv2dForward(x, w, b, params);
+    });
+    const f = timing(`conv sweep forward ${label}`, LIB, measure(fT.fn, { runs, warmup: fWarm, budgetMs: BUDGET_MS }), (ms) => gflops(flops, ms), undefined, 1 / fReps);
     ctx.progress(`conv sweep ${label}: forward+backward`);
     const fbWarm = big ? 0 : 1;
-    const fbT = threadTimed(() => conv2dBackward(dout, conv2dForward(x, w, b, params).cache));
+    const fbReps = repsFor(3 * flops);
+    const fbT = threadTimed(() => {
+      for (let r = 0; r < fbReps; r++) conv2dBackward(dout, conv2dForward(x, w, b, params).cache);
+    });
     const fb = timing(
       `conv sweep forward+backward ${label}`,
       LIB,
-      measure(fbT.fn, { runs: runsFor(3 * flops, ctx.quick), warmup: fbWarm, budgetMs: BUDGET_MS }),
+      measure(fbT.fn, { runs, warmup: fbWarm, budgetMs: BUDGET_MS }),
       (ms) => gflops(3 * flops, ms),
+      undefined,
+      1 / fbReps,
     );
-    const fMs = fT.median(fWarm);
-    const fbMs = fbT.median(fbWarm);
+    const perCall = (ms: number | undefined, reps: number): number | undefined => (ms === undefined ? undefined : ms / reps);
+    const fMs = perCall(fT.median(fWarm), fReps);
+    const fbMs = perCall(fbT.median(fbWarm), fbReps);
     const withCpu = (t: Timing, fl: number, th: number | undefined): Timing => ({
       ...t,
       note: `CPU time: ${gflops(fl, t.cpuMs)}${th === undefined ? '' : `; main thread: ${gflops(fl, th)}`}`,
