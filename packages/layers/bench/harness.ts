@@ -207,6 +207,40 @@ export function measure(fn: () => void, opts: MeasureOptions): Sample {
   return { ms: median(wall), cpuMs: median(cpu), runs: wall.length };
 }
 
+/**
+ * Times two functions that are to be compared, their runs interleaved (a, b, a, b, ...) rather
+ * than all of `a`'s and then all of `b`'s: on a shared machine the load then falls on both
+ * alike, and their ratio stays meaningful. Otherwise as {@link measure} (warm-up of each first,
+ * a full collection before every timed run, medians).
+ */
+export function measurePair(a: () => void, b: () => void, opts: MeasureOptions): [Sample, Sample] {
+  const warmup = opts.warmup ?? 2;
+  const budget = opts.budgetMs ?? 15_000;
+  for (let i = 0; i < warmup; i++) {
+    a();
+    b();
+  }
+  const wall: [number[], number[]] = [[], []];
+  const cpu: [number[], number[]] = [[], []];
+  const start = performance.now();
+  for (let i = 0; i < opts.runs; i++) {
+    // Alternate which goes first, so neither always runs right after the other's garbage.
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const j of order) {
+      gc?.();
+      const c0 = cpuNow();
+      const t0 = performance.now();
+      (j === 0 ? a : b)();
+      const t1 = performance.now();
+      cpu[j].push(cpuNow() - c0);
+      wall[j].push(t1 - t0);
+    }
+    if (i >= 2 && performance.now() - start > budget) break;
+  }
+  const sample = (j: 0 | 1): Sample => ({ ms: median(wall[j]), cpuMs: median(cpu[j]), runs: wall[j].length });
+  return [sample(0), sample(1)];
+}
+
 /** `"3.12 GFLOP/s"` for `flops` floating-point operations in `ms` milliseconds. */
 export function gflops(flops: number, ms: number): string {
   return `${(flops / ms / 1e6).toFixed(2)} GFLOP/s`;

@@ -8,7 +8,7 @@ import type { Tensor4D } from '@tensorflow/tfjs';
 import { Rng } from '@dlkata/tensor';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/index.js';
 import { maxPoolLoops } from '../baselines.js';
-import { compare, measure, melems, timing, verify, type BenchCase, type BenchContext, type CaseResult, type Check } from '../harness.js';
+import { compare, measure, measurePair, melems, timing, verify, type BenchCase, type BenchContext, type CaseResult, type Check } from '../harness.js';
 import { loadTfCpu, nchwToNhwc, nhwcToNchw } from '../tfjs.js';
 
 const N = 32;
@@ -63,10 +63,10 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
   verify(checks, BENCH, 'tfjs dx vs plain loops', nhwcToNchw(tfGot.dx, N, C, H, W), ref.dx, 1e-6);
 
   const runs = ctx.quick ? 7 : 31;
-  ctx.progress(`${BENCH}: library`);
-  const tLib = timing(BENCH, LIB, measure(lib, { runs, warmup: 5 }), (ms) => melems(elems, ms));
-  ctx.progress(`${BENCH}: plain loops`);
-  const tLoops = timing(BENCH, LOOPS, measure(() => maxPoolLoops(x.data, dout.data, N, C, H, W, K), { runs, warmup: 5 }), (ms) => melems(elems, ms));
+  ctx.progress(`${BENCH}: library and plain loops, runs interleaved`);
+  const [sLib, sLoops] = measurePair(lib, () => maxPoolLoops(x.data, dout.data, N, C, H, W, K), { runs, warmup: 5 });
+  const tLib = timing(BENCH, LIB, sLib, (ms) => melems(elems, ms), 'runs interleaved with the plain loops');
+  const tLoops = timing(BENCH, LOOPS, sLoops, (ms) => melems(elems, ms), 'runs interleaved with the library');
   ctx.progress(`${BENCH}: tfjs-cpu`);
   const tTf = timing(BENCH, TFJS, measure(tfRun, { runs: ctx.quick ? 3 : 5, warmup: 1 }), (ms) => melems(elems, ms));
   xt.dispose();
