@@ -116,14 +116,9 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
   const od = out.data;
   const xd = x.data;
   for (let n = 0; n < N; n++) {
-    // out[n] [F, P] = Wflat [F, K] x cols[n] [K, P], the columns built block by block in
-    // GEMM's packing buffer (never stored whole)
-    gemmPackedB(F, P, K, w.data, 0, (k0, kc, p0, np, panels) => im2colPanels(xd, info, n, k0, kc, p0, np, panels), od, n * F * P);
-    for (let f = 0; f < F; f++) {
-      const bf = b.data[f];
-      const base = (n * F + f) * P;
-      for (let p = base; p < base + P; p++) od[p] += bf;
-    }
+    // out[n] [F, P] = Wflat [F, K] x cols[n] [K, P] + b, the columns built block by block in
+    // GEMM's packing buffer (never stored whole); b[f] is added to row f once its sums are complete.
+    gemmPackedB(F, P, K, w.data, 0, (k0, kc, p0, np, panels) => im2colPanels(xd, info, n, k0, kc, p0, np, panels), od, n * F * P, { rowBias: b.data });
   }
   return { out, cache: { x, w, b, info } };
 }

@@ -48,28 +48,29 @@ interface Case {
 function check(t: Case): void {
   const { M, N, K, aOff, cOff } = t;
   for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
-    for (const transA of FLAGS) {
-      for (const accumulate of FLAGS) {
-        const rng = new Rng(t.seed);
-        const a = spreadArray(rng, aOff + M * K + 2);
-        const b = spreadArray(rng, K * N);
-        const c = spreadArray(rng, cOff + M * N + 2);
-        const want = c.slice();
-        textbook(M, N, K, a, aOff, transA, b, want, cOff, accumulate);
-        const calls: Array<[number, number, number, number]> = [];
-        setGemmKernel(kernel);
-        gemmPackedB(M, N, K, a, aOff, storedPacker(b, N, calls), c, cOff, { transA, accumulate });
-        const label = `M=${M} N=${N} K=${K} offsets ${aOff},${cOff} ${kernel}${transA ? ' transA' : ''}${accumulate ? ' accumulate' : ''}`;
-        let same = true;
-        for (let i = 0; i < c.length; i++) if (!Object.is(c[i], want[i])) same = false;
-        expect(same, `${label}: equals the textbook loop bit for bit, C's array outside the product untouched`).toBe(true);
-        // every block asked for lies inside B, at most 256 x 512, and together they cover B once per row block of A
-        for (const [k0, kc, j0, nc] of calls) {
-          expect(k0 >= 0 && kc >= 1 && k0 + kc <= K && kc <= 256, label).toBe(true);
-          expect(j0 >= 0 && nc >= 1 && j0 + nc <= N && nc <= 512, label).toBe(true);
-        }
-        if (M > 0 && N > 0 && K > 0) expect(calls.reduce((s, [, kc, , nc]) => s + kc * nc, 0), label).toBe(K * N);
+    for (const [transA, accumulate, withBias] of FLAGS.flatMap((x) => FLAGS.flatMap((y) => FLAGS.map((z) => [x, y, z] as const)))) {
+      const rng = new Rng(t.seed);
+      const a = spreadArray(rng, aOff + M * K + 2);
+      const b = spreadArray(rng, K * N);
+      const c = spreadArray(rng, cOff + M * N + 2);
+      const rowBias = withBias ? spreadArray(rng, M) : undefined;
+      const want = c.slice();
+      textbook(M, N, K, a, aOff, transA, b, want, cOff, accumulate);
+      // the bias as a pass of its own after the product
+      if (rowBias) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) want[cOff + i * N + j] += rowBias[i];
+      const calls: Array<[number, number, number, number]> = [];
+      setGemmKernel(kernel);
+      gemmPackedB(M, N, K, a, aOff, storedPacker(b, N, calls), c, cOff, { transA, accumulate, ...(rowBias ? { rowBias } : {}) });
+      const label = `M=${M} N=${N} K=${K} offsets ${aOff},${cOff} ${kernel}${transA ? ' transA' : ''}${accumulate ? ' accumulate' : ''}${withBias ? ' rowBias' : ''}`;
+      let same = true;
+      for (let i = 0; i < c.length; i++) if (!Object.is(c[i], want[i])) same = false;
+      expect(same, `${label}: equals the textbook loop bit for bit, C's array outside the product untouched`).toBe(true);
+      // every block asked for lies inside B, at most 256 x 512, and together they cover B exactly once
+      for (const [k0, kc, j0, nc] of calls) {
+        expect(k0 >= 0 && kc >= 1 && k0 + kc <= K && kc <= 256, label).toBe(true);
+        expect(j0 >= 0 && nc >= 1 && j0 + nc <= N && nc <= 512, label).toBe(true);
       }
+      if (M > 0 && N > 0 && K > 0) expect(calls.reduce((s, [, kc, , nc]) => s + kc * nc, 0), label).toBe(K * N);
     }
   }
 }
@@ -118,6 +119,13 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true })).toThrow(ValueError);
     expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true })).toThrow(/gemmPackedB: transB/);
     expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, null as unknown as GemmBPacker, c, 0)).toThrow(/gemmPackedB: packB must be a function, got null/);
+  });
+
+  it('a rowBias of the wrong length or type: ShapeError naming M and what came', () => {
+    const c = new Float64Array(4);
+    const noop: GemmBPacker = () => {};
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { rowBias: new Float64Array(3) })).toThrow('gemmPackedB: rowBias must be a Float64Array of length M = 2, got length 3');
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { rowBias: [1, 2] as unknown as Float64Array })).toThrow('gemmPackedB: rowBias must be a Float64Array of length M = 2, got object');
   });
 
   it('sizes and offsets are checked as in gemm: "gemm: A needs 6 elements from offset 2 but the array has 7"', () => {

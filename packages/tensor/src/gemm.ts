@@ -36,6 +36,21 @@ export interface GemmOptions {
 
 const NO_OPTIONS: GemmOptions = Object.freeze({});
 
+/** Options of {@link gemmPackedB}: {@link GemmOptions} without `transB`, and a bias per row. */
+export interface GemmPackedOptions {
+  /** Read A as its transpose: A is stored `[K, M]`. Default false. */
+  readonly transA?: boolean;
+  /** Add into C (`C += A B`) instead of overwriting it. Default false. */
+  readonly accumulate?: boolean;
+  /**
+   * `M` values added to C's rows once each row's sum is complete: `C[i, j] = sum + rowBias[i]`
+   * (`(C_old + sum) + rowBias[i]` with `accumulate`), the same additions, in the same order, as
+   * a separate pass after the product, but made while the block of C is still in cache (a
+   * convolution's bias, one per filter). Default none.
+   */
+  readonly rowBias?: Float64Array;
+}
+
 /** Rows of C per micro-tile. */
 const MR = 4;
 /** Columns of C per micro-tile. */
@@ -186,8 +201,10 @@ export type GemmBPacker = (k0: number, kc: number, j0: number, nc: number, out: 
  * @param packB - writes blocks of B, at most 256 rows by 512 columns each (see {@link GemmBPacker})
  * @param c - C, `[M, N]` row-major, starting at `cOff`; must not overlap A
  * @param cOff - element offset of C in `c`
- * @param opts - `transA` and `accumulate` as for {@link gemm}
- * @throws ShapeError as {@link gemm} for sizes, offsets and arrays that are too short
+ * @param opts - `transA` and `accumulate` as for {@link gemm}; `rowBias`, `M` values added to
+ *   C's rows after their sums (see {@link GemmPackedOptions})
+ * @throws ShapeError as {@link gemm} for sizes, offsets and arrays that are too short, and for a
+ *   `rowBias` that is not a `Float64Array` of length `M`
  * @throws ValueError for `transB` (B's layout is the packer's business)
  * @example
  * ```ts
@@ -211,7 +228,7 @@ export function gemmPackedB(
   packB: GemmBPacker,
   c: Float64Array,
   cOff: number,
-  opts: GemmOptions = NO_OPTIONS,
+  opts: GemmPackedOptions = NO_OPTIONS,
 ): void {
   checkSize('M', M);
   checkSize('N', N);
@@ -219,15 +236,30 @@ export function gemmPackedB(
   checkOperand('A', a, aOff, M * K);
   checkOperand('C', c, cOff, M * N);
   if (typeof packB !== 'function') throw new ValueError('gemmPackedB', `packB must be a function, got ${packB === null ? 'null' : typeof packB}`);
-  if (opts.transB !== undefined) throw new ValueError('gemmPackedB', 'transB is not an option here: packB writes B in the packed layout itself');
+  if ((opts as GemmOptions).transB !== undefined) throw new ValueError('gemmPackedB', 'transB is not an option here: packB writes B in the packed layout itself');
+  const bias = opts.rowBias;
+  if (bias !== undefined && (!(bias instanceof Float64Array) || bias.length !== M)) {
+    const got = bias instanceof Float64Array ? `length ${bias.length}` : bias === null ? 'null' : typeof bias;
+    throw new ShapeError('gemmPackedB', `rowBias must be a Float64Array of length M = ${M}, got ${got}`);
+  }
   const accumulate = opts.accumulate === true;
   if (M === 0 || N === 0) return;
   if (K === 0) {
     if (!accumulate) c.fill(0, cOff, cOff + M * N);
+    if (bias) addRowBias(c, cOff, N, 0, M, 0, N, bias);
     return;
   }
   const transA = opts.transA === true;
-  blockedGemm(M, N, K, a, aOff, transA ? 1 : K, transA ? M : 1, packB, c, cOff, accumulate);
+  blockedGemm(M, N, K, a, aOff, transA ? 1 : K, transA ? M : 1, packB, c, cOff, accumulate, bias);
+}
+
+/** `C[i, j] += bias[i]` for rows `i0 .. i0+mc-1` and columns `j0 .. j0+nc-1` of C (row length ldc). */
+function addRowBias(c: Float64Array, cOff: number, ldc: number, i0: number, mc: number, j0: number, nc: number, bias: Float64Array): void {
+  for (let r = i0; r < i0 + mc; r++) {
+    const bi = bias[r];
+    const row = cOff + r * ldc;
+    for (let j = row + j0; j < row + j0 + nc; j++) c[j] += bi;
+  }
 }
 
 /** Unpacked loops for small products: i-k-j when B's rows are contiguous, dot products otherwise. */
@@ -286,6 +318,7 @@ function blockedGemm(
   c: Float64Array,
   cOff: number,
   accumulate: boolean,
+  rowBias?: Float64Array,
 ): void {
   const kcMax = K < KC ? K : KC;
   const ncMax = N < NC ? N : NC;
@@ -311,8 +344,13 @@ function blockedGemm(
       for (let ic = 0; ic < M; ic += MC) {
         const mc = M - ic < MC ? M - ic : MC;
         packPanelsA(mc, kc, a, aOff + ic * ars + pc * acs, ars, acs, wasm ? wasm.packA : pA);
-        if (wasm) wasmMacroKernel(wasm, mc, nc, kc, c, cOff + ic * N + jc, N, !accumulate && pc === 0);
-        else macroKernel(mc, nc, kc, pA, pB, c, cOff + ic * N + jc, N);
+        // On the last K block the sums are complete: the row bias goes in while the block is in cache.
+        const bias = rowBias && pc + kc === K ? rowBias.subarray(ic, ic + mc) : undefined;
+        if (wasm) wasmMacroKernel(wasm, mc, nc, kc, c, cOff + ic * N + jc, N, !accumulate && pc === 0, bias);
+        else {
+          macroKernel(mc, nc, kc, pA, pB, c, cOff + ic * N + jc, N);
+          if (bias) addRowBias(c, cOff + ic * N, N, 0, mc, jc, nc, bias);
+        }
       }
     }
   }
@@ -605,7 +643,8 @@ export function gemmKernel(): GemmKernelName {
 /**
  * One `mc x nc` block of C through the wasm macro-kernel: copy the block into the module's
  * memory, zero-padded to whole 4x4 tiles (or start from zeros when `fromZero`: the first K
- * block of a product without `accumulate`), add packed A times packed B, copy it back.
+ * block of a product without `accumulate`), add packed A times packed B, copy it back (adding
+ * `bias[r]` to row `r` on the way when given: the last K block of a product with a row bias).
  */
 function wasmMacroKernel(
   w: WasmKernel,
@@ -616,6 +655,7 @@ function wasmMacroKernel(
   cOff: number,
   ldc: number,
   fromZero: boolean,
+  bias: Float64Array | undefined,
 ): void {
   const mcPad = Math.ceil(mc / MR) * MR;
   const ncPad = Math.ceil(nc / NR) * NR;
@@ -634,7 +674,13 @@ function wasmMacroKernel(
   w.macro(mcPad, ncPad, kc, WASM_PACK_A, WASM_PACK_B, WASM_C, ncPad * 8);
   for (let r = 0; r < mc; r++) {
     const src = r * ncPad;
-    c.set(blk.subarray(src, src + nc), cOff + r * ldc);
+    if (bias) {
+      const bi = bias[r];
+      const dst = cOff + r * ldc;
+      for (let j = 0; j < nc; j++) c[dst + j] = blk[src + j] + bi;
+    } else {
+      c.set(blk.subarray(src, src + nc), cOff + r * ldc);
+    }
   }
 }
 
