@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from './errors.js';
-import { GEMM_PANEL_WIDTH, gemmPackedB, setGemmKernel, type GemmBPacker, type GemmKernelName } from './gemm.js';
+import { GEMM_PANEL_WIDTH, gemmPackedB, setGemmKernel, type GemmBPacker, type GemmKernelName, type GemmPackedOptions } from './gemm.js';
 import { FLAGS, spreadArray } from './gemm-cases.test-support.js';
 import { Rng } from './rng.js';
 
@@ -116,8 +116,8 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
   it('transB is refused (the packer owns B\'s layout), as is a packer that is not a function', () => {
     const c = new Float64Array(4);
     const noop: GemmBPacker = () => {};
-    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true })).toThrow(ValueError);
-    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true })).toThrow(/gemmPackedB: transB/);
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true } as GemmPackedOptions)).toThrow(ValueError);
+    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true } as GemmPackedOptions)).toThrow(/gemmPackedB: transB/);
     expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, null as unknown as GemmBPacker, c, 0)).toThrow(/gemmPackedB: packB must be a function, got null/);
   });
 
