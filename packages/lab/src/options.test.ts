@@ -40,6 +40,8 @@ const TAKES_OPTIONS: Record<string, Record<string, () => unknown>> = {
     compareTensors: () => T.compareTensors('t', Tensor.zeros([2]), Tensor.zeros([2]), { tol: 1e-6, ...BOGUS }),
     checkOptions: () => T.checkOptions('op', 'opts', { a: 1, ...BOGUS }, ['a']),
     formatTensor: () => T.formatTensor(Tensor.zeros([2]), { precision: 3, ...BOGUS }),
+    gemm: () => T.gemm(1, 1, 1, new Float64Array(1), 0, new Float64Array(1), 0, new Float64Array(1), 0, { transA: true, ...BOGUS }),
+    gemmPackedB: () => T.gemmPackedB(1, 1, 1, new Float64Array(1), 0, () => {}, new Float64Array(1), 0, { accumulate: true, ...BOGUS }),
   },
   layers: {
     conv2dForward: () => L.conv2dForward(X(), rng().randn([3, 2, 3, 3]), Tensor.zeros([3]), { pad: 1, ...BOGUS }),
@@ -112,7 +114,7 @@ const TAKES_OPTIONS: Record<string, Record<string, () => unknown>> = {
 const NO_OPTIONS: Record<string, readonly string[]> = {
   tensor: [
     'NotImplementedError', 'Rng', 'ShapeError', 'Tensor', 'ValueError', 'add', 'assertFinite', 'assertNdim', 'assertShape', 'axpy', 'batchChunks', 'col2im', 'col2imChunk', 'convOutputSize',
-    'directionalCheck', 'dot', 'formatShape', 'gemm', 'gemmKernel', 'im2col', 'im2colChunk', 'imagesPerChunk', 'matmul', 'maxAbs', 'mul', 'norm', 'numericalGradient', 'optionKeys', 'pad2d', 'pair',
+    'directionalCheck', 'dot', 'formatShape', 'gemmKernel', 'im2col', 'im2colChunk', 'im2colPanels', 'imagesPerChunk', 'matmul', 'maxAbs', 'mul', 'norm', 'numericalGradient', 'optionKeys', 'pad2d', 'pair',
     'randomDirection', 'relativeError', 'samePadding', 'scale', 'setGemmKernel', 'shapeSize', 'shapesEqual', 'sub', 'sum', 'sumAxes', 'tensor', 'transpose2d', 'withWorkspace',
   ],
   layers: [

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { numericalGradient, Rng, ShapeError, Tensor, ValueError } from '@dlkata/tensor';
@@ -161,6 +162,21 @@ describe('conv2dForward', () => {
     const { out } = conv2dForward(x, w, Tensor.from([0.5]));
     expect(out.shape).toEqual([1, 1, 1, 1]);
     expect(out.data[0]).toBe(1 + 4 + 7 - 3 - 6 - 9 + 0.5);
+  });
+
+  it('a bias whose data is a plain array or a Float64Array of another realm (a sandbox): the same output as a Float64Array bias', () => {
+    const rng = new Rng(6);
+    const x = rng.randn([2, 3, 9, 9]);
+    const w = rng.randn([5, 3, 3, 3]);
+    const b = rng.randn([5]);
+    const want = conv2dForward(x, w, b, { pad: 1 }).out.data;
+    const plain = new Tensor([...b.data] as unknown as Float64Array, [5]);
+    const foreign = new Tensor(runInNewContext('Float64Array.from(v)', { v: [...b.data] }) as Float64Array, [5]);
+    expect(foreign.data instanceof Float64Array).toBe(false);
+    expect([...conv2dForward(x, w, plain, { pad: 1 }).out.data]).toEqual([...want]);
+    expect([...conv2dForward(x, w, foreign, { pad: 1 }).out.data]).toEqual([...want]);
+    // and the bias still equals the direct oracle's
+    expectClose('conv2d with a foreign bias vs the oracle', conv2dForward(x, w, foreign, { pad: 1 }).out, directConv(x, w, b, [1, 1], [1, 1]), 1e-12);
   });
 
   it('x=[2,2,4,4] w=[3,2,3,3]: does not modify x, w or b', () => {

@@ -130,7 +130,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor, params: Conv2DPar
  * KH x KW kernel, OH x OW output.
  *
  * With `Wflat = w` as `[F, C*KH*KW]` and `cols[n] = im2col(x)[n]` as `[C*KH*KW, OH*OW]`
- * (rebuilt here chunk by chunk, as in the forward pass, rather than cached):
+ * (rebuilt here chunk by chunk in a reused buffer rather than cached):
  * - `db[f] = sum over n, i, j of dout[n, f, i, j]`
  * - `dw = sum over n of dout[n] [F, OH*OW] x cols[n]^T`, reshaped to `[F, C, KH, KW]`
  * - `dx = col2im(Wflat^T x dout[n])` per image: `col2im` adds wherever receptive fields

@@ -1,7 +1,8 @@
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from './errors.js';
-import { GEMM_PANEL_WIDTH, gemmPackedB, setGemmKernel, type GemmBPacker, type GemmKernelName, type GemmPackedOptions } from './gemm.js';
+import { GEMM_PANEL_WIDTH, gemm, gemmPackedB, setGemmKernel, type GemmBPacker, type GemmKernelName, type GemmOptions, type GemmPackedOptions } from './gemm.js';
 import { FLAGS, spreadArray } from './gemm-cases.test-support.js';
 import { Rng } from './rng.js';
 
@@ -113,19 +114,99 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     );
   });
 
-  it('transB is refused (the packer owns B\'s layout), as is a packer that is not a function', () => {
+  it('transB and unknown keys are refused, naming the key and the accepted ones; so is a packer that is not a function', () => {
     const c = new Float64Array(4);
     const noop: GemmBPacker = () => {};
-    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true } as GemmPackedOptions)).toThrow(ValueError);
-    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { transB: true } as GemmPackedOptions)).toThrow(/gemmPackedB: transB/);
+    const call = (opts: unknown) => () => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, opts as GemmPackedOptions);
+    expect(call({ transB: true })).toThrow(ValueError);
+    expect(call({ transB: false })).toThrow(/gemmPackedB: unknown option transB in opts \(accepted: transA, accumulate, rowBias\): packB writes B in the packed layout/);
+    expect(call({ accumulte: true })).toThrow(/gemmPackedB: unknown option accumulte in opts \(accepted: transA, accumulate, rowBias\)$/);
+    expect(call({ bias: Float64Array.of(1, 2) })).toThrow(/unknown option bias/);
+    expect(call(null)).toThrow(/gemmPackedB: opts must be an object/);
     expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, null as unknown as GemmBPacker, c, 0)).toThrow(/gemmPackedB: packB must be a function, got null/);
+  });
+
+  it('gemm refuses unknown keys too (a misspelt transB would otherwise give a wrong product that looks right)', () => {
+    const c = new Float64Array(4);
+    expect(() => gemm(2, 2, 2, new Float64Array(4), 0, new Float64Array(4), 0, c, 0, { transb: true } as GemmOptions)).toThrow(ValueError);
+    expect(() => gemm(2, 2, 2, new Float64Array(4), 0, new Float64Array(4), 0, c, 0, { transb: true } as GemmOptions)).toThrow(
+      /^gemm: unknown option transb in opts \(accepted: transA, transB, accumulate\)$/,
+    );
+    gemm(2, 2, 2, Float64Array.of(1, 2, 3, 4), 0, Float64Array.of(1, 0, 0, 1), 0, c, 0, { transA: false, transB: false, accumulate: false });
+    expect([...c]).toEqual([1, 2, 3, 4]);
   });
 
   it('a rowBias of the wrong length or type: ShapeError naming M and what came', () => {
     const c = new Float64Array(4);
     const noop: GemmBPacker = () => {};
-    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { rowBias: new Float64Array(3) })).toThrow('gemmPackedB: rowBias must be a Float64Array of length M = 2, got length 3');
-    expect(() => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { rowBias: [1, 2] as unknown as Float64Array })).toThrow('gemmPackedB: rowBias must be a Float64Array of length M = 2, got object');
+    const call = (rowBias: unknown) => () => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { rowBias: rowBias as Float64Array });
+    expect(call(new Float64Array(3))).toThrow(ShapeError);
+    expect(call(new Float64Array(3))).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got length 3');
+    expect(call(null)).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got null');
+    expect(call(2)).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got number');
+    expect(call({})).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got an object without a length');
+  });
+
+  it('a rowBias that is a plain array, a Float64Array of another realm, or a view of C itself gives the same bits as a Float64Array of its own', () => {
+    const M = 6;
+    const N = 40;
+    const K = 9;
+    const rng = new Rng(5);
+    const a = spreadArray(rng, M * K);
+    const b = spreadArray(rng, K * N);
+    const bias = spreadArray(rng, M);
+    for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+      setGemmKernel(kernel);
+      const want = new Float64Array(M * N);
+      gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), want, 0, { rowBias: bias.slice() });
+      const run = (rowBias: ArrayLike<number>): Float64Array => {
+        const c = new Float64Array(M * N);
+        gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), c, 0, { rowBias });
+        return c;
+      };
+      expect([...run([...bias])], `${kernel}: plain array`).toEqual([...want]);
+      const foreign = runInNewContext(`Float64Array.from(values)`, { values: [...bias] }) as Float64Array;
+      expect(foreign instanceof Float64Array, 'the other realm\'s Float64Array is not this one\'s').toBe(false);
+      expect([...run(foreign)], `${kernel}: another realm`).toEqual([...want]);
+      // the bias stored in C's own array, inside the product's rows: read before C is written
+      const shared = new Float64Array(M * N);
+      shared.set(bias, 3 * N);
+      gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), shared, 0, { rowBias: shared.subarray(3 * N, 3 * N + M) });
+      expect([...shared], `${kernel}: a view of C`).toEqual([...want]);
+    }
+  });
+
+  it('a packer that calls gemm or gemmPackedB gets a ValueError, and the next product is right', () => {
+    const M = 8;
+    const N = 64;
+    const K = 16;
+    const rng = new Rng(9);
+    const a = spreadArray(rng, M * K);
+    const b = spreadArray(rng, K * N);
+    const scratch = new Float64Array(M * N);
+    for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+      setGemmKernel(kernel);
+      const inner = storedPacker(b, N, []);
+      const callsGemm: GemmBPacker = (k0, kc, j0, nc, out) => {
+        gemm(M, N, K, a, 0, b, 0, scratch, 0);
+        inner(k0, kc, j0, nc, out);
+      };
+      const callsPacked: GemmBPacker = (k0, kc, j0, nc, out) => {
+        gemmPackedB(M, N, K, a, 0, inner, scratch, 0);
+        inner(k0, kc, j0, nc, out);
+      };
+      for (const packer of [callsGemm, callsPacked]) {
+        expect(() => gemmPackedB(M, N, K, a, 0, packer, new Float64Array(M * N), 0)).toThrow(ValueError);
+        expect(() => gemmPackedB(M, N, K, a, 0, packer, new Float64Array(M * N), 0)).toThrow(/^gemm: called from inside a gemmPackedB packer/);
+      }
+      // a packer that throws leaves the module usable
+      expect(() => gemmPackedB(M, N, K, a, 0, () => { throw new Error('boom'); }, new Float64Array(M * N), 0)).toThrow('boom');
+      const c = new Float64Array(M * N);
+      const want = new Float64Array(M * N);
+      gemmPackedB(M, N, K, a, 0, inner, c, 0);
+      textbook(M, N, K, a, 0, false, b, want, 0, false);
+      expect([...c], kernel).toEqual([...want]);
+    }
   });
 
   it('sizes and offsets are checked as in gemm: "gemm: A needs 6 elements from offset 2 but the array has 7"', () => {

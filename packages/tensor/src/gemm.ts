@@ -22,6 +22,7 @@
  */
 import { ShapeError, ValueError } from './errors.js';
 import { GEMM_KERNEL_WASM_BASE64 } from './gemm-kernel.wasm.js';
+import { checkOptions, NOT_IMPLEMENTED } from './options.js';
 import { formatShape, Tensor } from './tensor.js';
 
 /** Options of {@link gemm}. */
@@ -35,6 +36,9 @@ export interface GemmOptions {
 }
 
 const NO_OPTIONS: GemmOptions = Object.freeze({});
+const GEMM_KEYS: readonly string[] = ['transA', 'transB', 'accumulate'];
+const PACKED_KEYS: readonly string[] = ['transA', 'accumulate', 'rowBias'];
+const PACKED_REFUSALS = Object.freeze({ ...NOT_IMPLEMENTED, transB: 'packB writes B in the packed layout itself, so there is no transpose to ask for' });
 
 /** Options of {@link gemmPackedB}: {@link GemmOptions} without `transB`, and a bias per row. */
 export interface GemmPackedOptions {
@@ -46,9 +50,10 @@ export interface GemmPackedOptions {
    * `M` values added to C's rows once each row's sum is complete: `C[i, j] = sum + rowBias[i]`
    * (`(C_old + sum) + rowBias[i]` with `accumulate`), the same additions, in the same order, as
    * a separate pass after the product, but made while the block of C is still in cache (a
-   * convolution's bias, one per filter). Default none.
+   * convolution's bias, one per filter). Any array of `M` numbers; it may share memory with C
+   * (it is copied first then). Default none.
    */
-  readonly rowBias?: Float64Array;
+  readonly rowBias?: ArrayLike<number>;
 }
 
 /** Rows of C per micro-tile. */
@@ -126,9 +131,11 @@ function transpose(src: Float64Array, srcOff: number, rows: number, cols: number
  * @param cOff - element offset of C in `c`
  * @throws ShapeError if a size or offset is not a non-negative integer or an operand does not
  *   fit its array: `"gemm: A needs 6 elements from offset 2 but the array has 7"`
- * @throws ValueError if the environment variable `DLKATA_GEMM` is set to something other than
- *   `ts`, `wasm` or `auto` and no kernel was chosen with {@link setGemmKernel} (checked by the
- *   first product large enough to be packed)
+ * @throws ValueError for an unknown option (`"gemm: unknown option transb in opts (accepted:
+ *   transA, transB, accumulate)"`), or if the environment variable `DLKATA_GEMM` is set to
+ *   something other than `ts`, `wasm` or `auto` and no kernel was chosen with
+ *   {@link setGemmKernel} (checked by the first product large enough to be packed)
+ * @throws ValueError if called from inside a {@link GemmBPacker} (see {@link gemmPackedB})
  * @see Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008
  * @example
  * ```ts
@@ -154,6 +161,7 @@ export function gemm(
   checkOperand('A', a, aOff, M * K);
   checkOperand('B', b, bOff, K * N);
   checkOperand('C', c, cOff, M * N);
+  if (opts !== NO_OPTIONS) checkOptions('gemm', 'opts', opts, GEMM_KEYS);
   const accumulate = opts.accumulate === true;
   if (M === 0 || N === 0) return;
   if (K === 0) {
@@ -182,7 +190,8 @@ export function gemm(
  * `k` together), so `out[(q*kc + k)*4 + s] = B[k0 + k, j0 + 4q + s]`. The last panel is
  * padded with zeros when `nc` is not a multiple of 4. Every one of the `kc * 4*ceil(nc/4)`
  * elements must be written: the buffer holds the previous block. A packer must not call
- * {@link gemm} or {@link gemmPackedB} itself (they share the packing buffers).
+ * {@link gemm} or {@link gemmPackedB} itself (they share the packing buffers; either throws a
+ * `ValueError` if it does).
  */
 export type GemmBPacker = (k0: number, kc: number, j0: number, nc: number, out: Float64Array) => void;
 
@@ -203,9 +212,17 @@ export type GemmBPacker = (k0: number, kc: number, j0: number, nc: number, out: 
  * @param cOff - element offset of C in `c`
  * @param opts - `transA` and `accumulate` as for {@link gemm}; `rowBias`, `M` values added to
  *   C's rows after their sums (see {@link GemmPackedOptions})
+ *
+ * Unlike {@link gemm}, this always takes the packed (blocked) path, however small the product,
+ * and every block of B is asked of `packB`. If `packB` throws, the error propagates and C holds
+ * partial sums. Errors are named `gemm:` or `gemmPackedB:` as for {@link gemm}.
+ *
  * @throws ShapeError as {@link gemm} for sizes, offsets and arrays that are too short, and for a
- *   `rowBias` that is not a `Float64Array` of length `M`
- * @throws ValueError for `transB` (B's layout is the packer's business)
+ *   `rowBias` that is not an array of `M` numbers
+ *   (`"gemmPackedB: rowBias must be an array of M = 3 numbers, got length 2"`)
+ * @throws ValueError for an unknown option, `transB` included (B's layout is the packer's
+ *   business), for a `packB` that is not a function, when `packB` itself calls {@link gemm} or
+ *   `gemmPackedB` (they share the packing buffers), and for a bad `DLKATA_GEMM` as {@link gemm}
  * @example
  * ```ts
  * // C = A x B with B[k, j] = k + j, never stored
@@ -236,12 +253,8 @@ export function gemmPackedB(
   checkOperand('A', a, aOff, M * K);
   checkOperand('C', c, cOff, M * N);
   if (typeof packB !== 'function') throw new ValueError('gemmPackedB', `packB must be a function, got ${packB === null ? 'null' : typeof packB}`);
-  if ((opts as GemmOptions).transB !== undefined) throw new ValueError('gemmPackedB', 'transB is not an option here: packB writes B in the packed layout itself');
-  const bias = opts.rowBias;
-  if (bias !== undefined && (!(bias instanceof Float64Array) || bias.length !== M)) {
-    const got = bias instanceof Float64Array ? `length ${bias.length}` : bias === null ? 'null' : typeof bias;
-    throw new ShapeError('gemmPackedB', `rowBias must be a Float64Array of length M = ${M}, got ${got}`);
-  }
+  if (opts !== NO_OPTIONS) checkOptions('gemmPackedB', 'opts', opts, PACKED_KEYS, PACKED_REFUSALS);
+  const bias = rowBiasOf(opts.rowBias, M, c);
   const accumulate = opts.accumulate === true;
   if (M === 0 || N === 0) return;
   if (K === 0) {
@@ -251,6 +264,20 @@ export function gemmPackedB(
   }
   const transA = opts.transA === true;
   blockedGemm(M, N, K, a, aOff, transA ? 1 : K, transA ? M : 1, packB, c, cOff, accumulate, bias);
+}
+
+/**
+ * The row bias as a `Float64Array` the kernels can read: the caller's own array when it is one
+ * (of this realm) that does not share memory with C, otherwise a copy.
+ */
+function rowBiasOf(bias: ArrayLike<number> | undefined, M: number, c: Float64Array): Float64Array | undefined {
+  if (bias === undefined) return undefined;
+  if (bias === null || typeof bias !== 'object' || typeof bias.length !== 'number' || bias.length !== M) {
+    const got = bias === null ? 'null' : typeof bias !== 'object' ? typeof bias : typeof bias.length === 'number' ? `length ${bias.length}` : 'an object without a length';
+    throw new ShapeError('gemmPackedB', `rowBias must be an array of M = ${M} numbers, got ${got}`);
+  }
+  if (bias instanceof Float64Array && bias.buffer !== c.buffer) return bias;
+  return Float64Array.from(bias);
 }
 
 /** `C[i, j] += bias[i]` for rows `i0 .. i0+mc-1` and columns `j0 .. j0+nc-1` of C (row length ldc). */
@@ -319,6 +346,34 @@ function blockedGemm(
   cOff: number,
   accumulate: boolean,
   rowBias?: Float64Array,
+): void {
+  if (inBlockedGemm) {
+    throw new ValueError('gemm', 'called from inside a gemmPackedB packer: the packer must only write its block of B (gemm and gemmPackedB share the packing buffers)');
+  }
+  inBlockedGemm = true;
+  try {
+    blockedGemmLoops(M, N, K, a, aOff, ars, acs, packer, c, cOff, accumulate, rowBias);
+  } finally {
+    inBlockedGemm = false;
+  }
+}
+
+/** Set while {@link blockedGemm} runs: a packer that calls back into it would overwrite the packing buffers in use. */
+let inBlockedGemm = false;
+
+function blockedGemmLoops(
+  M: number,
+  N: number,
+  K: number,
+  a: Float64Array,
+  aOff: number,
+  ars: number,
+  acs: number,
+  packer: GemmBPacker,
+  c: Float64Array,
+  cOff: number,
+  accumulate: boolean,
+  rowBias: Float64Array | undefined,
 ): void {
   const kcMax = K < KC ? K : KC;
   const ncMax = N < NC ? N : NC;

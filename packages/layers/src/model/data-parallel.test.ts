@@ -190,6 +190,47 @@ describe('the pool', () => {
     }
   }, 60_000);
 
+  it('a second step before the first has finished is refused (they would share one batch buffer); the first completes and the pool goes on', async () => {
+    const pool = new TrainingWorkers(2);
+    try {
+      const rng = new Rng(4);
+      const net = createNetwork(tiny, rng);
+      const data = dataset(8);
+      const first = pool.step(net, data.images, data.labels, drawDropoutMasks(net, 8, rng));
+      await expect(pool.step(net, data.images, data.labels, drawDropoutMasks(net, 8, rng))).rejects.toThrow(
+        /TrainingWorkers: step called while another step on this pool is still running: await each step/,
+      );
+      expect((await first).finite).toBe(true);
+      expect(pool.closed).toBe(false);
+      expect((await pool.step(net, data.images, data.labels, drawDropoutMasks(net, 8, rng))).finite).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('a bad label in a worker\'s rows: the one-thread message with its index in the batch, before any thread starts; the pool stays open', async () => {
+    const pool = new TrainingWorkers(2);
+    try {
+      const rng = new Rng(5);
+      const net = createNetwork(tiny, rng);
+      const data = dataset(8);
+      const masks = drawDropoutMasks(net, 8, rng);
+      const outOfRange = Int32Array.from(data.labels);
+      outOfRange[6] = 4; // rows 4..7 are the worker's
+      await expect(pool.step(net, data.images, outOfRange, masks)).rejects.toThrow(ValueError);
+      await expect(pool.step(net, data.images, outOfRange, masks)).rejects.toThrow('softmaxCrossEntropy: labels[6] = 4 is out of range [0, 4); scores [8,4]');
+      // a fraction would be truncated by the shared Int32Array if it got that far
+      const fraction = [...data.labels] as number[];
+      fraction[5] = 1.5;
+      await expect(pool.step(net, data.images, fraction as unknown as Int32Array, masks)).rejects.toThrow('softmaxCrossEntropy: labels[5] = 1.5 is not an integer');
+      await expect(pool.step(net, data.images, data.labels.subarray(0, 7), masks)).rejects.toThrow('softmaxCrossEntropy: got 7 labels for 8 examples');
+      expect(pool.closed).toBe(false);
+      expect((await pool.step(net, data.images, data.labels, masks)).finite).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
   it('a network with replaced layers (a student\'s ops) is refused on several threads', () => {
     const rng = new Rng(0);
     const net: Network = { ...createNetwork(tiny, rng), ops: { reluForward: (x: Tensor) => ({ out: x, cache: null }) } };

@@ -15,6 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import { Tensor, ValueError } from '@dlkata/tensor';
 import type { Network } from './network.js';
+import { softmaxCrossEntropy } from '../softmax.js';
 import { sliceStep, type SliceResult } from './slice-step.js';
 
 /** The most threads a {@link TrainingWorkers} pool runs (main thread included). */
@@ -119,6 +120,8 @@ export class TrainingWorkers {
   private binding: Binding | null = null;
   private failure: Error | null = null;
   private closing = false;
+  /** Set while a {@link TrainingWorkers.step} is running: the shared buffers hold its batch. */
+  private stepping = false;
 
   /**
    * Starts `count - 1` worker threads (none for 1).
@@ -289,16 +292,33 @@ export class TrainingWorkers {
    * @param masks - dropout masks of the whole batch from `drawDropoutMasks` (empty without dropout)
    * @param frozen - parameters whose gradients are not needed
    * @throws TrainingWorkerError if a worker fails (the pool is closed then)
-   * @throws ValueError if the network replaces the library's layers (`net.ops`) and the pool has workers, or the pool is closed
+   * @throws ValueError if the network replaces the library's layers (`net.ops`) and the pool has
+   *   workers, if the pool is closed, if another `step` on this pool has not finished (await
+   *   each one before the next: the threads share one batch buffer), or for a bad label, with
+   *   the message and batch index one thread gives (`"softmaxCrossEntropy: labels[17] = 10 is out
+   *   of range [0, 10); scores [32,10]"`), checked before any thread starts
    */
   async step(net: Network, x: Tensor, y: Int32Array, masks: readonly Float64Array[], frozen?: ReadonlySet<string>): Promise<BatchStep> {
     this.check();
+    if (this.stepping) {
+      throw new ValueError('TrainingWorkers', 'step called while another step on this pool is still running: await each step before starting the next (the threads share one batch buffer)');
+    }
     const N = x.shape[0];
     const k = Math.min(this.size, N);
     if (k <= 1) return combine([sliceStep(net, x, y, masks, N, frozen)], N);
     if (net.ops && Object.keys(net.ops).length > 0) {
       throw new ValueError('TrainingWorkers', `workers run the library's layers only; this network replaces ${Object.keys(net.ops).join(', ')} (net.ops): train it with workers: 1`);
     }
+    checkLabels(net, y, N);
+    this.stepping = true;
+    try {
+      return await this.parallelStep(net, x, y, masks, N, k, frozen);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async parallelStep(net: Network, x: Tensor, y: Int32Array, masks: readonly Float64Array[], N: number, k: number, frozen: ReadonlySet<string> | undefined): Promise<BatchStep> {
     const b = await this.bind(net, N);
     for (let i = 0; i < b.names.length; i++) {
       const p = net.params[b.names[i]];
@@ -350,6 +370,19 @@ export class TrainingWorkers {
     }
     return combine(results, N);
   }
+}
+
+/**
+ * Checks the batch's labels on the calling thread, before they are copied into the shared
+ * `Int32Array` (which would truncate 1.5 to 1) and split among threads (whose errors would
+ * count rows from their slice and close the pool): a bad label gets the message, and the index
+ * in the batch, that training on one thread gives.
+ */
+function checkLabels(net: Network, y: ArrayLike<number>, N: number): void {
+  const C = net.info.outputShape.reduce((a, c) => a * c, 1);
+  let ok = y !== null && typeof y === 'object' && y.length === N;
+  for (let n = 0; ok && n < N; n++) ok = Number.isInteger(y[n]) && y[n] >= 0 && y[n] < C;
+  if (!ok) softmaxCrossEntropy(Tensor.zeros([N, C]), y);
 }
 
 function combine(results: readonly SliceResult[], N: number): BatchStep {
