@@ -1,9 +1,11 @@
 /**
- * conv2d and convTranspose2d process the batch in chunks of about 2 MiB of columns, in buffers
- * borrowed from a pool that keeps whatever the last user left there. These tests draw shapes
- * that span several chunks (the batch not a multiple of the chunk), single images larger than a
- * chunk (conv2d cuts those into bands of output rows), poison the pool with NaN first, and compare with
- * plain loops on flat arrays and with the unchunked im2col + GEMM computation.
+ * conv2d's backward pass and both passes of convTranspose2d process the batch in chunks of about
+ * 2 MiB of columns, in buffers borrowed from a pool that keeps whatever the last user left
+ * there (conv2d's forward pass builds its columns panel by panel in GEMM's packing buffer
+ * instead). These tests draw shapes that span several chunks (the batch not a multiple of the
+ * chunk), single images larger than a chunk (conv2d's backward cuts those into bands of output
+ * rows), poison the pool with NaN first, and compare with plain loops on flat arrays and with
+ * the whole-batch im2col + GEMM computation.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -160,7 +162,7 @@ function checkConv(g: Geo): void {
   expect(relErr(dx.data, ref.dx), `${label(g)} dx`).toBeLessThanOrEqual(TOL);
   expect(relErr(dw.data, ref.dw), `${label(g)} dw`).toBeLessThanOrEqual(TOL);
   expect(relErr(db.data, ref.db), `${label(g)} db`).toBeLessThanOrEqual(TOL);
-  // Unchunked: the whole batch's columns at once, one GEMM per image: bit for bit the same.
+  // The whole batch's columns stored at once, one plain GEMM per image, bias added after: bit for bit the same.
   const info = computeConv2DInfo('conv2d', x.shape, w.shape, params);
   const cols = im2col(x, info);
   const K = g.C * g.K * g.K;
@@ -190,24 +192,24 @@ function checkConvTranspose(g: Geo): void {
   expect(relErr(db.data, ref.db), `${label(g)} db`).toBeLessThanOrEqual(TOL);
 }
 
-describe('conv2d in chunks (pool poisoned with NaN)', () => {
-  it('property: several chunks, N not a multiple of the chunk, equals plain loops and the unchunked GEMMs', () => {
+describe('conv2d: forward from packed panels, backward in chunks (pool poisoned with NaN)', () => {
+  it('property: several backward chunks, N not a multiple of the chunk; equals plain loops, and the forward equals the whole-batch im2col + GEMM bit for bit', () => {
     fc.assert(fc.property(geos(convCols, convValid), checkConv), { seed: 11, numRuns: 8 });
   });
 
-  it('x=[5,8,40,40] F=2 k=3 s=1 p=1: 2 images per chunk, chunks 2+2+1', () => {
+  it('x=[5,8,40,40] F=2 k=3 s=1 p=1: backward in 2 images per chunk, chunks 2+2+1', () => {
     const g = { N: 5, C: 8, H: 40, W: 40, F: 2, K: 3, s: 1, p: 1, d: 1, seed: 1 };
     expect(imagesPerChunk(convCols(g) * 8)).toBe(2);
     checkConv(g);
   });
 
-  it('x=[2,16,48,48] F=2 k=3 p=1: one image (2.6 MB of columns) is bigger than a block: bands of 37 + 11 output rows', () => {
+  it('x=[2,16,48,48] F=2 k=3 p=1: one image (2.6 MB of columns) is bigger than a block: backward in bands of 37 + 11 output rows', () => {
     const g = { N: 2, C: 16, H: 48, W: 48, F: 2, K: 3, s: 1, p: 1, d: 1, seed: 2 };
     expect(convCols(g) * 8).toBeGreaterThan(2 * 2 ** 20);
     checkConv(g);
   });
 
-  it('x=[1,64,64,64] F=2 k=3 p=1: one image (18.9 MB of columns, more than a pooled buffer) in bands of 7 rows, the last of 1', () => {
+  it('x=[1,64,64,64] F=2 k=3 p=1: one image (18.9 MB of columns, more than a pooled buffer): backward in bands of 7 rows, the last of 1', () => {
     const g = { N: 1, C: 64, H: 64, W: 64, F: 2, K: 3, s: 1, p: 1, d: 1, seed: 3 };
     expect(convCols(g) * 8).toBeGreaterThan(WORKSPACE_MAX_BUFFER_BYTES);
     checkConv(g);
