@@ -175,7 +175,13 @@ function cpuNow(): number {
   return (u.user + u.system) / 1000;
 }
 
-function median(xs: number[]): number {
+/** A full garbage collection where the bench could expose one (as {@link measure} runs before each timed run). */
+export function collectGarbage(): void {
+  gc?.();
+}
+
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
