@@ -136,6 +136,65 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     expect([...c]).toEqual([1, 2, 3, 4]);
   });
 
+  it('flags must be booleans and keys on a prototype count: a truthy 1 or "yes" would otherwise be read as false', () => {
+    const c = new Float64Array(4);
+    const a = new Float64Array(4);
+    const b = new Float64Array(4);
+    const noop: GemmBPacker = () => {};
+    expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, { transB: 1 } as unknown as GemmOptions)).toThrow(/^gemm: transB must be true or false, got 1$/);
+    expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, { accumulate: 'yes' } as unknown as GemmOptions)).toThrow(/^gemm: accumulate must be true or false, got "yes"$/);
+    expect(() => gemmPackedB(2, 2, 2, a, 0, noop, c, 0, { transA: null } as unknown as GemmPackedOptions)).toThrow(/^gemmPackedB: transA must be true or false, got null$/);
+    expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, Object.create({ transb: true }) as GemmOptions)).toThrow(ValueError);
+    expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, Object.create({ transb: true }) as GemmOptions)).toThrow(/^gemm: unknown option transb in opts, inherited from its prototype \(accepted: transA, transB, accumulate\)$/);
+    // known keys through a prototype are read as options, as they always were
+    gemm(2, 2, 2, Float64Array.of(1, 2, 3, 4), 0, Float64Array.of(1, 0, 0, 1), 0, c, 0, Object.create({ transA: true }) as GemmOptions);
+    expect([...c]).toEqual([1, 3, 2, 4]);
+  });
+
+  it('rowBias is read once, by index, before the product: a bias aliasing C or A through another view of shared memory, or changed by the packer, gives the values it had at the call', () => {
+    const M = 4;
+    const N = 600;
+    const K = 3;
+    const rng = new Rng(12);
+    const a = spreadArray(rng, M * K);
+    const b = spreadArray(rng, K * N);
+    const bias = Float64Array.of(1, 2, 3, 4);
+    const want = new Float64Array(M * N);
+    textbook(M, N, K, a, 0, false, b, want, 0, false);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) want[i * N + j] += bias[i];
+    for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+      setGemmKernel(kernel);
+      // the same shared memory as two different SharedArrayBuffer objects is not detectable by identity
+      const shared = new SharedArrayBuffer(8 * M * N);
+      const c = new Float64Array(shared);
+      c.set(bias);
+      const twin = structuredClone(shared);
+      expect(twin === shared).toBe(false);
+      const alias = new Float64Array(twin, 0, M);
+      gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), c, 0, { rowBias: alias });
+      expect([...c], `${kernel}: bias in C's first row`).toEqual([...want]);
+      // a packer that changes the bias during the product does not change the result
+      const live = bias.slice();
+      const inner = storedPacker(b, N, []);
+      const out = new Float64Array(M * N);
+      gemmPackedB(M, N, K, a, 0, (k0, kc, j0, nc, panels) => { live.fill(1000); inner(k0, kc, j0, nc, panels); }, out, 0, { rowBias: live });
+      expect([...out], `${kernel}: bias changed by the packer`).toEqual([...want]);
+    }
+  });
+
+  it('rowBias entries that are not numbers are refused, naming the index (no silent NaN)', () => {
+    const c = new Float64Array(4);
+    const noop: GemmBPacker = () => {};
+    const call = (rowBias: unknown) => () => gemmPackedB(2, 2, 2, new Float64Array(4), 0, noop, c, 0, { rowBias: rowBias as Float64Array });
+    expect(call(['1', 'x'])).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got rowBias[0] = 1 (string)');
+    expect(call({ length: 2 })).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got rowBias[0] = undefined (undefined)');
+    expect(call(BigInt64Array.of(1n, 2n))).toThrow(ShapeError);
+    expect(call(BigInt64Array.of(1n, 2n))).toThrow('got rowBias[0] = 1 (bigint)');
+    // other numeric typed arrays are fine
+    gemmPackedB(2, 2, 2, Float64Array.of(1, 0, 0, 1), 0, storedPacker(Float64Array.of(1, 2, 3, 4), 2, []), c, 0, { rowBias: Int32Array.of(10, 20) });
+    expect([...c]).toEqual([11, 12, 23, 24]);
+  });
+
   it('a rowBias of the wrong length or type: ShapeError naming M and what came', () => {
     const c = new Float64Array(4);
     const noop: GemmBPacker = () => {};

@@ -22,7 +22,7 @@
  */
 import { ShapeError, ValueError } from './errors.js';
 import { GEMM_KERNEL_WASM_BASE64 } from './gemm-kernel.wasm.js';
-import { checkOptions, NOT_IMPLEMENTED } from './options.js';
+import { checkOptions, NOT_IMPLEMENTED, type Refusals } from './options.js';
 import { formatShape, Tensor } from './tensor.js';
 
 /** Options of {@link gemm}. */
@@ -50,8 +50,8 @@ export interface GemmPackedOptions {
    * `M` values added to C's rows once each row's sum is complete: `C[i, j] = sum + rowBias[i]`
    * (`(C_old + sum) + rowBias[i]` with `accumulate`), the same additions, in the same order, as
    * a separate pass after the product, but made while the block of C is still in cache (a
-   * convolution's bias, one per filter). Any array of `M` numbers; it may share memory with C
-   * (it is copied first then). Default none.
+   * convolution's bias, one per filter). Any array of `M` numbers, read once, before the
+   * product (it may share memory with A or C). Default none.
    */
   readonly rowBias?: ArrayLike<number>;
 }
@@ -132,7 +132,8 @@ function transpose(src: Float64Array, srcOff: number, rows: number, cols: number
  * @throws ShapeError if a size or offset is not a non-negative integer or an operand does not
  *   fit its array: `"gemm: A needs 6 elements from offset 2 but the array has 7"`
  * @throws ValueError for an unknown option (`"gemm: unknown option transb in opts (accepted:
- *   transA, transB, accumulate)"`), or if the environment variable `DLKATA_GEMM` is set to
+ *   transA, transB, accumulate)"`), a flag that is not a boolean (`"gemm: transB must be true or
+ *   false, got 1"`), or if the environment variable `DLKATA_GEMM` is set to
  *   something other than `ts`, `wasm` or `auto` and no kernel was chosen with
  *   {@link setGemmKernel} (checked by the first product large enough to be packed)
  * @throws ValueError if called from inside a {@link GemmBPacker} (see {@link gemmPackedB})
@@ -161,7 +162,7 @@ export function gemm(
   checkOperand('A', a, aOff, M * K);
   checkOperand('B', b, bOff, K * N);
   checkOperand('C', c, cOff, M * N);
-  if (opts !== NO_OPTIONS) checkOptions('gemm', 'opts', opts, GEMM_KEYS);
+  if (opts !== NO_OPTIONS) checkGemmOptions('gemm', opts, GEMM_KEYS);
   const accumulate = opts.accumulate === true;
   if (M === 0 || N === 0) return;
   if (K === 0) {
@@ -219,9 +220,10 @@ export type GemmBPacker = (k0: number, kc: number, j0: number, nc: number, out: 
  *
  * @throws ShapeError as {@link gemm} for sizes, offsets and arrays that are too short, and for a
  *   `rowBias` that is not an array of `M` numbers
- *   (`"gemmPackedB: rowBias must be an array of M = 3 numbers, got length 2"`)
+ *   (`"gemmPackedB: rowBias must be an array of M = 3 numbers, got length 2"`, `"..., got
+ *   rowBias[1] = x (string)"`)
  * @throws ValueError for an unknown option, `transB` included (B's layout is the packer's
- *   business), for a `packB` that is not a function, when `packB` itself calls {@link gemm} or
+ *   business), for a flag that is not a boolean, for a `packB` that is not a function, when `packB` itself calls {@link gemm} or
  *   `gemmPackedB` (they share the packing buffers), and for a bad `DLKATA_GEMM` as {@link gemm}
  * @example
  * ```ts
@@ -253,8 +255,8 @@ export function gemmPackedB(
   checkOperand('A', a, aOff, M * K);
   checkOperand('C', c, cOff, M * N);
   if (typeof packB !== 'function') throw new ValueError('gemmPackedB', `packB must be a function, got ${packB === null ? 'null' : typeof packB}`);
-  if (opts !== NO_OPTIONS) checkOptions('gemmPackedB', 'opts', opts, PACKED_KEYS, PACKED_REFUSALS);
-  const bias = rowBiasOf(opts.rowBias, M, c);
+  if (opts !== NO_OPTIONS) checkGemmOptions('gemmPackedB', opts, PACKED_KEYS, PACKED_REFUSALS);
+  const bias = rowBiasOf(opts.rowBias, M);
   const accumulate = opts.accumulate === true;
   if (M === 0 || N === 0) return;
   if (K === 0) {
@@ -267,17 +269,48 @@ export function gemmPackedB(
 }
 
 /**
- * The row bias as a `Float64Array` the kernels can read: the caller's own array when it is one
- * (of this realm) that does not share memory with C, otherwise a copy.
+ * The options of {@link gemm} and {@link gemmPackedB}: known keys only (own or inherited, so a
+ * misspelt key on a prototype is caught too) and flags that are booleans. The common case, a
+ * small literal with known keys, allocates nothing: gemm is called in inner loops.
  */
-function rowBiasOf(bias: ArrayLike<number> | undefined, M: number, c: Float64Array): Float64Array | undefined {
+function checkGemmOptions(op: string, opts: object, keys: readonly string[], refusals?: Refusals): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) checkOptions(op, 'opts', opts, keys);
+  for (const k in opts) {
+    if (!keys.includes(k)) {
+      checkOptions(op, 'opts', opts, keys, refusals);
+      throw new ValueError(op, `unknown option ${k} in opts, inherited from its prototype (accepted: ${keys.join(', ')})`);
+    }
+  }
+  const o = opts as Record<string, unknown>;
+  for (const flag of FLAG_KEYS) {
+    const v = o[flag];
+    if (v !== undefined && typeof v !== 'boolean') {
+      throw new ValueError(op, `${flag} must be true or false, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    }
+  }
+}
+
+const FLAG_KEYS = ['transA', 'transB', 'accumulate'] as const;
+
+/**
+ * The row bias copied, by index, into a `Float64Array` the kernels can read: `M` numbers, read
+ * once before the product (so a bias that shares memory with C or A, or one that a packer
+ * changes, gives the same result as a separate pass would with the values it had at the call).
+ */
+function rowBiasOf(bias: ArrayLike<number> | undefined, M: number): Float64Array | undefined {
   if (bias === undefined) return undefined;
-  if (bias === null || typeof bias !== 'object' || typeof bias.length !== 'number' || bias.length !== M) {
-    const got = bias === null ? 'null' : typeof bias !== 'object' ? typeof bias : typeof bias.length === 'number' ? `length ${bias.length}` : 'an object without a length';
+  const length = bias !== null && typeof bias === 'object' ? bias.length : undefined;
+  if (length !== M) {
+    const got = bias === null ? 'null' : typeof bias !== 'object' ? typeof bias : typeof length === 'number' ? `length ${length}` : 'an object without a length';
     throw new ShapeError('gemmPackedB', `rowBias must be an array of M = ${M} numbers, got ${got}`);
   }
-  if (bias instanceof Float64Array && bias.buffer !== c.buffer) return bias;
-  return Float64Array.from(bias);
+  const out = new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    const v = bias[i];
+    if (typeof v !== 'number') throw new ShapeError('gemmPackedB', `rowBias must be an array of M = ${M} numbers, got rowBias[${i}] = ${String(v)} (${typeof v})`);
+    out[i] = v;
+  }
+  return out;
 }
 
 /** `C[i, j] += bias[i]` for rows `i0 .. i0+mc-1` and columns `j0 .. j0+nc-1` of C (row length ldc). */

@@ -231,6 +231,37 @@ describe('the pool', () => {
     }
   }, 60_000);
 
+  it('labels as a plain array train as on one thread; a network whose scores are not one row per image gets the one-thread error and the pool stays open', async () => {
+    const pool = new TrainingWorkers(2);
+    try {
+      const rng = new Rng(6);
+      const net = createNetwork(tiny, rng);
+      const data = dataset(8);
+      const masks = drawDropoutMasks(net, 8, rng);
+      const typed = await pool.step(net, data.images, data.labels, masks);
+      const plain = await pool.step(net, data.images, [...data.labels] as unknown as Int32Array, masks);
+      expect(plain.loss).toBe(typed.loss);
+      expect(Object.keys(plain.grads).length).toBeGreaterThan(0);
+      for (const k of Object.keys(typed.grads)) expect(Array.from(plain.grads[k].data), k).toEqual(Array.from(typed.grads[k].data));
+      const convOut: ModelSpec = { name: 'maps', inputShape: [1, 6, 6], layers: [{ type: 'conv', filters: 3, kernel: 3, pad: 'same', name: 'c1' }] };
+      const maps = createNetwork(convOut, new Rng(1));
+      const oneThread = (() => {
+        try {
+          trainEpoch(maps, data, new Adam({ lr: 1e-3 }), { batchSize: 8, rng: new Rng(2) });
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'no error';
+      })();
+      expect(oneThread).toMatch(/^softmaxCrossEntropy: scores must be 2-D/);
+      await expect(pool.step(maps, data.images, data.labels, [])).rejects.toThrow(oneThread);
+      expect(pool.closed).toBe(false);
+      expect((await pool.step(net, data.images, data.labels, masks)).finite).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
   it('a network with replaced layers (a student\'s ops) is refused on several threads', () => {
     const rng = new Rng(0);
     const net: Network = { ...createNetwork(tiny, rng), ops: { reluForward: (x: Tensor) => ({ out: x, cache: null }) } };

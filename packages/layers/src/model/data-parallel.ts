@@ -288,7 +288,7 @@ export class TrainingWorkers {
    * Does not update the parameters.
    *
    * @param x - the batch `[N, ...inputShape]`
-   * @param y - its labels, `N` integers in `[0, classes)`
+   * @param y - its labels, `N` integers in `[0, classes)` (an `Int32Array` or any array of numbers)
    * @param masks - dropout masks of the whole batch from `drawDropoutMasks` (empty without dropout)
    * @param frozen - parameters whose gradients are not needed
    * @throws TrainingWorkerError if a worker fails (the pool is closed then)
@@ -298,7 +298,7 @@ export class TrainingWorkers {
    *   the message and batch index one thread gives (`"softmaxCrossEntropy: labels[17] = 10 is out
    *   of range [0, 10); scores [32,10]"`), checked before any thread starts
    */
-  async step(net: Network, x: Tensor, y: Int32Array, masks: readonly Float64Array[], frozen?: ReadonlySet<string>): Promise<BatchStep> {
+  async step(net: Network, x: Tensor, y: Int32Array | ArrayLike<number>, masks: readonly Float64Array[], frozen?: ReadonlySet<string>): Promise<BatchStep> {
     this.check();
     if (this.stepping) {
       throw new ValueError('TrainingWorkers', 'step called while another step on this pool is still running: await each step before starting the next (the threads share one batch buffer)');
@@ -310,9 +310,11 @@ export class TrainingWorkers {
       throw new ValueError('TrainingWorkers', `workers run the library's layers only; this network replaces ${Object.keys(net.ops).join(', ')} (net.ops): train it with workers: 1`);
     }
     checkLabels(net, y, N);
+    // Checked integers: an Int32Array of them is the same labels (the main thread slices it).
+    const labels = y instanceof Int32Array ? y : Int32Array.from(y);
     this.stepping = true;
     try {
-      return await this.parallelStep(net, x, y, masks, N, k, frozen);
+      return await this.parallelStep(net, x, labels, masks, N, k, frozen);
     } finally {
       this.stepping = false;
     }
@@ -379,7 +381,13 @@ export class TrainingWorkers {
  * in the batch, that training on one thread gives.
  */
 function checkLabels(net: Network, y: ArrayLike<number>, N: number): void {
-  const C = net.info.outputShape.reduce((a, c) => a * c, 1);
+  const out = net.info.outputShape;
+  // Scores other than one row per image: the loss's own message, as on one thread.
+  if (out.length !== 1) {
+    softmaxCrossEntropy(Tensor.zeros([N, ...out]), y);
+    throw new ValueError('TrainingWorkers', `workers train classifiers with one score per class; this network's output per image is ${JSON.stringify(out)}`);
+  }
+  const C = out[0];
   let ok = y !== null && typeof y === 'object' && y.length === N;
   for (let n = 0; ok && n < N; n++) ok = Number.isInteger(y[n]) && y[n] >= 0 && y[n] < C;
   if (!ok) softmaxCrossEntropy(Tensor.zeros([N, C]), y);
