@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { constants } from 'node:os';
 import Table from 'cli-table3';
 import { makeTempDir, removeTempDir, sweepStaleTempDirs } from '../grader/src/sandbox/tempdirs.js';
 import { exerciseHere, resolveExercise } from './exercise-names.mjs';
@@ -79,15 +80,26 @@ async function runVisibleTests(exercisesRoot: string, dirs: readonly string[]): 
   const rels = dirs.map((d) => `${path.relative(ROOT, d).split(path.sep).join('/') || '.'}/`);
   try {
     const args = ['run', '--config', path.join(ROOT, 'scripts', 'vitest.student.config.ts'), ...rels, '--reporter=json', `--outputFile=${out}`, '--passWithNoTests'];
-    const stderr = await new Promise<string>((resolve) => {
+    const { stderr, signal } = await new Promise<{ stderr: string; signal: NodeJS.Signals | null }>((resolve) => {
       const child = spawn(path.join(ROOT, 'node_modules/.bin/vitest'), args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d: Buffer) => {
         err = (err + d.toString()).slice(-4000);
       });
-      child.on('error', (e) => resolve(e.message));
-      child.on('close', () => resolve(err));
+      child.on('error', (e) => resolve({ stderr: e.message, signal: null }));
+      // Stopped by a signal, or exited with the shell's code for one (128 + its number).
+      child.on('close', (code, sig) => resolve({ stderr: err, signal: sig ?? (code === 130 ? 'SIGINT' : code === 143 ? 'SIGTERM' : code === 129 ? 'SIGHUP' : null) }));
     });
+    if ((signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP') && !existsSync(out)) {
+      // Ctrl-C reaches the whole process group, and vitest may end before this process has
+      // handled its own copy of the signal: stop as the signal stops us (the folder is removed
+      // on the way out), rather than report that vitest did not run.
+      removeTempDir(tmp);
+      process.kill(process.pid, signal);
+      // The signal is handled on a later turn of the event loop; the timer keeps the loop turning.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      process.exit(128 + constants.signals[signal]);
+    }
     if (!existsSync(out)) return `vitest did not run (${stderr.trim().split('\n').slice(-3).join(' ')})`;
     const json = JSON.parse(readFileSync(out, 'utf8')) as VitestJson;
     const byExercise = new Map<string, TestStatus>();

@@ -4,7 +4,7 @@
  * killed outright, left behind. Run with a private TMPDIR, on the solutions (read only).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +63,61 @@ function stopMidRun(tmp: string, signal: NodeJS.Signals): Promise<{ code: number
   });
 }
 
+/** Pids of running processes whose command line contains `needle` (Linux /proc; empty elsewhere). */
+function pidsWith(needle: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const n of entries) {
+    try {
+      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(needle)) found.push(Number(n));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 describe('pnpm progress and its temporary folder', () => {
+  test.runIf(existsSync('/proc/self/cmdline'))('Ctrl-C ends vitest before pnpm progress handles its own copy: it stops as interrupted (130), not "vitest did not run", and removes its folder', async () => {
+    const tmp = path.join(work, 'vitest-first');
+    mkdirSync(tmp);
+    const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'scripts/progress.ts'), 'solutions/03-pooling', '--no-points'], {
+      cwd: REPO,
+      env: { ...ENV, TMPDIR: tmp },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    // The vitest run writes its results into this run's folder: its command line names it.
+    const deadline = Date.now() + 180_000;
+    let vitest: number[] = [];
+    while (vitest.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      vitest = pidsWith(path.join(tmp, 'dlkata-progress-')).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('vitest'));
+    }
+    expect(vitest.length, out).toBeGreaterThan(0);
+    for (const pid of vitest) {
+      try {
+        process.kill(pid, 'SIGINT'); // the vitest process alone, as if it had handled the group's Ctrl-C first
+      } catch {
+        // already gone
+      }
+    }
+    const r = await closed;
+    expect(r.code === 130 || r.signal === 'SIGINT', `exit ${r.code} ${r.signal}: ${out}`).toBe(true);
+    expect(out).not.toMatch(/vitest did not run/);
+    expect(progressDirs(tmp), out).toEqual([]);
+  }, 240_000);
+
+
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
