@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { constants } from 'node:os';
 import Table from 'cli-table3';
-import { makeTempDir, removeTempDir, sweepStaleTempDirs } from '../grader/src/sandbox/tempdirs.js';
+import { makeTempDir, onTeardown, removeTempDir, sweepStaleTempDirs } from '../grader/src/sandbox/tempdirs.js';
 import { exerciseHere, resolveExercise } from './exercise-names.mjs';
 import { EXERCISE_NAME, listExercises, ROOT } from './lib-docs.js';
 import { readManifest, sha256 } from './lib-manifest.js';
@@ -82,6 +82,10 @@ async function runVisibleTests(exercisesRoot: string, dirs: readonly string[]): 
     const args = ['run', '--config', path.join(ROOT, 'scripts', 'vitest.student.config.ts'), ...rels, '--reporter=json', `--outputFile=${out}`, '--passWithNoTests'];
     const { stderr, signal } = await new Promise<{ stderr: string; signal: NodeJS.Signals | null }>((resolve) => {
       const child = spawn(path.join(ROOT, 'node_modules/.bin/vitest'), args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Stopped by a signal of our own (SIGTERM to this process alone), we stop vitest too: it
+      // would otherwise run on and write its results into the folder removed on the way out.
+      const untie = onTeardown(() => child.kill('SIGKILL'));
+      child.on('close', untie);
       let err = '';
       child.stderr.on('data', (d: Buffer) => {
         err = (err + d.toString()).slice(-4000);
@@ -101,7 +105,12 @@ async function runVisibleTests(exercisesRoot: string, dirs: readonly string[]): 
       process.exit(128 + constants.signals[signal]);
     }
     if (!existsSync(out)) return `vitest did not run (${stderr.trim().split('\n').slice(-3).join(' ')})`;
-    const json = JSON.parse(readFileSync(out, 'utf8')) as VitestJson;
+    let json: VitestJson;
+    try {
+      json = JSON.parse(readFileSync(out, 'utf8')) as VitestJson;
+    } catch (e) {
+      return `vitest did not finish its report (${(e as Error).message}; ${stderr.trim().split('\n').slice(-3).join(' ')})`;
+    }
     const byExercise = new Map<string, TestStatus>();
     for (const file of json.testResults) {
       const id = path.relative(exercisesRoot, file.name).split(path.sep)[0];

@@ -4,7 +4,7 @@
  * never a live grader's.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,26 @@ describe('temporary folders', () => {
       expect(existsSync(r.dir), `${body} ${signal ?? ''}`).toBe(false);
       // a signal still ends the process the way it would have without the cleanup
       if (signal) expect(r.signal).toBe(signal);
+    }
+  }, 120_000);
+
+  it('teardown functions run on the same ways out, before the folders go, without stopping a signal from ending the process', async () => {
+    const cases: [string, NodeJS.Signals | undefined][] = [
+      ['process.exit(3);', undefined],
+      ['setInterval(() => {}, 1000);', 'SIGTERM'],
+      ['setInterval(() => {}, 1000);', 'SIGHUP'],
+    ];
+    for (const [body, signal] of cases) {
+      // The teardown writes a marker beside the folder (whose parent outlives it) while the folder still exists.
+      const marker = path.join(tmpdir(), `dlkata-teardown-test-${process.pid}-${signal ?? 'exit'}`);
+      rmSync(marker, { force: true });
+      const setup = `import { onTeardown } from ${JSON.stringify(MODULE)};\nimport { existsSync, writeFileSync } from 'node:fs';\nonTeardown(() => writeFileSync(${JSON.stringify(marker)}, String(existsSync(dir))));\nconst off = onTeardown(() => writeFileSync(${JSON.stringify(marker)}, 'unregistered ran'));\noff();\n`;
+      const r = await inChild(setup + body, signal);
+      expect(existsSync(r.dir), `${body} ${signal ?? ''}`).toBe(false);
+      expect(readFileSync(marker, 'utf8'), `${body} ${signal ?? ''}: the folder existed when the teardown ran`).toBe('true');
+      if (signal) expect(r.signal).toBe(signal);
+      else expect(r.code).toBe(3);
+      rmSync(marker, { force: true });
     }
   }, 120_000);
 

@@ -118,6 +118,32 @@ describe('pnpm progress and its temporary folder', () => {
   }, 240_000);
 
 
+  test.runIf(existsSync('/proc/self/cmdline'))('SIGTERM to pnpm progress alone (not its group): vitest is stopped too, so no folder comes back after the run ends', async () => {
+    const tmp = path.join(work, 'term-alone');
+    mkdirSync(tmp);
+    const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'scripts/progress.ts'), 'solutions/03-pooling', '--no-points'], {
+      cwd: REPO,
+      env: { ...ENV, TMPDIR: tmp },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 180_000;
+    while (pidsWith(path.join(tmp, 'dlkata-progress-')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(pidsWith(path.join(tmp, 'dlkata-progress-')).length, out).toBeGreaterThan(0);
+    process.kill(child.pid!, 'SIGTERM');
+    const r = await closed;
+    expect(r.code === 143 || r.signal === 'SIGTERM', `exit ${r.code} ${r.signal}: ${out}`).toBe(true);
+    // A vitest left running would finish its run and write results.json, making the folder again.
+    const until = Date.now() + 15_000;
+    while (pidsWith(path.join(tmp, 'dlkata-progress-')).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(pidsWith(path.join(tmp, 'dlkata-progress-')), 'vitest still running').toEqual([]);
+    expect(progressDirs(tmp), out).toEqual([]);
+  }, 240_000);
+
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],

@@ -50,7 +50,33 @@ function me(): Owner {
   return { pid: process.pid, host: hostname(), pidns: pidNamespace() };
 }
 
+/** Functions to run on the way out, before the folders are removed (see {@link onTeardown}). */
+const teardowns = new Set<() => void>();
+
+/**
+ * Runs `fn` when the process leaves by any of the ways that remove the folders (normal exit,
+ * `process.exit`, SIGINT, SIGTERM, SIGHUP), just before they are removed: for example to stop a
+ * child process that would otherwise outlive this one and write into a removed folder. It does
+ * not add a signal listener of its own (the signals still end the process). Returns a function
+ * that unregisters `fn` (call it once the child has ended).
+ */
+export function onTeardown(fn: () => void): () => void {
+  hook();
+  teardowns.add(fn);
+  return () => {
+    teardowns.delete(fn);
+  };
+}
+
 function removeAllNow(): void {
+  for (const fn of [...teardowns]) {
+    try {
+      fn();
+    } catch {
+      // best effort on the way out
+    }
+  }
+  teardowns.clear();
   for (const dir of live) {
     try {
       rmSync(dir, { recursive: true, force: true });

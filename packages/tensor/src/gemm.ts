@@ -277,6 +277,8 @@ function checkGemmOptions(op: string, opts: object, keys: readonly string[], ref
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) checkOptions(op, 'opts', opts, keys);
   for (const k in opts) {
     if (!keys.includes(k)) {
+      // A key every object inherits (an enumerable addition to Object.prototype) is not the caller's.
+      if (!Object.prototype.hasOwnProperty.call(opts, k) && k in Object.prototype) continue;
       checkOptions(op, 'opts', opts, keys, refusals);
       throw new ValueError(op, `unknown option ${k} in opts, inherited from its prototype (accepted: ${keys.join(', ')})`);
     }
@@ -285,7 +287,8 @@ function checkGemmOptions(op: string, opts: object, keys: readonly string[], ref
   for (const flag of FLAG_KEYS) {
     const v = o[flag];
     if (v !== undefined && typeof v !== 'boolean') {
-      throw new ValueError(op, `${flag} must be true or false, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+      const got = typeof v === 'string' ? JSON.stringify(v) : v !== null && typeof v === 'object' ? `an object (${Object.prototype.toString.call(v)})` : String(v);
+      throw new ValueError(op, `${flag} must be true or false, got ${got}`);
     }
   }
 }
