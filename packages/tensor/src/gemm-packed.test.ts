@@ -147,19 +147,6 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, Object.create({ transb: true }) as GemmOptions)).toThrow(ValueError);
     expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, Object.create({ transb: true }) as GemmOptions)).toThrow(/^gemm: unknown option transb in opts, inherited from its prototype \(accepted: transA, transB, accumulate\)$/);
     expect(() => gemm(2, 2, 2, a, 0, b, 0, c, 0, { transA: new Boolean(false) } as unknown as GemmOptions)).toThrow(/^gemm: transA must be true or false, got an object \(\[object Boolean\]\)$/);
-    // an enumerable key added to Object.prototype (an old polyfill) is nobody's typo
-    let polluted: unknown = 'not run';
-    Object.defineProperty(Object.prototype, 'pollutedKey', { value: 1, enumerable: true, configurable: true, writable: true });
-    try {
-      gemm(2, 2, 2, Float64Array.of(1, 2, 3, 4), 0, Float64Array.of(1, 0, 0, 1), 0, c, 0, { accumulate: false });
-      polluted = 'ran';
-    } catch (e) {
-      polluted = e;
-    } finally {
-      delete (Object.prototype as Record<string, unknown>).pollutedKey;
-    }
-    expect(polluted).toBe('ran');
-    expect([...c]).toEqual([1, 2, 3, 4]);
     // known keys through a prototype are read as options, as they always were
     gemm(2, 2, 2, Float64Array.of(1, 2, 3, 4), 0, Float64Array.of(1, 0, 0, 1), 0, c, 0, Object.create({ transA: true }) as GemmOptions);
     expect([...c]).toEqual([1, 3, 2, 4]);

@@ -269,20 +269,12 @@ export function gemmPackedB(
 }
 
 /**
- * The options of {@link gemm} and {@link gemmPackedB}: known keys only (own or inherited, so a
- * misspelt key on a prototype is caught too) and flags that are booleans. The common case, a
- * small literal with known keys, allocates nothing: gemm is called in inner loops.
+ * The options of {@link gemm} and {@link gemmPackedB}: known keys only ({@link checkOptions}) and
+ * flags that are booleans (a truthy `1` would otherwise read as false). Allocates nothing when
+ * they pass: gemm is called in inner loops.
  */
 function checkGemmOptions(op: string, opts: object, keys: readonly string[], refusals?: Refusals): void {
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) checkOptions(op, 'opts', opts, keys);
-  for (const k in opts) {
-    if (!keys.includes(k)) {
-      // A key every object inherits (an enumerable addition to Object.prototype) is not the caller's.
-      if (!Object.prototype.hasOwnProperty.call(opts, k) && k in Object.prototype) continue;
-      checkOptions(op, 'opts', opts, keys, refusals);
-      throw new ValueError(op, `unknown option ${k} in opts, inherited from its prototype (accepted: ${keys.join(', ')})`);
-    }
-  }
+  checkOptions(op, 'opts', opts, keys, refusals);
   const o = opts as Record<string, unknown>;
   for (const flag of FLAG_KEYS) {
     const v = o[flag];
@@ -368,6 +360,9 @@ function smallGemm(
   }
 }
 
+/** Set while a {@link GemmBPacker} runs: a packer that calls back into the blocked path would overwrite the packing buffers in use. */
+let inPacker = false;
+
 /** Goto/BLIS loop nest: N in NC blocks, K in KC blocks (pack B), M in MC blocks (pack A), micro-tiles. */
 function blockedGemm(
   M: number,
@@ -383,34 +378,9 @@ function blockedGemm(
   accumulate: boolean,
   rowBias?: Float64Array,
 ): void {
-  if (inBlockedGemm) {
+  if (inPacker) {
     throw new ValueError('gemm', 'called from inside a gemmPackedB packer: the packer must only write its block of B (gemm and gemmPackedB share the packing buffers)');
   }
-  inBlockedGemm = true;
-  try {
-    blockedGemmLoops(M, N, K, a, aOff, ars, acs, packer, c, cOff, accumulate, rowBias);
-  } finally {
-    inBlockedGemm = false;
-  }
-}
-
-/** Set while {@link blockedGemm} runs: a packer that calls back into it would overwrite the packing buffers in use. */
-let inBlockedGemm = false;
-
-function blockedGemmLoops(
-  M: number,
-  N: number,
-  K: number,
-  a: Float64Array,
-  aOff: number,
-  ars: number,
-  acs: number,
-  packer: GemmBPacker,
-  c: Float64Array,
-  cOff: number,
-  accumulate: boolean,
-  rowBias: Float64Array | undefined,
-): void {
   const kcMax = K < KC ? K : KC;
   const ncMax = N < NC ? N : NC;
   const wasm = activeKernel() === 'wasm' ? wasmKernel : undefined;
@@ -431,7 +401,12 @@ function blockedGemmLoops(
     const nc = N - jc < NC ? N - jc : NC;
     for (let pc = 0; pc < K; pc += KC) {
       const kc = K - pc < KC ? K - pc : KC;
-      packer(pc, kc, jc, nc, wasm ? wasm.packB : pB);
+      inPacker = true;
+      try {
+        packer(pc, kc, jc, nc, wasm ? wasm.packB : pB);
+      } finally {
+        inPacker = false;
+      }
       for (let ic = 0; ic < M; ic += MC) {
         const mc = M - ic < MC ? M - ic : MC;
         packPanelsA(mc, kc, a, aOff + ic * ars + pc * acs, ars, acs, wasm ? wasm.packA : pA);

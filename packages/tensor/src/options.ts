@@ -30,9 +30,17 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/** Whether `key`, found on `value` by `for...in`, is outside `accepted` and the caller's: own, or inherited from a prototype other than `Object.prototype`. */
+function foreignKey(value: object, key: string, accepted: readonly string[]): boolean {
+  return !accepted.includes(key) && (Object.prototype.hasOwnProperty.call(value, key) || !(key in Object.prototype));
+}
+
 /**
- * Throws a `ValueError` if `value` is not a plain options object or has a key outside `accepted`.
- * `undefined` passes (options are usually optional).
+ * Throws a `ValueError` if `value` is not a plain options object or has a key outside
+ * `accepted`, its own or inherited from its prototype (keys every object inherits from an
+ * enumerable addition to `Object.prototype` are not the caller's and pass). `undefined` passes
+ * (options are usually optional). A passing check allocates nothing, so it can sit in inner
+ * loops (GEMM checks its options on every call).
  *
  * @param op - the public function, e.g. `"conv2d"`
  * @param what - the argument's name, e.g. `"params"` or `"layer 3 (conv)"`
@@ -50,8 +58,20 @@ export function checkOptions(op: string, what: string, value: unknown, accepted:
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ValueError(op, `${what} must be an object { ${accepted.join(', ')} }, got ${describe(value)}`);
   }
+  let found = false;
+  for (const k in value) {
+    if (foreignKey(value, k, accepted)) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) return;
   const unknown = Object.keys(value).filter((k) => !accepted.includes(k));
-  if (unknown.length === 0) return;
+  if (unknown.length === 0) {
+    const inherited: string[] = [];
+    for (const k in value) if (foreignKey(value, k, accepted)) inherited.push(k);
+    throw new ValueError(op, `unknown ${inherited.length === 1 ? 'option' : 'options'} ${inherited.join(', ')} in ${what}, inherited from its prototype (accepted: ${accepted.length ? accepted.join(', ') : 'none'})`);
+  }
   const why = unknown.map((k) => refusals[k]).filter((s): s is string => s !== undefined);
   throw new ValueError(
     op,
