@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { Rng, Tensor, ValueError } from '@dlkata/tensor';
 import type { ImageDataset } from '../data/mnist.js';
-import { TrainingWorkerError, TrainingWorkers } from './data-parallel.js';
+import { TrainingWorkerError, TrainingWorkers, type BatchStep } from './data-parallel.js';
 import { createNetwork, drawDropoutMasks, networkForward, type Network } from './network.js';
 import { Adam } from './optim.js';
 import type { ModelSpec } from './spec.js';
@@ -55,6 +55,39 @@ function maxDiff(a: Run, b: Run): number {
 function bitIdentical(a: Run, b: Run): void {
   expect(a.epochs.map((e) => [e.loss, e.accuracy])).toEqual(b.epochs.map((e) => [e.loss, e.accuracy]));
   for (const k of Object.keys(a.params)) expect(Array.from(a.params[k]), k).toEqual(Array.from(b.params[k]));
+}
+
+/** A two-thread pool, the tiny net from `seed`, 8 images with their dropout masks; the pool is closed afterwards. */
+async function withTwoThreads(
+  seed: number,
+  body: (t: {
+    readonly pool: TrainingWorkers;
+    readonly data: ImageDataset;
+    /** One step of the 8 images, with these labels (default: the dataset's). */
+    step(labels?: ArrayLike<number>): Promise<BatchStep>;
+    /** The pool is open and trains the next batch. */
+    expectUsable(): Promise<void>;
+  }) => Promise<void>,
+): Promise<void> {
+  const pool = new TrainingWorkers(2);
+  try {
+    const rng = new Rng(seed);
+    const net = createNetwork(tiny, rng);
+    const data = dataset(8);
+    const masks = drawDropoutMasks(net, 8, rng);
+    const step = (labels: ArrayLike<number> = data.labels): Promise<BatchStep> => pool.step(net, data.images, labels, masks);
+    await body({
+      pool,
+      data,
+      step,
+      async expectUsable() {
+        expect(pool.closed).toBe(false);
+        expect((await step()).finite).toBe(true);
+      },
+    });
+  } finally {
+    await pool.close();
+  }
 }
 
 describe('trainEpoch with workers (data-parallel batches)', () => {
@@ -191,55 +224,33 @@ describe('the pool', () => {
   }, 60_000);
 
   it('a second step before the first has finished is refused (they would share one batch buffer); the first completes and the pool goes on', async () => {
-    const pool = new TrainingWorkers(2);
-    try {
-      const rng = new Rng(4);
-      const net = createNetwork(tiny, rng);
-      const data = dataset(8);
-      const first = pool.step(net, data.images, data.labels, drawDropoutMasks(net, 8, rng));
-      await expect(pool.step(net, data.images, data.labels, drawDropoutMasks(net, 8, rng))).rejects.toThrow(
-        /TrainingWorkers: step called while another step on this pool is still running: await each step/,
-      );
+    await withTwoThreads(4, async (t) => {
+      const first = t.step();
+      await expect(t.step()).rejects.toThrow(/TrainingWorkers: step called while another step on this pool is still running: await each step/);
       expect((await first).finite).toBe(true);
-      expect(pool.closed).toBe(false);
-      expect((await pool.step(net, data.images, data.labels, drawDropoutMasks(net, 8, rng))).finite).toBe(true);
-    } finally {
-      await pool.close();
-    }
+      await t.expectUsable();
+    });
   }, 60_000);
 
   it('a bad label in a worker\'s rows: the one-thread message with its index in the batch, before any thread starts; the pool stays open', async () => {
-    const pool = new TrainingWorkers(2);
-    try {
-      const rng = new Rng(5);
-      const net = createNetwork(tiny, rng);
-      const data = dataset(8);
-      const masks = drawDropoutMasks(net, 8, rng);
-      const outOfRange = Int32Array.from(data.labels);
+    await withTwoThreads(5, async (t) => {
+      const outOfRange = Int32Array.from(t.data.labels);
       outOfRange[6] = 4; // rows 4..7 are the worker's
-      await expect(pool.step(net, data.images, outOfRange, masks)).rejects.toThrow(ValueError);
-      await expect(pool.step(net, data.images, outOfRange, masks)).rejects.toThrow('softmaxCrossEntropy: labels[6] = 4 is out of range [0, 4); scores [8,4]');
+      await expect(t.step(outOfRange)).rejects.toThrow(ValueError);
+      await expect(t.step(outOfRange)).rejects.toThrow('softmaxCrossEntropy: labels[6] = 4 is out of range [0, 4); scores [8,4]');
       // a fraction would be truncated by the shared Int32Array if it got that far
-      const fraction = [...data.labels] as number[];
+      const fraction = [...t.data.labels];
       fraction[5] = 1.5;
-      await expect(pool.step(net, data.images, fraction as unknown as Int32Array, masks)).rejects.toThrow('softmaxCrossEntropy: labels[5] = 1.5 is not an integer');
-      await expect(pool.step(net, data.images, data.labels.subarray(0, 7), masks)).rejects.toThrow('softmaxCrossEntropy: got 7 labels for 8 examples');
-      expect(pool.closed).toBe(false);
-      expect((await pool.step(net, data.images, data.labels, masks)).finite).toBe(true);
-    } finally {
-      await pool.close();
-    }
+      await expect(t.step(fraction)).rejects.toThrow('softmaxCrossEntropy: labels[5] = 1.5 is not an integer');
+      await expect(t.step(t.data.labels.subarray(0, 7))).rejects.toThrow('softmaxCrossEntropy: got 7 labels for 8 examples');
+      await t.expectUsable();
+    });
   }, 60_000);
 
   it('labels as a plain array train as on one thread; a network whose scores are not one row per image gets the one-thread error and the pool stays open', async () => {
-    const pool = new TrainingWorkers(2);
-    try {
-      const rng = new Rng(6);
-      const net = createNetwork(tiny, rng);
-      const data = dataset(8);
-      const masks = drawDropoutMasks(net, 8, rng);
-      const typed = await pool.step(net, data.images, data.labels, masks);
-      const plain = await pool.step(net, data.images, [...data.labels] as unknown as Int32Array, masks);
+    await withTwoThreads(6, async (t) => {
+      const typed = await t.step();
+      const plain = await t.step([...t.data.labels]);
       expect(plain.loss).toBe(typed.loss);
       expect(Object.keys(plain.grads).length).toBeGreaterThan(0);
       for (const k of Object.keys(typed.grads)) expect(Array.from(plain.grads[k].data), k).toEqual(Array.from(typed.grads[k].data));
@@ -247,19 +258,16 @@ describe('the pool', () => {
       const maps = createNetwork(convOut, new Rng(1));
       const oneThread = (() => {
         try {
-          trainEpoch(maps, data, new Adam({ lr: 1e-3 }), { batchSize: 8, rng: new Rng(2) });
+          trainEpoch(maps, t.data, new Adam({ lr: 1e-3 }), { batchSize: 8, rng: new Rng(2) });
         } catch (e) {
           return (e as Error).message;
         }
         return 'no error';
       })();
       expect(oneThread).toMatch(/^softmaxCrossEntropy: scores must be 2-D/);
-      await expect(pool.step(maps, data.images, data.labels, [])).rejects.toThrow(oneThread);
-      expect(pool.closed).toBe(false);
-      expect((await pool.step(net, data.images, data.labels, masks)).finite).toBe(true);
-    } finally {
-      await pool.close();
-    }
+      await expect(t.pool.step(maps, t.data.images, t.data.labels, [])).rejects.toThrow(oneThread);
+      await t.expectUsable();
+    });
   }, 60_000);
 
   it('a network with replaced layers (a student\'s ops) is refused on several threads', () => {

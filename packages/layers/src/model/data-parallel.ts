@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { Tensor, ValueError } from '@dlkata/tensor';
 import type { Network } from './network.js';
 import { softmaxCrossEntropy } from '../softmax.js';
-import { sliceStep, type SliceResult } from './slice-step.js';
+import { assertLabels, sliceStep, type SliceResult } from './slice-step.js';
 
 /** The most threads a {@link TrainingWorkers} pool runs (main thread included). */
 export const MAX_TRAINING_WORKERS = 64;
@@ -387,10 +387,7 @@ function checkLabels(net: Network, y: ArrayLike<number>, N: number): void {
     softmaxCrossEntropy(Tensor.zeros([N, ...out]), y);
     throw new ValueError('TrainingWorkers', `workers train classifiers with one score per class; this network's output per image is ${JSON.stringify(out)}`);
   }
-  const C = out[0];
-  let ok = y !== null && typeof y === 'object' && y.length === N;
-  for (let n = 0; ok && n < N; n++) ok = Number.isInteger(y[n]) && y[n] >= 0 && y[n] < C;
-  if (!ok) softmaxCrossEntropy(Tensor.zeros([N, C]), y);
+  assertLabels(y, N, out[0]);
 }
 
 function combine(results: readonly SliceResult[], N: number): BatchStep {

@@ -25,6 +25,17 @@ export interface SliceResult {
 }
 
 /**
+ * Throws the library's loss error for labels that are not `N` integers in `[0, C)`:
+ * {@link softmaxCrossEntropy}'s own message, naming the bad index and `scores` (zeros of
+ * `[N, C]` when not given, for a check made before any scores exist).
+ */
+export function assertLabels(y: ArrayLike<number>, N: number, C: number, scores?: Tensor): void {
+  let ok = y !== null && typeof y === 'object' && y.length === N;
+  for (let n = 0; ok && n < N; n++) ok = Number.isInteger(y[n]) && y[n] >= 0 && y[n] < C;
+  if (!ok) softmaxCrossEntropy(scores ?? Tensor.zeros([N, C]), y);
+}
+
+/**
  * Runs rows `x` (`[n, ...inputShape]`, labels `y`) of a batch of `total` rows.
  * `dscores` rows are `(softmax - onehot) / total`, computed exactly as
  * {@link softmaxCrossEntropy} does for a batch of `total` rows.
@@ -36,10 +47,7 @@ export function sliceStep(net: Network, x: Tensor, y: ArrayLike<number>, masks: 
   const sd = out.data;
   for (let i = 0; i < sd.length; i++) if (!Number.isFinite(sd[i])) return { finite: false, lossSum: NaN, correct: 0, grads: null };
   const [N, C] = out.shape;
-  for (let n = 0; n < N; n++) {
-    // Let the library's loss report a bad label with its own message.
-    if (!Number.isInteger(y[n]) || y[n] < 0 || y[n] >= C || y.length !== N) softmaxCrossEntropy(out, y);
-  }
+  assertLabels(y, N, C, out);
   const dscores = Tensor.zeros([N, C]);
   const gd = dscores.data;
   let lossSum = 0;
