@@ -68,6 +68,10 @@ function parseArgs(argv: string[]): { target: string | undefined; points: boolea
   return { target, points, runs, seed };
 }
 
+/** The signals that stop a run: Ctrl-C, `kill`, a closed terminal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
 /**
  * Runs the visible tests under `dir` (or of one exercise) with the student's lean vitest
  * configuration, in a child process, so that the grader's quick run can go on meanwhile.
@@ -80,36 +84,41 @@ async function runVisibleTests(exercisesRoot: string, dirs: readonly string[]): 
   const rels = dirs.map((d) => `${path.relative(ROOT, d).split(path.sep).join('/') || '.'}/`);
   try {
     const args = ['run', '--config', path.join(ROOT, 'scripts', 'vitest.student.config.ts'), ...rels, '--reporter=json', `--outputFile=${out}`, '--passWithNoTests'];
-    const { stderr, signal } = await new Promise<{ stderr: string; signal: NodeJS.Signals | null }>((resolve) => {
+    const { stderr, signal } = await new Promise<{ stderr: string; signal: StopSignal | undefined }>((resolve) => {
       const child = spawn(path.join(ROOT, 'node_modules/.bin/vitest'), args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
       // Stopped by a signal of our own (SIGTERM to this process alone), we stop vitest too: it
       // would otherwise run on and write its results into the folder removed on the way out.
       const untie = onTeardown(() => child.kill('SIGKILL'));
-      child.on('close', untie);
       let err = '';
       child.stderr.on('data', (d: Buffer) => {
         err = (err + d.toString()).slice(-4000);
       });
-      child.on('error', (e) => resolve({ stderr: e.message, signal: null }));
-      // Stopped by a signal, or exited with the shell's code for one (128 + its number).
-      child.on('close', (code, sig) => resolve({ stderr: err, signal: sig ?? (code === 130 ? 'SIGINT' : code === 143 ? 'SIGTERM' : code === 129 ? 'SIGHUP' : null) }));
+      child.on('error', (e) => resolve({ stderr: e.message, signal: undefined }));
+      child.on('close', (code, sig) => {
+        untie();
+        // Stopped by a signal, or exited with the shell's code for one (128 + its number).
+        resolve({ stderr: err, signal: STOP_SIGNALS.find((s) => s === sig || code === 128 + constants.signals[s]) });
+      });
     });
-    if ((signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP') && !existsSync(out)) {
-      // Ctrl-C reaches the whole process group, and vitest may end before this process has
-      // handled its own copy of the signal: stop as the signal stops us (the folder is removed
-      // on the way out), rather than report that vitest did not run.
-      removeTempDir(tmp);
-      process.kill(process.pid, signal);
-      // The signal is handled on a later turn of the event loop; the timer keeps the loop turning.
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-      process.exit(128 + constants.signals[signal]);
+    const tail = stderr.trim().split('\n').slice(-3).join(' ');
+    if (!existsSync(out)) {
+      if (signal) {
+        // Ctrl-C reaches the whole process group, and vitest may end before this process has
+        // handled its own copy of the signal: stop as the signal stops us (the folder is removed
+        // on the way out), rather than report that vitest did not run.
+        removeTempDir(tmp);
+        process.kill(process.pid, signal);
+        // The signal is handled on a later turn of the event loop; the timer keeps the loop turning.
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        process.exit(128 + constants.signals[signal]);
+      }
+      return `vitest did not run (${tail})`;
     }
-    if (!existsSync(out)) return `vitest did not run (${stderr.trim().split('\n').slice(-3).join(' ')})`;
     let json: VitestJson;
     try {
       json = JSON.parse(readFileSync(out, 'utf8')) as VitestJson;
     } catch (e) {
-      return `vitest did not finish its report (${(e as Error).message}; ${stderr.trim().split('\n').slice(-3).join(' ')})`;
+      return `vitest did not finish its report (${(e as Error).message}; ${tail})`;
     }
     const byExercise = new Map<string, TestStatus>();
     for (const file of json.testResults) {
