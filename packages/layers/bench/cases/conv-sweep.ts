@@ -76,7 +76,7 @@ function threadCpuMs(): number | undefined {
 }
 
 /** `max / min` of GFLOP/s from each point's best round (main-thread CPU time, or process CPU time without Linux's schedstat), extreme points named. */
-function spread(name: string, rows: ReadonlyArray<{ label: string; flops: number; bestMs: number; onThread: boolean }>): Goal {
+function spread(name: string, rows: readonly Summary[]): Goal {
   const rates = rows.map((r) => ({ label: r.label, g: r.flops / r.bestMs / 1e6 }));
   const basis = rows.every((r) => r.onThread) ? 'main-thread CPU time' : 'process CPU time';
   const max = rates.reduce((a, b) => (b.g > a.g ? b : a));
@@ -131,7 +131,11 @@ function sample(fn: () => void, reps: number): Sample {
   };
 }
 
+/** What is timed at one size: the forward pass, or forward and backward. */
+type Pass = 'forward' | 'forward+backward';
+
 interface Point {
+  readonly pass: Pass;
   readonly label: string;
   readonly flops: number;
   readonly run: () => void;
@@ -139,26 +143,31 @@ interface Point {
   readonly samples: Sample[];
 }
 
-/** The timing row of a point (medians, as elsewhere in the bench) and its best round for the goal. */
-function summarize(bench: string, p: Point): { t: Timing; bestMs: number; onThread: boolean } {
+/** A point's result: its timing row (medians, as elsewhere in the bench) and its best round, which the goal uses. */
+interface Summary {
+  readonly pass: Pass;
+  readonly label: string;
+  readonly flops: number;
+  readonly t: Timing;
+  readonly bestMs: number;
+  readonly onThread: boolean;
+}
+
+function summarize(p: Point): Summary {
   const s = p.samples;
-  const t = timing(bench, LIB, { ms: median(s.map((x) => x.wall)), cpuMs: median(s.map((x) => x.cpu)), runs: s.length }, (ms) => gflops(p.flops, ms));
+  const t = timing(`conv sweep ${p.pass} ${p.label}`, LIB, { ms: median(s.map((x) => x.wall)), cpuMs: median(s.map((x) => x.cpu)), runs: s.length }, (ms) => gflops(p.flops, ms));
   const threads = s.map((x) => x.thread);
-  const threadMs = threads.every((x) => x !== undefined) ? Math.min(...(threads as number[])) : undefined;
+  const onThread = threads.every((x) => x !== undefined);
+  const bestMs = onThread ? Math.min(...(threads as number[])) : Math.min(...s.map((x) => x.cpu));
   const sysShare = median(s.map((x) => x.sys / x.cpu));
-  const best = threadMs ?? Math.min(...s.map((x) => x.cpu));
-  return {
-    t: { ...t, note: `CPU time: ${gflops(p.flops, t.cpuMs)}; best round${threadMs === undefined ? '' : ', main thread'}: ${gflops(p.flops, best)}; system ${(100 * sysShare).toFixed(0)}%` },
-    bestMs: best,
-    onThread: threadMs !== undefined,
-  };
+  const note = `CPU time: ${gflops(p.flops, t.cpuMs)}; best round${onThread ? ', main thread' : ''}: ${gflops(p.flops, bestMs)}; system ${(100 * sysShare).toFixed(0)}%`;
+  return { pass: p.pass, label: p.label, flops: p.flops, t: { ...t, note }, bestMs, onThread };
 }
 
 async function run(ctx: BenchContext): Promise<CaseResult> {
   const params = { stride: 1, pad: 'same' } as const;
   const checks: Check[] = [];
-  const fwd: Point[] = [];
-  const fb: Point[] = [];
+  const points: Point[] = [];
   warmUp(shapeOf(POINTS[0]), params);
   for (const p of POINTS) {
     const s = shapeOf(p);
@@ -178,26 +187,19 @@ async function run(ctx: BenchContext): Promise<CaseResult> {
       verify(checks, `conv sweep ${label}`, 'library dw vs plain loops', g.dw.data, ref.dw, 1e-12);
     }
     const flops = convFlops(s);
-    fwd.push({ label, flops, reps: repsFor(flops), samples: [], run: () => void conv2dForward(x, w, b, params) });
-    fb.push({ label, flops: 3 * flops, reps: repsFor(3 * flops), samples: [], run: () => void conv2dBackward(dout, conv2dForward(x, w, b, params).cache) });
+    points.push(
+      { pass: 'forward', label, flops, reps: repsFor(flops), samples: [], run: () => void conv2dForward(x, w, b, params) },
+      { pass: 'forward+backward', label, flops: 3 * flops, reps: repsFor(3 * flops), samples: [], run: () => void conv2dBackward(dout, conv2dForward(x, w, b, params).cache) },
+    );
   }
   const rounds = ctx.quick ? 1 : ROUNDS;
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < POINTS.length; i++) {
-      ctx.progress(`conv sweep round ${r + 1}/${rounds}: ${fwd[i].label}`);
-      fwd[i].samples.push(sample(fwd[i].run, fwd[i].reps));
-      fb[i].samples.push(sample(fb[i].run, fb[i].reps));
+    for (const p of points) {
+      ctx.progress(`conv sweep round ${r + 1}/${rounds}: ${p.pass} ${p.label}`);
+      p.samples.push(sample(p.run, p.reps));
     }
   }
-  const timings: Timing[] = [];
-  const fwdRows: Array<{ label: string; flops: number; bestMs: number; onThread: boolean }> = [];
-  const fbRows: typeof fwdRows = [];
-  for (let i = 0; i < POINTS.length; i++) {
-    const f = summarize(`conv sweep forward ${fwd[i].label}`, fwd[i]);
-    const g = summarize(`conv sweep forward+backward ${fb[i].label}`, fb[i]);
-    timings.push(f.t, g.t);
-    fwdRows.push({ label: fwd[i].label, flops: fwd[i].flops, ...f });
-    fbRows.push({ label: fb[i].label, flops: fb[i].flops, ...g });
-  }
-  return { timings, comparisons: [], checks, goals: [spread('conv2d forward', fwdRows), spread('conv2d forward+backward', fbRows)] };
+  const summaries = points.map(summarize);
+  const goals = (['forward', 'forward+backward'] as const).map((pass) => spread(`conv2d ${pass}`, summaries.filter((s) => s.pass === pass)));
+  return { timings: summaries.map((s) => s.t), comparisons: [], checks, goals };
 }
