@@ -19,6 +19,12 @@ export function spreadArray(rng: Rng, n: number): Float64Array {
   return x;
 }
 
+/** A `[M, K]` and B `[K, N]` of {@link spreadArray} values, in that order from one rng. */
+export function spreadOperands(rng: Rng, M: number, N: number, K: number): { a: Float64Array; b: Float64Array } {
+  const a = spreadArray(rng, M * K);
+  return { a, b: spreadArray(rng, K * N) };
+}
+
 /** One product: sizes, transposes, accumulation, offsets into the three arrays, data seed. */
 export interface GemmCase {
   readonly M: number;

@@ -6,7 +6,7 @@ import { gemm, gemmKernel, setGemmKernel, type GemmKernelChoice } from './gemm.j
 import { assembleGemmKernel, GEMM_KERNEL_MODULE, renderGemmKernelModule } from './gemm-kernel-build.js';
 import { GEMM_KERNEL_WASM_BASE64 } from './gemm-kernel.wasm.js';
 import * as api from './index.js';
-import { FLAGS, gemmCaseLabel, spreadArray, type GemmCase } from './gemm-cases.test-support.js';
+import { FLAGS, gemmCaseLabel, spreadArray, spreadOperands, type GemmCase } from './gemm-cases.test-support.js';
 import { Rng } from './rng.js';
 
 
@@ -234,9 +234,7 @@ describe('fallback to the TypeScript kernel', () => {
         const M = 9;
         const N = 10;
         const K = 11;
-        const rng = new Rng(5);
-        const a = spreadArray(rng, M * K);
-        const b = spreadArray(rng, K * N);
+        const { a, b } = spreadOperands(new Rng(5), M, N, K);
         const c = new Float64Array(M * N);
         mod.gemm(M, N, K, a, 0, b, 0, c, 0);
         for (let i = 0; i < M; i++) {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from './errors.js';
 import { GEMM_PANEL_WIDTH, gemm, gemmPackedB, setGemmKernel, type GemmBPacker, type GemmKernelName, type GemmOptions, type GemmPackedOptions } from './gemm.js';
-import { FLAGS, spreadArray } from './gemm-cases.test-support.js';
+import { FLAGS, spreadArray, spreadOperands } from './gemm-cases.test-support.js';
 import { Rng } from './rng.js';
 
 afterEach(() => setGemmKernel('auto'));
@@ -23,6 +23,13 @@ function storedPacker(b: Float64Array, N: number, calls: Array<[number, number, 
       }
     }
   };
+}
+
+const KERNELS: readonly GemmKernelName[] = ['ts', 'wasm'];
+
+/** `C[i, j] += bias[i]` over an `[M, N]` C at `cOff`: the bias as a pass of its own after the product. */
+function addBias(c: Float64Array, cOff: number, M: number, N: number, bias: ArrayLike<number>): void {
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) c[cOff + i * N + j] += bias[i];
 }
 
 /** The textbook loop, `C (+)= op(A) B`, each entry summed over k = 0..K-1 in order. */
@@ -48,7 +55,7 @@ interface Case {
 /** gemmPackedB against the textbook loop with every kernel and flag: bit for bit, nothing else touched. */
 function check(t: Case): void {
   const { M, N, K, aOff, cOff } = t;
-  for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+  for (const kernel of KERNELS) {
     for (const [transA, accumulate, withBias] of FLAGS.flatMap((x) => FLAGS.flatMap((y) => FLAGS.map((z) => [x, y, z] as const)))) {
       const rng = new Rng(t.seed);
       const a = spreadArray(rng, aOff + M * K + 2);
@@ -57,8 +64,7 @@ function check(t: Case): void {
       const rowBias = withBias ? spreadArray(rng, M) : undefined;
       const want = c.slice();
       textbook(M, N, K, a, aOff, transA, b, want, cOff, accumulate);
-      // the bias as a pass of its own after the product
-      if (rowBias) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) want[cOff + i * N + j] += rowBias[i];
+      if (rowBias) addBias(want, cOff, M, N, rowBias);
       const calls: Array<[number, number, number, number]> = [];
       setGemmKernel(kernel);
       gemmPackedB(M, N, K, a, aOff, storedPacker(b, N, calls), c, cOff, { transA, accumulate, ...(rowBias ? { rowBias } : {}) });
@@ -152,37 +158,6 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     expect([...c]).toEqual([1, 3, 2, 4]);
   });
 
-  it('rowBias is read once, by index, before the product: a bias aliasing C or A through another view of shared memory, or changed by the packer, gives the values it had at the call', () => {
-    const M = 4;
-    const N = 600;
-    const K = 3;
-    const rng = new Rng(12);
-    const a = spreadArray(rng, M * K);
-    const b = spreadArray(rng, K * N);
-    const bias = Float64Array.of(1, 2, 3, 4);
-    const want = new Float64Array(M * N);
-    textbook(M, N, K, a, 0, false, b, want, 0, false);
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) want[i * N + j] += bias[i];
-    for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
-      setGemmKernel(kernel);
-      // the same shared memory as two different SharedArrayBuffer objects is not detectable by identity
-      const shared = new SharedArrayBuffer(8 * M * N);
-      const c = new Float64Array(shared);
-      c.set(bias);
-      const twin = structuredClone(shared);
-      expect(twin === shared).toBe(false);
-      const alias = new Float64Array(twin, 0, M);
-      gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), c, 0, { rowBias: alias });
-      expect([...c], `${kernel}: bias in C's first row`).toEqual([...want]);
-      // a packer that changes the bias during the product does not change the result
-      const live = bias.slice();
-      const inner = storedPacker(b, N, []);
-      const out = new Float64Array(M * N);
-      gemmPackedB(M, N, K, a, 0, (k0, kc, j0, nc, panels) => { live.fill(1000); inner(k0, kc, j0, nc, panels); }, out, 0, { rowBias: live });
-      expect([...out], `${kernel}: bias changed by the packer`).toEqual([...want]);
-    }
-  });
-
   it('rowBias entries that are not numbers are refused, naming the index (no silent NaN)', () => {
     const c = new Float64Array(4);
     const noop: GemmBPacker = () => {};
@@ -207,32 +182,62 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     expect(call({})).toThrow('gemmPackedB: rowBias must be an array of M = 2 numbers, got an object without a length');
   });
 
-  it('a rowBias that is a plain array, a Float64Array of another realm, or a view of C itself gives the same bits as a Float64Array of its own', () => {
+  it('rowBias in any form, read once before the product, gives the textbook loop plus the bias: a plain array, another realm\'s Float64Array, a view of C inside the rows it writes, C\'s memory through a twin SharedArrayBuffer, a bias the packer changes', () => {
     const M = 6;
-    const N = 40;
+    const N = 600; // two column blocks: C's first rows are written before the last block's bias goes in
     const K = 9;
-    const rng = new Rng(5);
-    const a = spreadArray(rng, M * K);
-    const b = spreadArray(rng, K * N);
-    const bias = spreadArray(rng, M);
-    for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+    const { a, b } = spreadOperands(new Rng(5), M, N, K);
+    const bias = Float64Array.of(1, -2, 3.5, 4, 0, 1e-3);
+    const want = new Float64Array(M * N);
+    textbook(M, N, K, a, 0, false, b, want, 0, false);
+    addBias(want, 0, M, N, bias);
+    const fresh = () => new Float64Array(M * N);
+    const variants: Array<[string, () => { c: Float64Array; rowBias: ArrayLike<number>; packB: GemmBPacker }]> = [
+      ['a plain array', () => ({ c: fresh(), rowBias: [...bias], packB: storedPacker(b, N, []) })],
+      [
+        'another realm',
+        () => {
+          const foreign = runInNewContext('Float64Array.from(values)', { values: [...bias] }) as Float64Array;
+          expect(foreign instanceof Float64Array, 'the other realm\'s Float64Array is not this one\'s').toBe(false);
+          return { c: fresh(), rowBias: foreign, packB: storedPacker(b, N, []) };
+        },
+      ],
+      [
+        'a view of C',
+        () => {
+          const c = fresh();
+          c.set(bias, 3 * N);
+          return { c, rowBias: c.subarray(3 * N, 3 * N + M), packB: storedPacker(b, N, []) };
+        },
+      ],
+      [
+        'a twin SharedArrayBuffer',
+        () => {
+          // the same memory as two different SharedArrayBuffer objects: not detectable by identity
+          const shared = new SharedArrayBuffer(8 * M * N);
+          const c = new Float64Array(shared);
+          c.set(bias);
+          const twin = structuredClone(shared);
+          expect(twin === shared).toBe(false);
+          return { c, rowBias: new Float64Array(twin, 0, M), packB: storedPacker(b, N, []) };
+        },
+      ],
+      [
+        'changed by the packer',
+        () => {
+          const live = bias.slice();
+          const inner = storedPacker(b, N, []);
+          return { c: fresh(), rowBias: live, packB: (k0, kc, j0, nc, out) => (live.fill(1000), inner(k0, kc, j0, nc, out)) };
+        },
+      ],
+    ];
+    for (const kernel of KERNELS) {
       setGemmKernel(kernel);
-      const want = new Float64Array(M * N);
-      gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), want, 0, { rowBias: bias.slice() });
-      const run = (rowBias: ArrayLike<number>): Float64Array => {
-        const c = new Float64Array(M * N);
-        gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), c, 0, { rowBias });
-        return c;
-      };
-      expect([...run([...bias])], `${kernel}: plain array`).toEqual([...want]);
-      const foreign = runInNewContext(`Float64Array.from(values)`, { values: [...bias] }) as Float64Array;
-      expect(foreign instanceof Float64Array, 'the other realm\'s Float64Array is not this one\'s').toBe(false);
-      expect([...run(foreign)], `${kernel}: another realm`).toEqual([...want]);
-      // the bias stored in C's own array, inside the product's rows: read before C is written
-      const shared = new Float64Array(M * N);
-      shared.set(bias, 3 * N);
-      gemmPackedB(M, N, K, a, 0, storedPacker(b, N, []), shared, 0, { rowBias: shared.subarray(3 * N, 3 * N + M) });
-      expect([...shared], `${kernel}: a view of C`).toEqual([...want]);
+      for (const [what, make] of variants) {
+        const { c, rowBias, packB } = make();
+        gemmPackedB(M, N, K, a, 0, packB, c, 0, { rowBias });
+        expect([...c], `${kernel}: ${what}`).toEqual([...want]);
+      }
     }
   });
 
@@ -240,11 +245,9 @@ describe('gemmPackedB: a B that is packed by the caller', () => {
     const M = 8;
     const N = 64;
     const K = 16;
-    const rng = new Rng(9);
-    const a = spreadArray(rng, M * K);
-    const b = spreadArray(rng, K * N);
+    const { a, b } = spreadOperands(new Rng(9), M, N, K);
     const scratch = new Float64Array(M * N);
-    for (const kernel of ['ts', 'wasm'] as GemmKernelName[]) {
+    for (const kernel of KERNELS) {
       setGemmKernel(kernel);
       const inner = storedPacker(b, N, []);
       const callsGemm: GemmBPacker = (k0, kc, j0, nc, out) => {
